@@ -1,0 +1,56 @@
+// Wraps the parts of the system OpenSSL 3 that Swift cannot import directly (macros).
+#ifndef SMTP_CONVERSATION_COPENSSL_SHIM_H
+#define SMTP_CONVERSATION_COPENSSL_SHIM_H
+
+#include <openssl/ssl.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/pem.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pkcs12.h>
+#include <openssl/bio.h>
+#include <openssl/asn1.h>
+
+static inline long shim_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
+    return SSL_set_tlsext_host_name(ssl, name);
+}
+
+static inline long shim_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
+    return SSL_CTX_set_min_proto_version(ctx, version);
+}
+
+static inline int shim_TLS1_2_VERSION(void) { return TLS1_2_VERSION; }
+static inline unsigned long shim_XN_FLAG_RFC2253(void) { return XN_FLAG_RFC2253; }
+
+static inline long shim_SSL_CTX_set_mode_auto_retry(SSL_CTX *ctx) {
+    return SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY);
+}
+
+static inline long shim_SSL_CTX_set_options_defaults(SSL_CTX *ctx) {
+    return SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+}
+
+static inline int shim_sk_X509_num(const STACK_OF(X509) *sk) { return sk_X509_num(sk); }
+static inline X509 *shim_sk_X509_value(const STACK_OF(X509) *sk, int i) { return sk_X509_value(sk, i); }
+static inline STACK_OF(X509) *shim_sk_X509_new_null(void) { return sk_X509_new_null(); }
+static inline int shim_sk_X509_push(STACK_OF(X509) *sk, X509 *x) { return sk_X509_push(sk, x); }
+static inline void shim_sk_X509_pop_free(STACK_OF(X509) *sk) { sk_X509_pop_free(sk, X509_free); }
+static inline void shim_sk_X509_free(STACK_OF(X509) *sk) { sk_X509_free(sk); }
+
+static inline int shim_sk_GENERAL_NAME_num(const STACK_OF(GENERAL_NAME) *sk) { return sk_GENERAL_NAME_num(sk); }
+static inline GENERAL_NAME *shim_sk_GENERAL_NAME_value(const STACK_OF(GENERAL_NAME) *sk, int i) {
+    return sk_GENERAL_NAME_value(sk, i);
+}
+static inline void shim_GENERAL_NAMES_free(GENERAL_NAMES *names) { GENERAL_NAMES_free(names); }
+
+static inline BIO *shim_BIO_new_mem(void) { return BIO_new(BIO_s_mem()); }
+static inline long shim_BIO_get_mem_data(BIO *bio, char **data) { return BIO_get_mem_data(bio, data); }
+
+static inline long shim_SSL_CTX_add_extra_chain_cert(SSL_CTX *ctx, X509 *x509) {
+    return SSL_CTX_add_extra_chain_cert(ctx, x509);
+}
+
+#endif

@@ -1,0 +1,78 @@
+extension SMTPConnection {
+    /// UTL_SMTP's `ALL_SCHEMES`: every mechanism this library implements.
+    public static let allSchemes = ["CRAM-MD5", "PLAIN", "LOGIN", "XOAUTH2"]
+    /// UTL_SMTP's `NON_CLEARTEXT_PASSWORD_SCHEMES`, the default: schemes that never send the
+    /// password itself.
+    public static let nonCleartextPasswordSchemes = ["CRAM-MD5"]
+
+    /// Authenticates with a password (UTL_SMTP's `auth`).
+    ///
+    /// The scheme is chosen as UTL_SMTP does: the first of `schemes`, in the caller's order, that
+    /// the server advertised in its latest EHLO (with no EHLO, the first of `schemes`).
+    /// - Throws: `unsupportedScheme` for a name this library does not implement,
+    ///   `noSupportedScheme` when the server offers none of them, `cleartextAuthRefused` for
+    ///   PLAIN/LOGIN/XOAUTH2 without TLS unless `Options.allowCleartextAuth`, and the server's
+    ///   4xx/5xx reply (535 for wrong credentials).
+    @discardableResult
+    public func auth(username: String, password: String, schemes: [String] = nonCleartextPasswordSchemes)
+        throws(SMTPError) -> Reply
+    {
+        try authenticate(Credentials(username: username, password: password), schemes: schemes, raising: true)
+    }
+
+    /// Authenticates with credentials (a password or an OAuth2 access token for XOAUTH2).
+    @discardableResult
+    public func auth(_ credentials: Credentials, schemes: [String]) throws(SMTPError) -> Reply {
+        try authenticate(credentials, schemes: schemes, raising: true)
+    }
+
+    /// The scheme `auth` would use with these `schemes` now.
+    public func selectScheme(_ schemes: [String]) throws(SMTPError) -> String {
+        let requested = schemes.flatMap { $0.split(separator: " ").map { String($0).uppercased() } }
+        guard !requested.isEmpty else {
+            throw SMTPError(.invalidArgument(field: "schemes", reason: "no AUTH scheme given"), context: context("auth"))
+        }
+        if let unknown = requested.first(where: { !SASLClient.supportedMechanisms.contains($0) }) {
+            throw SMTPError(.unsupportedScheme(unknown), context: context("auth"))
+        }
+        guard let capabilities else { return requested[0] }
+        let offered = capabilities.authMechanisms
+        guard let chosen = requested.first(where: offered.contains) else {
+            throw SMTPError(.noSupportedScheme(requested: requested, offered: offered), context: context("auth"))
+        }
+        return chosen
+    }
+
+    func authenticate(_ credentials: Credentials, schemes: [String], raising: Bool) throws(SMTPError) -> Reply {
+        let step = "auth"
+        let mechanism = try selectScheme(schemes)
+        if SASLClient.cleartextMechanisms.contains(mechanism), !isTLS, !options.allowCleartextAuth {
+            throw SMTPError(.cleartextAuthRefused(
+                "AUTH \(mechanism) would send the secret over a connection without TLS; call starttls first, "
+                    + "or opt in with Options.allowCleartextAuth (REPL: allow_cleartext=true)"),
+                context: context(step))
+        }
+        var sasl: SASLClient
+        do throws(SMTPError) { sasl = try SASLClient(mechanism: mechanism, credentials: credentials) } catch {
+            throw error.filling(context(step))
+        }
+        var reply = try exchange(.auth(mechanism: mechanism, initialResponse: sasl.initialResponse), step: step, raising: false)
+        while reply.code == 334 {
+            let response: String
+            do throws(SMTPError) { response = try sasl.respond(to: reply) } catch {
+                // Cancel the exchange as RFC 4954 says, then report.
+                _ = try? exchange(.authResponse("*"), step: step, raising: false)
+                throw error.filling(context(step))
+            }
+            reply = try exchange(.authResponse(response), step: step, raising: false)
+        }
+        if let serverError = sasl.serverError, reply.isFailure {
+            emit(.note("XOAUTH2 error from the server: \(serverError)"))
+            let detailed = Reply(code: reply.code, lines: reply.lines + ["XOAUTH2: \(serverError)"])
+            if raising { try Self.raise(detailed, context: context(step)) }
+            return detailed
+        }
+        if raising { try Self.raise(reply, context: context(step)) }
+        return reply
+    }
+}

@@ -1,0 +1,69 @@
+extension SMTPConnection {
+    /// Sends a whole message: DATA, the body (dot-stuffed, bare LF turned into CRLF, bare CR
+    /// refused) and the final `.` (UTL_SMTP's `data`). Returns the reply to the final dot.
+    @discardableResult
+    public func data(_ body: String) throws(SMTPError) -> Reply {
+        try sendData(Array(body.utf8), raising: true)
+    }
+
+    /// Sends a whole message given as bytes.
+    @discardableResult
+    public func data(_ body: [UInt8]) throws(SMTPError) -> Reply {
+        try sendData(body, raising: true)
+    }
+
+    func sendData(_ body: [UInt8], raising: Bool) throws(SMTPError) -> Reply {
+        let opened = try exchange(.data, step: "data", raising: raising)
+        guard opened.code == 354 else {
+            if raising { throw SMTPError(.permanentError(opened), context: context("data")) }
+            return opened
+        }
+        try writeBody(body, step: "data")
+        return try finishData(step: "data", raising: raising)
+    }
+
+    /// Sends DATA and expects 354; the body follows with `writeData`/`writeRawData` and ends
+    /// with `closeData` (UTL_SMTP's `open_data`).
+    @discardableResult
+    public func openData() throws(SMTPError) -> Reply {
+        let reply = try exchange(.data, step: "open_data", raising: true)
+        guard reply.code == 354 else {
+            throw SMTPError(.permanentError(reply), context: context("open_data"))
+        }
+        return reply
+    }
+
+    /// Writes part of the body as text (UTF-8). Line ends may be LF or CRLF.
+    public func writeData(_ text: String) throws(SMTPError) {
+        try writeBody(Array(text.utf8), step: "write_data")
+    }
+
+    /// Writes part of the body as bytes, unchanged but for dot-stuffing and line ends.
+    public func writeRawData<Bytes: Collection>(_ bytes: Bytes) throws(SMTPError) where Bytes.Element == UInt8 {
+        try writeBody(bytes, step: "write_raw_data")
+    }
+
+    /// Ends the body with `.` and reads the server's verdict (UTL_SMTP's `close_data`).
+    @discardableResult
+    public func closeData() throws(SMTPError) -> Reply {
+        try finishData(step: "close_data", raising: true)
+    }
+
+    func writeBody<Bytes: Collection>(_ bytes: Bytes, step: String) throws(SMTPError) where Bytes.Element == UInt8 {
+        let encoded: [UInt8]
+        do throws(SMTPError) { encoded = try conversation.body(bytes) } catch { throw error.filling(context(step)) }
+        guard !encoded.isEmpty else { return }
+        emit(.sentData(encoded))
+        try writeBytes(encoded, step: step)
+    }
+
+    func finishData(step: String, raising: Bool) throws(SMTPError) -> Reply {
+        let ending: [UInt8]
+        do throws(SMTPError) { ending = try conversation.endOfData() } catch { throw error.filling(context(step)) }
+        emit(.sentData(ending))
+        try writeBytes(ending, step: step)
+        let reply = try readReply(step: step)
+        if raising { try Self.raise(reply, context: context(step)) }
+        return reply
+    }
+}

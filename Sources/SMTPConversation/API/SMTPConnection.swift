@@ -1,0 +1,205 @@
+/// SMTPConnection is one SMTP conversation over TCP or TLS, driven one UTL_SMTP call at a time.
+///
+/// ```swift
+/// let c = try SMTPConnection.openConnection(host: "smtp.office365.com", port: 587, txTimeout: 60)
+/// try c.ehlo("client.example.com")
+/// try c.starttls()
+/// try c.ehlo("client.example.com")
+/// try c.auth(username: user, password: password, schemes: ["LOGIN", "XOAUTH2"])
+/// try c.mail(from: "sender@example.com")
+/// try c.rcpt(to: "receiver@example.com")
+/// try c.data("Subject: hello\r\n\r\nbody\r\n")
+/// try c.quit()
+/// ```
+///
+/// Each call is UTL_SMTP's procedure form: a 4xx reply throws `SMTPError` with
+/// `.transientError(reply)`, a 5xx `.permanentError(reply)`, and the reply is returned otherwise.
+/// `returningReplies` is the function form: the same calls return every reply as a value.
+/// The protocol rules live in `Conversation`; this class only moves bytes.
+public final class SMTPConnection {
+    /// The host name given to `openConnection`.
+    public let host: String
+    /// The port given to `openConnection`.
+    public let port: Int
+    /// Seconds to wait for each read or write; nil waits forever, 0 does not wait (UTL_SMTP's `tx_timeout`).
+    public var txTimeout: Double?
+    /// The numeric address connected to.
+    public let remoteAddress: String
+    /// The server's greeting (220).
+    public private(set) var greeting: Reply
+    /// The options the connection was opened with.
+    public let options: Options
+
+    var conversation: Conversation
+    var stream: any ByteStream
+    var socket: Socket
+    /// The chain the server presented in the TLS handshake, leaf first; empty without TLS.
+    public internal(set) var peerCertificates: [CertificateInfo] = []
+
+    init(host: String, port: Int, txTimeout: Double?, options: Options, socket: Socket, stream: any ByteStream,
+         conversation: Conversation) {
+        self.host = host
+        self.port = port
+        self.txTimeout = txTimeout
+        self.options = options
+        self.socket = socket
+        self.stream = stream
+        self.remoteAddress = socket.remoteAddress
+        self.conversation = conversation
+        self.greeting = Reply(0, "")
+    }
+
+    deinit { stream.close() }
+
+    /// Opens a connection and reads the server's greeting (UTL_SMTP's `open_connection`).
+    /// - Parameters:
+    ///   - host: the server's name or address.
+    ///   - port: the port; 25, 587 (submission, with STARTTLS) or 465 (implicit TLS).
+    ///   - txTimeout: seconds to wait for each read or write; nil forever, 0 no wait.
+    ///   - secureConnectionBeforeSMTP: true for implicit TLS (port 465): TLS before the greeting.
+    ///   - secureHost: the name the server's certificate must carry, when it differs from `host`.
+    ///   - options: TLS trust, ACL, AUTH policy, observer.
+    /// - Throws: `SMTPError`: `accessDenied` (ACL), `network`, `timeout`, `tls`, or the greeting's
+    ///   4xx/5xx reply as `transientError`/`permanentError`.
+    public static func openConnection(
+        host: String, port: Int = 25, txTimeout: Double? = nil, secureConnectionBeforeSMTP: Bool = false,
+        secureHost: String? = nil, options: Options = Options()
+    ) throws(SMTPError) -> SMTPConnection {
+        let context = SMTPError.Context(host: host, port: port, step: "open_connection")
+        do throws(SMTPError) {
+            if let acl = options.acl { try acl.check(host: host, port: port) }
+            options.observer?(.connecting(host: host, port: port))
+            let socket = try Socket.connect(host: host, port: port, timeout: options.connectTimeout ?? txTimeout)
+            options.observer?(.connected(address: socket.remoteAddress))
+            var stream: any ByteStream = socket
+            var peer: [CertificateInfo] = []
+            if secureConnectionBeforeSMTP {
+                var tls = options.tls
+                if let secureHost { tls.secureHost = secureHost }
+                let tlsStream = try TLSStream.connect(
+                    socket: socket, host: host, configuration: tls, deadline: Deadline(seconds: options.connectTimeout ?? txTimeout))
+                stream = tlsStream
+                peer = tlsStream.peerChain
+                options.observer?(.tlsEstablished(version: tlsStream.protocolVersion, cipher: tlsStream.cipher, peer: peer))
+            }
+            let connection = SMTPConnection(
+                host: host, port: port, txTimeout: txTimeout, options: options, socket: socket, stream: stream,
+                conversation: Conversation(isTLS: secureConnectionBeforeSMTP, maxReplyLineLength: options.maxReplyLineLength))
+            connection.peerCertificates = peer
+            connection.secureHost = secureHost
+            connection.greeting = try connection.readReply(step: "open_connection")
+            if connection.greeting.code != 220 {
+                connection.closeConnection()
+                throw SMTPError(connection.greeting.isTransientFailure || connection.greeting.code == 421
+                    ? .transientError(connection.greeting) : .permanentError(connection.greeting))
+            }
+            return connection
+        } catch {
+            throw error.filling(context)
+        }
+    }
+
+    /// The name certificates are checked against after STARTTLS (UTL_SMTP's `secure_host`).
+    public internal(set) var secureHost: String?
+
+    // MARK: - State
+
+    /// Where the conversation stands.
+    public var phase: Conversation.Phase { conversation.phase }
+    /// What the latest EHLO advertised; nil before EHLO and after STARTTLS.
+    public var capabilities: Capabilities? { conversation.capabilities }
+    /// True when the connection is encrypted.
+    public var isTLS: Bool { conversation.isTLS }
+    /// True after AUTH succeeded.
+    public var isAuthenticated: Bool { conversation.isAuthenticated }
+    /// The most recent reply.
+    public var lastReply: Reply? { conversation.lastReply }
+    /// True once the connection is closed (QUIT, 421, close_connection, or lost).
+    public var isClosed: Bool { conversation.phase == .closed }
+
+    // MARK: - Moving bytes
+
+    func emit(_ event: ConversationEvent) { options.observer?(event) }
+
+    func context(_ step: String) -> SMTPError.Context { SMTPError.Context(host: host, port: port, step: step) }
+
+    /// Sends commands (several at once when pipelined) without reading replies.
+    func write(_ commands: [Command], step: String) throws(SMTPError) {
+        var bytes: [UInt8] = []
+        var lines: [String] = []
+        do throws(SMTPError) {
+            for command in commands {
+                bytes += try conversation.send(command)
+                lines.append(try command.redactedLine())
+            }
+        } catch {
+            throw error.filling(context(step))
+        }
+        for line in lines { emit(.sent(line)) }
+        try writeBytes(bytes, step: step)
+    }
+
+    func writeBytes(_ bytes: [UInt8], step: String) throws(SMTPError) {
+        do throws(SMTPError) {
+            try stream.write(bytes, deadline: Deadline(seconds: txTimeout))
+        } catch {
+            if case .connectionClosed = error.kind { lose() }
+            throw error.filling(context(step))
+        }
+    }
+
+    /// Reads until the next reply is complete.
+    func readReply(step: String) throws(SMTPError) -> Reply {
+        do throws(SMTPError) {
+            while true {
+                if let reply = try conversation.nextReply() {
+                    emit(.received(reply))
+                    if reply.code == 421 { lose() }
+                    return reply
+                }
+                let chunk = try stream.read(max: 16384, deadline: Deadline(seconds: txTimeout))
+                if chunk.isEmpty {
+                    lose()
+                    throw SMTPError(.connectionClosed(
+                        conversation.outstandingSteps.isEmpty ? "the server closed the connection"
+                            : "the server closed the connection before its reply was complete"))
+                }
+                conversation.receive(chunk)
+            }
+        } catch {
+            if case .malformedReply = error.kind { lose() }
+            if case .lineTooLong = error.kind { lose() }
+            throw error.filling(context(step))
+        }
+    }
+
+    /// Waits for the reply still outstanding after a timeout (e.g. with `txTimeout` 0).
+    @discardableResult
+    public func readReply() throws(SMTPError) -> Reply {
+        guard !conversation.outstandingSteps.isEmpty else {
+            throw SMTPError(.invalidOperation("no reply is outstanding"), context: context("read_reply"))
+        }
+        return try readReply(step: "read_reply")
+    }
+
+    /// Sends one command, reads its reply, and raises 4xx/5xx when `raising`.
+    func exchange(_ command: Command, step: String, raising: Bool) throws(SMTPError) -> Reply {
+        try write([command], step: step)
+        let reply = try readReply(step: step)
+        if raising { try Self.raise(reply, context: context(step)) }
+        return reply
+    }
+
+    static func raise(_ reply: Reply, context: SMTPError.Context) throws(SMTPError) {
+        if reply.isTransientFailure { throw SMTPError(.transientError(reply), context: context) }
+        if reply.isPermanentFailure { throw SMTPError(.permanentError(reply), context: context) }
+    }
+
+    /// The connection is gone: close the socket and the conversation.
+    func lose() {
+        let wasOpen = conversation.phase != .closed || socket.fd >= 0
+        conversation.close()
+        stream.close()
+        if wasOpen { emit(.closed) }
+    }
+}

@@ -1,0 +1,340 @@
+/// Conversation is the client side of an SMTP session as a state machine with no I/O.
+///
+/// # Theory of operation
+///
+/// The caller owns the socket. It asks the conversation for the bytes of a command (`send`),
+/// writes them, feeds whatever the server answers to `receive`, and takes replies with
+/// `nextReply`. Each reply is matched to the oldest outstanding command, and only then does
+/// the state change: the phase follows the replies, not the requests.
+///
+/// Phases follow UTL_SMTP's rules:
+///
+///     awaitingGreeting --220--> connected --HELO/EHLO 250--> session
+///     session --MAIL 250--> mailTransaction --RCPT 2xx--> recipients --DATA 354--> data
+///     data --end of data, any reply--> session
+///     connected/session --STARTTLS 220--> tlsHandshake --tlsEstablished()--> connected
+///     RSET 250: back to session; QUIT or any 421: closed
+///
+/// A call in the wrong phase is `invalidOperation` (local misuse) and nothing is sent; a reply
+/// that cannot be parsed or arrives when none is due is `malformedReply` (remote
+/// misbehaviour). With PIPELINING (RFC 2920) MAIL, RCPT, RSET and the end of data may be
+/// followed by more commands before their replies arrive; the checks then assume the
+/// outstanding commands succeed, and the replies still drive the real phase.
+///
+/// Security rules kept here:
+/// - After STARTTLS nothing learnt in plaintext is kept: capabilities are forgotten and EHLO
+///   is required again before AUTH or MAIL, because without TLS we can't trust anything the
+///   server advertised.
+/// - Bytes that arrive after the 220 to STARTTLS and before the handshake are an error, not
+///   data: they were not protected and may have been injected (CVE-2011-0411).
+public struct Conversation: Sendable {
+    /// Phase is where the conversation stands.
+    public enum Phase: String, Sendable, Equatable {
+        /// Connected, waiting for the 220 greeting.
+        case awaitingGreeting
+        /// Greeted; HELO or EHLO is needed before a transaction.
+        case connected
+        /// HELO/EHLO accepted; no mail transaction open.
+        case session
+        /// MAIL accepted; RCPT is next.
+        case mailTransaction
+        /// At least one RCPT accepted; DATA may follow.
+        case recipients
+        /// DATA accepted (354): only body data and the end of data may be sent.
+        case data
+        /// STARTTLS accepted; the TLS handshake must happen before anything else.
+        case tlsHandshake
+        /// QUIT sent, a 421 received, or the connection lost.
+        case closed
+    }
+
+    /// Step is what an outstanding reply answers.
+    public enum Step: String, Sendable, Equatable {
+        case greeting, helo, ehlo, startTLS, auth, mail, rcpt, data, endOfData, rset, vrfy, expn, noop, help, quit
+        case command
+    }
+
+    /// The phase confirmed by the replies so far.
+    public private(set) var phase: Phase = .awaitingGreeting
+    /// What the latest successful EHLO advertised; nil before EHLO, after HELO and after STARTTLS.
+    public private(set) var capabilities: Capabilities?
+    /// True once the TLS handshake after STARTTLS (or before SMTP, for implicit TLS) completed.
+    public private(set) var isTLS: Bool
+    /// True after AUTH succeeded (235).
+    public private(set) var isAuthenticated = false
+    /// True while an AUTH exchange waits for the client's answer to a 334 challenge.
+    public private(set) var isAwaitingAuthResponse = false
+    /// The most recent reply.
+    public private(set) var lastReply: Reply?
+    /// Recipients accepted in the current transaction.
+    public private(set) var acceptedRecipients = 0
+
+    private var parser: ReplyParser
+    private var outstanding: [Step] = [.greeting]
+    private var projected: Phase = .awaitingGreeting
+    private var stuffer = DotStuffer()
+
+    /// Creates a conversation waiting for the server's greeting.
+    /// - Parameters:
+    ///   - isTLS: true when TLS was established before SMTP (implicit TLS, port 465).
+    ///   - maxReplyLineLength: the reply parser's line cap.
+    public init(isTLS: Bool = false, maxReplyLineLength: Int = 2048) {
+        self.isTLS = isTLS
+        self.parser = ReplyParser(maxLineLength: maxReplyLineLength)
+    }
+
+    /// The steps whose replies have not arrived yet, oldest first.
+    public var outstandingSteps: [Step] { outstanding }
+
+    /// True when the latest EHLO advertised PIPELINING.
+    public var canPipeline: Bool { capabilities?.pipelining ?? false }
+
+    // MARK: - Sending
+
+    /// Returns the bytes of `command` after checking that it is allowed now.
+    /// - Throws: `invalidOperation` when the phase does not allow it; `invalidArgument` for CR, LF
+    ///   or NUL in an argument; `malformedReply` when the server sent bytes no one asked for.
+    public mutating func send(_ command: Command) throws(SMTPError) -> [UInt8] {
+        let step = Self.step(for: command)
+        try checkCanSend(step)
+        if case .authResponse = command, !isAwaitingAuthResponse {
+            throw SMTPError(.invalidOperation("no AUTH challenge (334) is waiting for an answer"))
+        }
+        if case .auth = command, isAwaitingAuthResponse {
+            throw SMTPError(.invalidOperation("an AUTH exchange is in progress; answer the 334 challenge first"))
+        }
+        let bytes = try command.wireBytes()
+        projected = Self.optimisticPhase(after: step, from: projected)
+        if step == .auth { isAwaitingAuthResponse = false }
+        outstanding.append(step)
+        return bytes
+    }
+
+    /// Encodes a chunk of the message body (dot-stuffed, bare LF to CRLF, bare CR refused).
+    public mutating func body<Bytes: Collection>(_ chunk: Bytes) throws(SMTPError) -> [UInt8]
+    where Bytes.Element == UInt8 {
+        guard phase == .data, outstanding.isEmpty else {
+            throw SMTPError(.invalidOperation("body data is allowed only after DATA was answered with 354 (open_data)"))
+        }
+        return try stuffer.encode(chunk)
+    }
+
+    /// Ends the message body: returns the final bytes (ending in CRLF.CRLF) and expects a reply.
+    public mutating func endOfData() throws(SMTPError) -> [UInt8] {
+        guard phase == .data, outstanding.isEmpty else {
+            throw SMTPError(.invalidOperation("close_data is allowed only after DATA was answered with 354 (open_data)"))
+        }
+        let bytes = try stuffer.finish()
+        outstanding.append(.endOfData)
+        projected = .session
+        return bytes
+    }
+
+    private func checkCanSend(_ step: Step) throws(SMTPError) {
+        if let unsolicited = unsolicitedBytesError() { throw unsolicited }
+        let phase = projected
+        switch phase {
+        case .closed:
+            throw SMTPError(.invalidOperation("the connection is closed; call open_connection again"))
+        case .awaitingGreeting:
+            throw SMTPError(.invalidOperation("the server's greeting has not been read yet"))
+        case .tlsHandshake:
+            throw SMTPError(.invalidOperation("STARTTLS was accepted; the TLS handshake must complete first"))
+        case .data:
+            throw SMTPError(.invalidOperation(
+                "open_data was called: only write_data, write_raw_data and close_data are allowed until close_data"))
+        default: break
+        }
+        if !outstanding.isEmpty {
+            let groupable: Set<Step> = [.mail, .rcpt, .rset, .endOfData]
+            guard canPipeline, outstanding.allSatisfy(groupable.contains), ![.startTLS, .auth, .helo, .ehlo].contains(step)
+            else {
+                throw SMTPError(.invalidOperation("a reply to \(outstanding[0].rawValue) is still outstanding"))
+            }
+        }
+        if isAwaitingAuthResponse && step != .auth {
+            throw SMTPError(.invalidOperation("an AUTH exchange is in progress; answer the 334 challenge first"))
+        }
+        switch step {
+        case .helo, .ehlo:
+            break
+        case .startTLS:
+            if isTLS { throw SMTPError(.invalidOperation("TLS is already active on this connection")) }
+            if phase == .mailTransaction || phase == .recipients {
+                throw SMTPError(.invalidOperation("starttls is not allowed inside a mail transaction; call rset first"))
+            }
+        case .auth:
+            if isAwaitingAuthResponse { break }
+            if phase == .connected { throw SMTPError(.invalidOperation("auth before helo or ehlo")) }
+            if phase != .session { throw SMTPError(.invalidOperation("auth is not allowed inside a mail transaction")) }
+            if isAuthenticated { throw SMTPError(.invalidOperation("already authenticated on this connection")) }
+        case .mail:
+            if phase == .connected { throw SMTPError(.invalidOperation("mail before helo or ehlo")) }
+            if phase != .session {
+                throw SMTPError(.invalidOperation("a mail transaction is already open; finish it or call rset"))
+            }
+        case .rcpt:
+            if phase != .mailTransaction && phase != .recipients {
+                throw SMTPError(.invalidOperation("rcpt before mail"))
+            }
+        case .data:
+            if phase != .recipients {
+                throw SMTPError(.invalidOperation(
+                    phase == .mailTransaction ? "data before rcpt" : "data before mail and rcpt"))
+            }
+        case .rset, .vrfy, .expn, .noop, .help, .quit, .command, .greeting, .endOfData:
+            break
+        }
+    }
+
+    private static func optimisticPhase(after step: Step, from phase: Phase) -> Phase {
+        switch step {
+        case .helo, .ehlo: return .session
+        case .startTLS: return .tlsHandshake
+        case .mail: return .mailTransaction
+        case .rcpt: return .recipients
+        case .data: return .data
+        case .endOfData: return .session
+        case .rset: return phase == .connected ? .connected : .session
+        case .quit: return .closed
+        default: return phase
+        }
+    }
+
+    // MARK: - Receiving
+
+    /// Feeds bytes received from the server.
+    public mutating func receive<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        parser.append(bytes)
+    }
+
+    /// True when a reply is due and more bytes are needed to complete it.
+    public var needsMoreBytes: Bool { !outstanding.isEmpty }
+
+    /// Returns the next reply and applies its transition; nil when more bytes are needed.
+    /// - Throws: `malformedReply`/`lineTooLong` for bytes that are not SMTP, or bytes after a
+    ///   220 to STARTTLS. The conversation is closed after such an error.
+    public mutating func nextReply() throws(SMTPError) -> Reply? {
+        guard !outstanding.isEmpty else { return nil }
+        let reply: Reply
+        do throws(SMTPError) {
+            guard let parsed = try parser.nextReply() else { return nil }
+            reply = parsed
+        } catch {
+            close()
+            throw error
+        }
+        let step = outstanding.removeFirst()
+        lastReply = reply
+        try apply(reply, to: step)
+        if outstanding.isEmpty { projected = phase }
+        return reply
+    }
+
+    /// Records that the TLS handshake after STARTTLS completed. EHLO is required again.
+    public mutating func tlsEstablished() throws(SMTPError) {
+        guard phase == .tlsHandshake else {
+            throw SMTPError(.invalidOperation("no STARTTLS was accepted, so no TLS handshake is due"))
+        }
+        isTLS = true
+        phase = .connected
+        projected = .connected
+    }
+
+    /// Records that the connection is gone (closed by either side or failed).
+    public mutating func close() {
+        phase = .closed
+        projected = .closed
+        outstanding = []
+        isAwaitingAuthResponse = false
+    }
+
+    private mutating func apply(_ reply: Reply, to step: Step) throws(SMTPError) {
+        if reply.code == 421 {
+            // 421: the server is closing the channel, whatever the command was.
+            close()
+            return
+        }
+        switch step {
+        case .greeting:
+            if reply.code == 220 { phase = .connected } else { close() }
+        case .helo, .ehlo:
+            guard reply.isPositiveCompletion else { return }
+            phase = .session
+            acceptedRecipients = 0
+            capabilities = step == .ehlo ? Capabilities(ehloReply: reply) : nil
+        case .startTLS:
+            guard reply.code == 220 else { return }
+            if parser.bufferedByteCount > 0 {
+                let count = parser.bufferedByteCount
+                close()
+                throw SMTPError(.malformedReply(
+                    "\(count) bytes arrived after the 220 to STARTTLS and before the TLS handshake; refused as a response injection (CVE-2011-0411)"))
+            }
+            phase = .tlsHandshake
+            capabilities = nil
+            isAuthenticated = false
+        case .auth:
+            isAwaitingAuthResponse = reply.code == 334
+            if reply.code == 235 { isAuthenticated = true }
+        case .mail:
+            if reply.isPositiveCompletion && phase == .session {
+                phase = .mailTransaction
+                acceptedRecipients = 0
+            }
+        case .rcpt:
+            if reply.isPositiveCompletion && (phase == .mailTransaction || phase == .recipients) {
+                phase = .recipients
+                acceptedRecipients += 1
+            }
+        case .data:
+            if reply.code == 354 && phase == .recipients {
+                phase = .data
+                stuffer = DotStuffer()
+            }
+        case .endOfData:
+            phase = .session
+            acceptedRecipients = 0
+        case .rset:
+            if reply.isPositiveCompletion && phase != .connected {
+                phase = .session
+                acceptedRecipients = 0
+            }
+        case .quit:
+            close()
+        case .vrfy, .expn, .noop, .help, .command:
+            break
+        }
+    }
+
+    /// Bytes from the server when no reply is due: a 421 is reported as such, anything else is
+    /// a protocol error.
+
+    private func unsolicitedBytesError() -> SMTPError? {
+        guard outstanding.isEmpty, parser.bufferedByteCount > 0 else { return nil }
+        var probe = parser
+        if let reply = try? probe.nextReply(), reply.code == 421 {
+            return SMTPError(.transientError(reply))
+        }
+        return SMTPError(.malformedReply("the server sent \(parser.bufferedByteCount) bytes when no reply was due"))
+    }
+
+    private static func step(for command: Command) -> Step {
+        switch command {
+        case .helo: return .helo
+        case .ehlo: return .ehlo
+        case .startTLS: return .startTLS
+        case .auth, .authResponse: return .auth
+        case .mail: return .mail
+        case .rcpt: return .rcpt
+        case .data: return .data
+        case .rset: return .rset
+        case .vrfy: return .vrfy
+        case .expn: return .expn
+        case .noop: return .noop
+        case .help: return .help
+        case .quit: return .quit
+        case .raw: return .command
+        }
+    }
+}

@@ -1,0 +1,2 @@
+import SMTPConversation
+print("smtp-repl: not yet")

@@ -41,6 +41,28 @@ public struct SMTPError: Error, CustomStringConvertible, Sendable, Equatable {
         case authenticationFailed(String)
     }
 
+    /// The kind's name as written in code, e.g. `permanentError`; used by transcripts' `@expect error=`.
+    public var kindName: String {
+        switch kind {
+        case .transientError: return "transientError"
+        case .permanentError: return "permanentError"
+        case .invalidOperation: return "invalidOperation"
+        case .invalidArgument: return "invalidArgument"
+        case .malformedReply: return "malformedReply"
+        case .lineTooLong: return "lineTooLong"
+        case .connectionClosed: return "connectionClosed"
+        case .network: return "network"
+        case .timeout: return "timeout"
+        case .accessDenied: return "accessDenied"
+        case .tls: return "tls"
+        case .tlsRequired: return "tlsRequired"
+        case .unsupportedScheme: return "unsupportedScheme"
+        case .noSupportedScheme: return "noSupportedScheme"
+        case .cleartextAuthRefused: return "cleartextAuthRefused"
+        case .authenticationFailed: return "authenticationFailed"
+        }
+    }
+
     /// Where in the conversation an error happened; filled in by the connection layer.
     public struct Context: Sendable, Equatable {
         /// The host the conversation talks to.

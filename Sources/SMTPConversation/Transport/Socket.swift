@@ -50,7 +50,7 @@ final class Socket {
         let fd = socket(info.ai_family, info.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.ai_protocol)
         guard fd >= 0 else { throw SMTPError(.network("socket(): \(errnoText())")) }
         let socket = Socket(fd: fd, remoteAddress: address)
-        try socket.setNonBlocking()
+        try socket.makeNonBlocking()
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         if Glibc.connect(fd, info.ai_addr, info.ai_addrlen) != 0 {
@@ -65,7 +65,7 @@ final class Socket {
         return socket
     }
 
-    private func setNonBlocking() throws(SMTPError) {
+    func makeNonBlocking() throws(SMTPError) {
         let flags = fcntl(fd, F_GETFL)
         guard flags >= 0, fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 else {
             throw SMTPError(.network("fcntl(O_NONBLOCK): \(errnoText())"))

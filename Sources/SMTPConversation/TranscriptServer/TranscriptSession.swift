@@ -1,0 +1,175 @@
+/// TranscriptSession plays the server side of a transcript to one client connection.
+struct TranscriptSession {
+    let transcript: Transcript
+    let steps: [TranscriptStep]
+    let matcher: TranscriptMatcher
+    let tlsContext: TLSContext?
+    let readTimeout: Double?
+    let socket: Socket
+    private var stream: any ByteStream
+    private var reader: LineReader
+    private var received: [String] = []
+    private var secretFollows = false
+
+    init(transcript: Transcript, mode: MatchMode, tlsContext: TLSContext?, readTimeout: Double?, socket: Socket) {
+        self.transcript = transcript
+        self.steps = transcript.steps()
+        self.matcher = TranscriptMatcher(mode: mode)
+        self.tlsContext = tlsContext
+        self.readTimeout = readTimeout
+        self.socket = socket
+        self.stream = socket
+        self.reader = LineReader(stream: socket)
+    }
+
+    mutating func play() -> ServeOutcome {
+        var outcome = ServeOutcome(client: socket.remoteAddress, received: [])
+        do throws(SMTPError) {
+            outcome.deviation = try run()
+        } catch {
+            outcome.error = error.description
+        }
+        outcome.received = received
+        stream.close()
+        return outcome
+    }
+
+    private mutating func run() throws(SMTPError) -> Deviation? {
+        var index = 0
+        while index < steps.count {
+            let step = steps[index]
+            switch step.kind {
+            case .greeting:
+                try send(step.reply)
+            case .tls:
+                let early = reader.takeBuffered()
+                if !early.isEmpty {
+                    return deviation(step, actual: nil, reason: "the client sent \(early.count) bytes before the TLS handshake")
+                }
+                guard let tlsContext else {
+                    throw SMTPError(.tls("the transcript needs TLS here; give the server a certificate and key"))
+                }
+                let tls = try TLSStream.accept(socket: socket, context: tlsContext, deadline: Deadline(seconds: readTimeout))
+                stream = tls
+                reader.stream = tls
+            case .close:
+                return nil
+            case .hang:
+                while try reader.readLine(deadline: Deadline(seconds: readTimeout)) != nil {}
+                return nil
+            case .exchange(let entry):
+                guard let (bytes, crlf) = try reader.readLine(deadline: Deadline(seconds: readTimeout)) else {
+                    return deviation(step, actual: nil, reason: "the client closed the connection")
+                }
+                let actual = String(decoding: bytes, as: UTF8.self)
+                let shown = redacted(actual, expected: entry)
+                received.append(shown)
+                if matcher.mode == .strict && !crlf {
+                    return try refuse(step, actual: shown, reason: "the line did not end with CRLF")
+                }
+                switch entry.kind {
+                case .command(let expected):
+                    guard matcher.commandMatches(expected: expected, actual: actual) else {
+                        return try refuse(step, actual: shown, reason: "different command")
+                    }
+                    secretFollows = Self.startsSASL(expected)
+                case .content(let expected):
+                    if matcher.mode == .meaning {
+                        // Content is not compared by meaning: read to the end of data, then go on
+                        // at the transcript's end of data.
+                        var line = actual
+                        while line != "." {
+                            guard let (next, _) = try reader.readLine(deadline: Deadline(seconds: readTimeout)) else {
+                                return deviation(step, actual: nil, reason: "the client closed the connection in the message content")
+                            }
+                            line = String(decoding: next, as: UTF8.self)
+                        }
+                        guard let end = steps[index...].firstIndex(where: { $0.kind == .exchange(Transcript.Entry(.endOfData, line: Self.line(of: $0))) }) else {
+                            return try refuse(step, actual: ".", reason: "the transcript's content does not end here")
+                        }
+                        index = end
+                        try send(steps[end].reply)
+                        index += 1
+                        continue
+                    }
+                    guard matcher.contentMatches(expected: expected, actual: actual) else {
+                        return try refuse(step, actual: shown, reason: "different message content")
+                    }
+                case .endOfData:
+                    guard actual == "." else {
+                        return try refuse(step, actual: shown, reason: "expected the end of data")
+                    }
+                default:
+                    break
+                }
+                try send(step.reply)
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    private static func line(of step: TranscriptStep) -> Int {
+        if case .exchange(let entry) = step.kind { return entry.line }
+        return 0
+    }
+
+    private static func startsSASL(_ command: String) -> Bool {
+        TranscriptMatcher.verb(command) == "AUTH"
+    }
+
+    private mutating func redacted(_ actual: String, expected: Transcript.Entry) -> String {
+        if TranscriptMatcher.verb(actual) == "AUTH" {
+            let words = actual.split(separator: " ")
+            return words.count > 2 ? "AUTH \(words[1]) \(Command.secretPlaceholder)" : actual
+        }
+        if case .command(let text) = expected.kind, TranscriptPattern(text).isSecret {
+            return Command.secretPlaceholder
+        }
+        if secretFollows, case .command = expected.kind {
+            return Command.secretPlaceholder
+        }
+        return actual
+    }
+
+    private mutating func send(_ lines: [Transcript.Entry]) throws(SMTPError) {
+        guard !lines.isEmpty else { return }
+        var bytes: [UInt8] = []
+        for entry in lines {
+            guard case .server(let text) = entry.kind else { continue }
+            bytes += Array(TranscriptPattern(text).filled().utf8) + [13, 10]
+        }
+        try stream.write(bytes, deadline: Deadline(seconds: readTimeout))
+    }
+
+    private func deviation(_ step: TranscriptStep, actual: String?, reason: String) -> Deviation {
+        var expected = ""
+        var line = 0
+        switch step.kind {
+        case .exchange(let entry):
+            line = entry.line
+            expected = Transcript(entries: [entry]).render().trimmingNewline()
+        case .tls: expected = "@tls"
+        case .close: expected = "@close"
+        case .hang: expected = "@hang"
+        case .greeting: expected = "(greeting)"
+        }
+        return Deviation(transcript: transcript.name, line: line, expected: expected, actual: actual, reason: reason)
+    }
+
+    /// Reports a deviation to the client as a 503 before closing, so a person sees why.
+    private mutating func refuse(_ step: TranscriptStep, actual: String, reason: String) throws(SMTPError) -> Deviation {
+        let found = deviation(step, actual: actual, reason: reason)
+        let text = "503 5.5.1 transcript \(transcript.name) line \(found.line) expected \"\(found.expected)\"\r\n"
+        try? stream.write(Array(text.utf8), deadline: Deadline(seconds: 1))
+        return found
+    }
+}
+
+extension String {
+    func trimmingNewline() -> String {
+        var text = self
+        while text.hasSuffix("\n") { text.removeLast() }
+        return text
+    }
+}

@@ -23,6 +23,8 @@ public struct PlayResult: Sendable {
     public var replies: [(line: Int, command: String, expected: [String], reply: Reply)] = []
     /// The error that ended the conversation early, if any.
     public var error: SMTPError?
+    /// True when the connection was closed by the end (QUIT, a 421, or the server).
+    public var connectionClosed = false
     /// True when every reply matched and nothing failed.
     public var matched: Bool { mismatches.isEmpty && error == nil }
 }
@@ -85,6 +87,7 @@ public struct TranscriptPlayer {
         } catch {
             result.error = error
         }
+        result.connectionClosed = connection.isClosed
         return result
     }
 

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""aiosmtpd_peer.py — an aiosmtpd SMTP peer for the tests, on 127.0.0.1 only.
+
+Modes:
+  plain     no TLS, no AUTH: a sink that accepts every message.
+  starttls  STARTTLS required before anything but EHLO/NOOP/QUIT (530 otherwise),
+            AUTH PLAIN/LOGIN only after TLS (538 otherwise), 535 on bad credentials.
+  smtps     implicit TLS from the first byte (RFC 8314), AUTH PLAIN/LOGIN.
+
+Each accepted message is written atomically to MAILDIR as NNNNNN.eml (the DATA
+bytes exactly as received after dot-unstuffing, CRLF line ends) plus NNNNNN.json
+(envelope: mail_from, rcpt_tos, options, peer, tls, authenticated user).
+
+The listener binds port 0 (or --port) and writes the chosen port to --port-file
+once it is listening, so the caller never races for a port. SIGTERM/SIGINT stop it.
+"""
+import argparse
+import asyncio
+import itertools
+import json
+import logging
+import os
+import signal
+import ssl
+import sys
+import time
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+
+class MaildirHandler:
+    def __init__(self, maildir):
+        self.maildir = maildir
+        os.makedirs(maildir, exist_ok=True)
+        self.counter = itertools.count(1)
+
+    async def handle_DATA(self, server, session, envelope):
+        n = next(self.counter)
+        base = os.path.join(self.maildir, "%06d" % n)
+        raw = envelope.original_content or b""
+        login = None
+        if isinstance(session.auth_data, LoginPassword):
+            login = session.auth_data.login.decode("utf-8", "replace")
+        meta = {
+            "mail_from": envelope.mail_from,
+            "mail_options": envelope.mail_options,
+            "rcpt_tos": envelope.rcpt_tos,
+            "rcpt_options": envelope.rcpt_options,
+            "peer": list(session.peer) if session.peer else None,
+            "helo": session.host_name,
+            "tls": session.ssl is not None or server.transport.get_extra_info("sslcontext") is not None,
+            "authenticated": bool(session.authenticated),
+            "login": login,
+            "size": len(raw),
+            "received_at": time.time(),
+        }
+        # Write to temporary names, then rename: a reader never sees half a message.
+        # The .json is renamed last, so its presence means the .eml is complete.
+        with open(base + ".eml.tmp", "wb") as f:
+            f.write(raw)
+        os.rename(base + ".eml.tmp", base + ".eml")
+        with open(base + ".json.tmp", "w") as f:
+            json.dump(meta, f, indent=2)
+        os.rename(base + ".json.tmp", base + ".json")
+        logging.getLogger("peer").info("stored %s from %s to %s", base, envelope.mail_from, envelope.rcpt_tos)
+        return "250 2.0.0 OK stored as %06d" % n
+
+
+class Authenticator:
+    def __init__(self, user, password):
+        self.user = user.encode()
+        self.password = password.encode()
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        if mechanism not in ("PLAIN", "LOGIN") or not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        ok = auth_data.login == self.user and auth_data.password == self.password
+        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--mode", choices=["plain", "starttls", "smtps"], default="plain")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--port-file", help="write the bound port here once listening")
+    p.add_argument("--maildir", required=True)
+    p.add_argument("--cert")
+    p.add_argument("--key")
+    p.add_argument("--user", default="alice")
+    p.add_argument("--password", default="wonderland")
+    p.add_argument("--hostname", default="aiosmtpd.example.test", help="name in the greeting and EHLO reply")
+    args = p.parse_args()
+
+    if args.host not in ("127.0.0.1", "::1", "localhost"):
+        p.error("refusing to listen on anything but loopback")
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    handler = MaildirHandler(args.maildir)
+    kwargs = dict(hostname=args.hostname, data_size_limit=64 * 1024 * 1024)
+    server_ssl = None
+    if args.mode != "plain":
+        if not (args.cert and args.key):
+            p.error("--cert and --key are required for mode %s" % args.mode)
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(args.cert, args.key)
+        kwargs["authenticator"] = Authenticator(args.user, args.password)
+        if args.mode == "starttls":
+            kwargs.update(tls_context=ctx, require_starttls=True, auth_require_tls=True)
+        else:
+            # Implicit TLS: the whole connection is encrypted, but aiosmtpd only
+            # counts STARTTLS as TLS for auth_require_tls, so it is turned off here.
+            server_ssl = ctx
+            kwargs.update(auth_require_tls=False)
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    server = loop.run_until_complete(
+        loop.create_server(lambda: SMTP(handler, loop=loop, **kwargs),
+                           host=args.host, port=args.port, ssl=server_ssl))
+    port = server.sockets[0].getsockname()[1]
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.rename(tmp, args.port_file)
+    logging.getLogger("peer").info("mode %s listening on %s:%d", args.mode, args.host, port)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, loop.stop)
+    try:
+        loop.run_forever()
+    finally:
+        server.close()
+        loop.run_until_complete(server.wait_closed())
+        loop.close()
+
+
+if __name__ == "__main__":
+    main()

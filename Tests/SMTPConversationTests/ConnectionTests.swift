@@ -197,4 +197,36 @@ struct ConnectionTests {
         #expect(recorder.transcript.render().contains("> AUTH LOGIN\n334 VXNlcm5hbWU6\n> {secret}\n"))
         connection.closeConnection()
     }
+
+    @Test("XOAUTH2: a 334 error challenge gets an empty line and the decoded JSON is reported")
+    func xoauth2Error() throws {
+        let server = try serve(try TestEnvironment.transcript("xoauth2-error.txt"), mode: .strict)
+        defer { server.stop() }
+        let connection = try SMTPConnection.openConnection(
+            host: "127.0.0.1", port: server.port, txTimeout: 10, secureConnectionBeforeSMTP: true,
+            options: SMTPConnection.Options(tls: TestEnvironment.testTLS))
+        try connection.ehlo("client.example.com")
+        do {
+            try connection.auth(Credentials(username: "sender@contoso.com", accessToken: "expired-token"), schemes: ["XOAUTH2"])
+            Issue.record("535 must raise")
+        } catch {
+            #expect(error.reply?.code == 535)
+            #expect(error.description.contains(#""scope":"https://outlook.office.com/SMTP.Send""#), "\(error)")
+            #expect(!error.description.contains("expired-token"))
+        }
+        try connection.quit()
+        #expect(try #require(server.waitForOutcome()).followed)
+    }
+
+    @Test("IPv6 loopback: resolve and connect to ::1")
+    func ipv6() throws {
+        let transcript = try Transcript(parsing: "220 v6\n> QUIT\n221 bye\n")
+        guard let server = try? TranscriptServer(transcript: transcript, host: "::1") else { return }
+        server.start(connections: 1, acceptTimeout: 10)
+        defer { server.stop() }
+        let connection = try SMTPConnection.openConnection(host: "::1", port: server.port, txTimeout: 10)
+        #expect(connection.remoteAddress == "::1")
+        try connection.quit()
+        #expect(try #require(server.waitForOutcome()).followed)
+    }
 }

@@ -66,13 +66,16 @@ extension SMTPConnection {
             }
             reply = try exchange(.authResponse(response), step: step, raising: false)
         }
-        if let serverError = sasl.serverError, reply.isFailure {
+        if let serverError = sasl.serverError {
             emit(.note("XOAUTH2 error from the server: \(serverError)"))
-            let detailed = Reply(code: reply.code, lines: reply.lines + ["XOAUTH2: \(serverError)"])
-            if raising { try Self.raise(detailed, context: context(step)) }
-            return detailed
         }
-        if raising { try Self.raise(reply, context: context(step)) }
+        if raising {
+            do throws(SMTPError) { try Self.raise(reply, context: context(step)) } catch {
+                var detailed = error
+                detailed.detail = sasl.serverError.map { "XOAUTH2: \($0)" }
+                throw detailed
+            }
+        }
         return reply
     }
 }

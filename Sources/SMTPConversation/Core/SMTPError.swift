@@ -84,11 +84,14 @@ public struct SMTPError: Error, CustomStringConvertible, Sendable, Equatable {
     public var kind: Kind
     /// Where it went wrong.
     public var context: Context
+    /// More that a person can act on, e.g. the decoded XOAUTH2 error a server sent.
+    public var detail: String?
 
     /// Creates an error of the given kind.
-    public init(_ kind: Kind, context: Context = Context()) {
+    public init(_ kind: Kind, context: Context = Context(), detail: String? = nil) {
         self.kind = kind
         self.context = context
+        self.detail = detail
     }
 
     /// The server's reply, when the error is a 4xx or 5xx reply.
@@ -136,7 +139,7 @@ public struct SMTPError: Error, CustomStringConvertible, Sendable, Equatable {
         }
         if let step = context.step { location.append(step) }
         let prefix = location.isEmpty ? "" : location.joined(separator: " ") + ": "
-        return prefix + kindDescription
+        return prefix + kindDescription + (detail.map { " (\($0))" } ?? "")
     }
 
     private var kindDescription: String {

@@ -6,7 +6,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "SMTPConversation", targets: ["SMTPConversation"]),
+        .library(name: "TrustStore", targets: ["TrustStore"]),
         .executable(name: "smtp-repl", targets: ["smtp-repl"]),
+        .executable(name: "smtp-wallet", targets: ["smtp-wallet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -17,20 +19,43 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CReadline",
+            providers: [.apt(["libreadline-dev"])]
+        ),
         .target(
             name: "SMTPConversation",
             dependencies: ["COpenSSL"]
+        ),
+        .target(
+            name: "TrustStore",
+            dependencies: ["SMTPConversation", "COpenSSL"]
         ),
         .executableTarget(
             name: "smtp-repl",
             dependencies: [
                 "SMTPConversation",
+                "TrustStore",
+                "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "smtp-wallet",
+            dependencies: [
+                "TrustStore",
+                "SMTPConversation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "smtp-bench", dependencies: ["SMTPConversation"]),
         .testTarget(
             name: "SMTPConversationTests",
             dependencies: ["SMTPConversation"]
+        ),
+        .testTarget(
+            name: "TrustStoreTests",
+            dependencies: ["TrustStore", "SMTPConversation"]
         ),
     ]
 )

@@ -1,0 +1,1 @@
+print("smtp-wallet: not yet")

@@ -38,7 +38,10 @@ let package = Package(
                 "TrustStore",
                 "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // readline is a C library of global variables; Swift 6's checks cannot see its
+            // single-threaded use.
+            swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .executableTarget(
             name: "smtp-wallet",

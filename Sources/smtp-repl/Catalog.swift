@@ -1,0 +1,42 @@
+/// CommandInfo documents one REPL command for `help` and tab completion.
+struct CommandInfo {
+    let name: String
+    let usage: String
+    let summary: String
+    let parameters: [String]
+}
+
+/// Catalog lists every REPL command: UTL_SMTP's calls and the REPL's own.
+enum Catalog {
+    static let commands: [CommandInfo] = [
+        CommandInfo(name: "open_connection", usage: "open_connection HOST [PORT] [tx_timeout=S] [wallet_path=file:DIR] [wallet_password=…] [secure_connection_before_smtp=true] [secure_host=NAME] [trust=PEM] [allow_cleartext=true]",
+                    summary: "connect and read the greeting (UTL_SMTP.OPEN_CONNECTION)",
+                    parameters: ["host=", "port=", "tx_timeout=", "wallet_path=", "wallet_password=", "secure_connection_before_smtp=", "secure_host=", "trust=", "allow_cleartext=", "expect="]),
+        CommandInfo(name: "helo", usage: "helo DOMAIN", summary: "send HELO", parameters: ["expect="]),
+        CommandInfo(name: "ehlo", usage: "ehlo DOMAIN", summary: "send EHLO and learn the server's extensions", parameters: ["expect="]),
+        CommandInfo(name: "starttls", usage: "starttls [secure_host=NAME]", summary: "upgrade to TLS; fails (never continues in plaintext) when refused", parameters: ["secure_host="]),
+        CommandInfo(name: "auth", usage: "auth username=USER password=PASS schemes=\"LOGIN XOAUTH2\"", summary: "authenticate; the password is asked for without echo when not given", parameters: ["username=", "password=", "schemes=", "token=", "expect="]),
+        CommandInfo(name: "mail", usage: "mail SENDER [PARAM…]", summary: "send MAIL FROM", parameters: ["expect="]),
+        CommandInfo(name: "rcpt", usage: "rcpt RECIPIENT [PARAM…]", summary: "send RCPT TO", parameters: ["expect="]),
+        CommandInfo(name: "data", usage: "data <<EOF … EOF | data \"TEXT\" | data (then lines, end with a lone .)", summary: "send a whole message", parameters: ["expect="]),
+        CommandInfo(name: "open_data", usage: "open_data", summary: "send DATA; write_data follows", parameters: ["expect="]),
+        CommandInfo(name: "write_data", usage: "write_data TEXT", summary: "write part of the message (a line end is added)", parameters: []),
+        CommandInfo(name: "write_raw_data", usage: "write_raw_data TEXT", summary: "write part of the message as is (\\r\\n escapes allowed)", parameters: []),
+        CommandInfo(name: "close_data", usage: "close_data", summary: "end the message with . and read the verdict", parameters: ["expect="]),
+        CommandInfo(name: "rset", usage: "rset", summary: "send RSET", parameters: ["expect="]),
+        CommandInfo(name: "vrfy", usage: "vrfy ADDRESS", summary: "send VRFY", parameters: ["expect="]),
+        CommandInfo(name: "noop", usage: "noop", summary: "send NOOP", parameters: ["expect="]),
+        CommandInfo(name: "help", usage: "help [COMMAND]", summary: "REPL help; connected and with no argument, also sends SMTP HELP", parameters: []),
+        CommandInfo(name: "quit", usage: "quit", summary: "send QUIT and close", parameters: ["expect="]),
+        CommandInfo(name: "command", usage: "command \"LINE\"", summary: "send any command line", parameters: ["expect="]),
+        CommandInfo(name: "command_replies", usage: "command_replies \"LINE\"", summary: "send any command line, show each reply line", parameters: ["expect="]),
+        CommandInfo(name: "close_connection", usage: "close_connection", summary: "close without QUIT", parameters: []),
+        CommandInfo(name: "expect", usage: "expect CODE", summary: "check the last reply: 250, 2xx, 5.7.8, 5.7.x", parameters: []),
+        CommandInfo(name: "show", usage: "show capabilities|state|cert|transcript", summary: "show what the conversation knows", parameters: []),
+        CommandInfo(name: "save", usage: "save transcript FILE", summary: "write the session as a transcript (credentials redacted)", parameters: []),
+        CommandInfo(name: "source", usage: "source FILE", summary: "run the commands in FILE", parameters: []),
+        CommandInfo(name: "exit", usage: "exit", summary: "leave the REPL (closes the connection)", parameters: []),
+    ]
+
+    static func find(_ name: String) -> CommandInfo? { commands.first { $0.name == name.lowercased() } }
+}

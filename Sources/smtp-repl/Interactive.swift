@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import SMTPConversation
+
+/// The interactive REPL (the default subcommand).
+struct Interactive: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repl", abstract: "The interactive REPL (default): readline, history, completion, a prompt showing the state.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        let printer = common.printer()
+        guard isatty(0) == 1 else {
+            // Not a terminal: behave like `run -`.
+            let session = Session(printer: printer, variables: try common.parsedVariables(), interactive: false)
+            defer { common.finish(session) }
+            do { try session.runFile("-") } catch { common.finish(session); fail(error, printer: printer) }
+            return
+        }
+        let session = Session(printer: printer, variables: try common.parsedVariables(), interactive: true)
+        let editor = LineEditor()
+        session.readDataLine = { prompt in editor.readLine(prompt: prompt) }
+        session.readSecret = { prompt in readSecret(prompt: prompt) }
+        printer.info("smtp-repl: UTL_SMTP's calls as commands. help lists them, Tab completes, Ctrl-D leaves.")
+        var number = 0
+        while let text = editor.readLine(prompt: session.prompt) {
+            number += 1
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            if trimmed == "exit" || trimmed == "quit!" { break }
+            var line = ScriptLine(file: "<repl>", number: number, text: text, hereDocument: nil)
+            if let range = text.range(of: "<<", options: .backwards), !text[range.upperBound...].isEmpty,
+                !text[range.upperBound...].contains(" ")
+            {
+                let delimiter = String(text[range.upperBound...])
+                line.text = String(text[..<range.lowerBound])
+                var document: [String] = []
+                while let next = editor.readLine(prompt: "data> "), next != delimiter { document.append(next) }
+                line.hereDocument = document
+            }
+            do { try session.execute(line) } catch { printer.error(error.message) }
+        }
+        session.connection?.closeConnection()
+        common.finish(session)
+    }
+}
+
+/// `run FILE`: the REPL language from a file or standard input.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a script of REPL commands; stops at the first unhandled 4xx/5xx or failed expect.")
+
+    @Argument(help: "The script, or - for standard input.")
+    var file: String
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: ArgumentHelp("Trust these CA certificates (PEM file or directory) unless a command says otherwise.", valueName: "PEM"))
+    var trust: String?
+
+    func run() throws {
+        let printer = common.printer()
+        let session = Session(printer: printer, variables: try common.parsedVariables(), interactive: false)
+        if let trust { session.defaultTrust = FileManager.default.isDirectory(trust) ? .pemDirectory(trust) : .pemFile(trust) }
+        do {
+            try session.runFile(file)
+        } catch {
+            session.connection?.closeConnection()
+            common.finish(session)
+            fail(error, printer: printer)
+        }
+        session.connection?.closeConnection()
+        common.finish(session)
+    }
+}
+
+extension FileManager {
+    func isDirectory(_ path: String) -> Bool {
+        var flag: ObjCBool = false
+        return fileExists(atPath: path, isDirectory: &flag) && flag.boolValue
+    }
+}

@@ -1,0 +1,103 @@
+/// Token is one word of a REPL line: a bare word, a "quoted string", or `name=value`.
+struct Token: Equatable {
+    var name: String?
+    var value: String
+}
+
+/// ScriptError is a problem with the script itself (exit code 2), or a failure while running
+/// it with the exit code DESIGN.md gives it.
+struct ScriptError: Error, CustomStringConvertible {
+    var exitCode: Int32
+    var message: String
+    var description: String { message }
+
+    static func usage(_ message: String) -> ScriptError { ScriptError(exitCode: 2, message: message) }
+}
+
+/// Lexer splits a REPL line into tokens: whitespace separates words; `"…"` quotes (with `\"`,
+/// `\\`, `\n`, `\t`); `name=value` names a parameter (the value may be quoted); `#` outside
+/// quotes starts a comment; `${NAME}` expands from `--var`, then the environment.
+struct Lexer {
+    let variables: [String: String]
+    let environment: [String: String]
+
+    func tokenize(_ line: String) throws(ScriptError) -> [Token] {
+        var tokens: [Token] = []
+        var characters = Array(line)
+        var index = 0
+        func skipSpaces() { while index < characters.count, characters[index] == " " || characters[index] == "\t" { index += 1 } }
+        while true {
+            skipSpaces()
+            guard index < characters.count else { break }
+            if characters[index] == "#" { break }
+            var name: String?
+            var start = index
+            while start < characters.count, characters[start].isLetter || characters[start] == "_" || characters[start].isNumber {
+                start += 1
+            }
+            if start > index, start < characters.count, characters[start] == "=" {
+                name = String(characters[index..<start]).lowercased()
+                index = start + 1
+            }
+            let value = try word(&characters, &index)
+            tokens.append(Token(name: name, value: value))
+        }
+        return tokens
+    }
+
+    /// Expands `${NAME}` in free text (here-documents), leaving everything else as is.
+    func expand(_ text: String) throws(ScriptError) -> String {
+        guard text.contains("${") else { return text }
+        var result = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            result += rest[..<start.lowerBound]
+            guard let close = rest[start.upperBound...].firstIndex(of: "}") else {
+                throw .usage("unterminated ${ in \(text)")
+            }
+            let name = String(rest[start.upperBound..<close])
+            guard let value = variables[name] ?? environment[name] else {
+                throw .usage("${\(name)} is not set: give --var \(name)=VALUE or set it in the environment")
+            }
+            result += value
+            rest = rest[rest.index(after: close)...]
+        }
+        return result + rest
+    }
+
+    private func word(_ characters: inout [Character], _ index: inout Int) throws(ScriptError) -> String {
+        var value = ""
+        var quoted = false
+        while index < characters.count {
+            let character = characters[index]
+            if !quoted && (character == " " || character == "\t") { break }
+            if character == "\"" {
+                quoted.toggle()
+                index += 1
+                continue
+            }
+            if quoted && character == "\\" && index + 1 < characters.count {
+                let next = characters[index + 1]
+                value.append(next == "n" ? "\n" : next == "t" ? "\t" : next == "r" ? "\r" : next)
+                index += 2
+                continue
+            }
+            if character == "$" && index + 1 < characters.count && characters[index + 1] == "{" {
+                guard let close = characters[(index + 2)...].firstIndex(of: "}") else {
+                    throw .usage("unterminated ${ in \(String(characters))")
+                }
+                let name = String(characters[(index + 2)..<close])
+                guard let expansion = variables[name] ?? environment[name] else {
+                    throw .usage("${\(name)} is not set: give --var \(name)=VALUE or set it in the environment")
+                }
+                value += expansion
+                index = close + 1
+                continue
+            }
+            value.append(character)
+            index += 1
+        }
+        if quoted { throw .usage("unterminated quoted string") }
+        return value
+    }
+}

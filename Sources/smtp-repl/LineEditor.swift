@@ -1,0 +1,81 @@
+import CReadline
+import Foundation
+
+/// LineEditor is GNU readline with persistent history (`~/.smtp_repl_history`) and tab
+/// completion of commands and parameter names.
+final class LineEditor {
+    let historyPath: String
+
+    init(historyPath: String = (ProcessInfo.processInfo.environment["SMTP_REPL_HISTORY"]
+        ?? (NSHomeDirectory() as NSString).appendingPathComponent(".smtp_repl_history")))
+    {
+        self.historyPath = historyPath
+        rl_readline_name = UnsafePointer(strdup("smtp-repl"))
+        rl_attempted_completion_function = { text, start, end in completeLine(text, start, end) }
+        using_history()
+        read_history(historyPath)
+    }
+
+    /// Reads a line with the prompt; nil at end of input (Ctrl-D).
+    func readLine(prompt: String) -> String? {
+        guard let raw = readline(prompt) else { return nil }
+        defer { free(raw) }
+        let line = String(cString: raw)
+        if !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            add_history(raw)
+            append_history(1, historyPath)
+        }
+        return line
+    }
+
+    /// Writes the history file anew (creating it on first use).
+    func saveHistory() {
+        write_history(historyPath)
+        history_truncate_file(historyPath, 1000)
+    }
+}
+
+/// Reads a secret from the terminal without echo.
+func readSecret(prompt: String) -> String? {
+    FileHandle.standardOutput.write(Data(prompt.utf8))
+    var saved = termios()
+    let isTerminal = tcgetattr(0, &saved) == 0
+    if isTerminal {
+        var quiet = saved
+        quiet.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(0, TCSAFLUSH, &quiet)
+    }
+    defer {
+        if isTerminal { tcsetattr(0, TCSAFLUSH, &saved) }
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+    return Swift.readLine(strippingNewline: true)
+}
+
+nonisolated(unsafe) private var candidates: [String] = []
+nonisolated(unsafe) private var candidateIndex = 0
+
+private func completeLine(_ text: UnsafePointer<CChar>?, _ start: Int32, _ end: Int32) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    let typed = text.map { String(cString: $0) } ?? ""
+    let before = rl_line_buffer.map { String(String(cString: $0).utf8.prefix(Int(start))) ?? "" } ?? ""
+    let words = before.split(separator: " ").map(String.init)
+    if words.isEmpty {
+        candidates = Catalog.commands.map(\.name).filter { $0.hasPrefix(typed) }
+    } else {
+        let command = words[0].lowercased()
+        var pool = Catalog.find(command)?.parameters ?? []
+        if command == "show" { pool += ["capabilities", "state", "cert", "transcript"] }
+        if command == "help" { pool += Catalog.commands.map(\.name) }
+        if command == "save" { pool += ["transcript"] }
+        candidates = pool.filter { $0.hasPrefix(typed) }
+    }
+    candidateIndex = 0
+    rl_attempted_completion_over = 1
+    if candidates.count == 1, candidates[0].hasSuffix("=") { rl_completion_suppress_append = 1 }
+    return rl_completion_matches(text) { _, state in
+        if state == 0 { candidateIndex = 0 }
+        guard candidateIndex < candidates.count else { return nil }
+        defer { candidateIndex += 1 }
+        return strdup(candidates[candidateIndex])
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import SMTPConversation
+
+/// Printer shows a conversation as swaks does: one line per protocol line, prefixed and
+/// coloured by direction (`->` client, `<-` server, `~>`/`<~` the same inside TLS, `===` info,
+/// `***` errors), and explains enhanced status codes.
+final class Printer: @unchecked Sendable {
+    let color: Bool
+    private var inTLS = false
+    private let output: FileHandle
+    private let lock = NSLock()
+
+    init(color: Bool, output: FileHandle = .standardOutput) {
+        self.color = color
+        self.output = output
+    }
+
+    /// Colour is on for a terminal unless NO_COLOR is set (https://no-color.org).
+    static func wantsColor(fd: Int32 = 1) -> Bool {
+        isatty(fd) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+    }
+
+    var observer: ConversationObserver { { [self] event in self.show(event) } }
+
+    func show(_ event: ConversationEvent) {
+        switch event {
+        case .connecting(let host, let port): info("connecting to \(host) port \(port)")
+        case .connected(let address): info("connected to \(address)")
+        case .sent(let line): client(line)
+        case .sentData(let bytes):
+            var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            if lines.last?.isEmpty == true { lines.removeLast() }
+            for line in lines {
+                client(String(decoding: line.last == UInt8(ascii: "\r") ? line.dropLast() : line, as: UTF8.self))
+            }
+        case .received(let reply): server(reply)
+        case .tlsEstablished(let version, let cipher, let peer):
+            lock.withLock { inTLS = true }
+            let subject = peer.first.map { ", certificate \($0.subject)" } ?? ""
+            info("TLS started: \(version) \(cipher)\(subject)")
+        case .note(let text): info(text)
+        case .closed:
+            lock.withLock { inTLS = false }
+            info("connection closed")
+        }
+    }
+
+    func client(_ line: String) {
+        let arrow = lock.withLock { inTLS } ? " ~> " : " -> "
+        write(paint(arrow + line, "36"))
+    }
+
+    func server(_ reply: Reply) {
+        let arrow = lock.withLock { inTLS } ? "<~  " : "<-  "
+        let tone = reply.isFailure ? (reply.isTransientFailure ? "33" : "31") : "32"
+        for line in reply.wireLines { write(paint(arrow + line, tone)) }
+        if let status = reply.enhancedStatusCode, let meaning = status.explanation, reply.isFailure {
+            write(paint("    \(status): \(meaning)", "2"))
+        }
+    }
+
+    func info(_ text: String) { write(paint("=== " + text, "34")) }
+
+    func error(_ text: String) { write(paint("*** " + text, "1;31")) }
+
+    func plain(_ text: String) { write(text) }
+
+    private func paint(_ text: String, _ code: String) -> String {
+        color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
+
+    private func write(_ line: String) {
+        lock.withLock { output.write(Data((line + "\n").utf8)) }
+    }
+}

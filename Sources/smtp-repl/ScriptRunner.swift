@@ -1,0 +1,66 @@
+import Foundation
+import SMTPConversation
+
+extension Session {
+    /// Runs a script file (`run FILE`, `source FILE`); `-` reads standard input.
+    func runFile(_ path: String) throws(ScriptError) {
+        let text: String
+        if path == "-" {
+            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        } else {
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ScriptError(exitCode: 2, message: "cannot read \(path): \(error.localizedDescription)")
+            }
+        }
+        try runScript(text, file: path == "-" ? "<stdin>" : path)
+    }
+
+    /// Runs every line of a script; the first failure stops it with file, line, command and reason.
+    func runScript(_ text: String, file: String) throws(ScriptError) {
+        for line in try Self.lines(of: text, file: file) {
+            do throws(ScriptError) {
+                try execute(line)
+            } catch {
+                throw ScriptError(exitCode: error.exitCode, message: "\(line.file):\(line.number): \(line.text.trimmingCharacters(in: .whitespaces).prefix(80)): \(error.message)")
+            }
+        }
+    }
+
+    /// Splits a script into lines, gathering `<<WORD` here-documents; comment and blank lines drop out.
+    static func lines(of text: String, file: String) throws(ScriptError) -> [ScriptLine] {
+        var result: [ScriptLine] = []
+        let raw = text.components(separatedBy: "\n").map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
+        var index = 0
+        while index < raw.count {
+            let text = raw[index]
+            let number = index + 1
+            index += 1
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            var line = ScriptLine(file: file, number: number, text: text, hereDocument: nil)
+            if let range = text.range(of: "<<", options: .backwards), !text[range.upperBound...].contains(" "),
+                !text[range.upperBound...].isEmpty
+            {
+                let delimiter = String(text[range.upperBound...])
+                line.text = String(text[..<range.lowerBound])
+                var document: [String] = []
+                var closed = false
+                while index < raw.count {
+                    let next = raw[index]
+                    index += 1
+                    if next == delimiter {
+                        closed = true
+                        break
+                    }
+                    document.append(next)
+                }
+                guard closed else {
+                    throw ScriptError(exitCode: 2, message: "\(file):\(number): here-document <<\(delimiter) is not closed by a line \(delimiter)")
+                }
+                line.hereDocument = document
+            }
+            result.append(line)
+        }
+        return result
+    }
+}

@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import SMTPConversation
+
+/// Parses `HOST:PORT` (IPv6 in brackets).
+func parseAddress(_ text: String, option: String) throws -> (host: String, port: Int) {
+    var host = text
+    var portText = ""
+    if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+        host = String(text[text.index(after: text.startIndex)..<close])
+        portText = String(text[text.index(after: close)...].dropFirst())
+    } else if let colon = text.lastIndex(of: ":") {
+        host = String(text[..<colon])
+        portText = String(text[text.index(after: colon)...])
+    }
+    guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else {
+        throw ValidationError("\(option) takes HOST:PORT, not \(text)")
+    }
+    return (host, port)
+}
+
+func loadTranscript(_ path: String) throws -> Transcript {
+    let text: String
+    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+        throw ValidationError("cannot read \(path): \(error.localizedDescription)")
+    }
+    do { return try Transcript(parsing: text, name: path) } catch { throw ValidationError(error.description) }
+}
+
+/// `serve`: plays the server side of a transcript to any client.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Play the server side of a transcript to any client (swaks, smtplib, a PL/SQL job) and report where it left the script.")
+
+    @Argument(help: "The transcript to play.")
+    var transcript: String
+
+    @Option(help: ArgumentHelp("Where to listen (loopback only is wise).", valueName: "HOST:PORT"))
+    var listen: String = "127.0.0.1:2525"
+
+    @Option(help: ArgumentHelp("PEM certificate chain for STARTTLS / implicit TLS.", valueName: "PEM"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("PEM private key for --tls-cert.", valueName: "PEM"))
+    var tlsKey: String?
+
+    @Flag(help: "Serve one client, then exit: 0 when it followed the transcript, 1 when not.")
+    var once = false
+
+    @Flag(help: "Match byte for byte (except patterns) instead of by meaning.")
+    var strict = false
+
+    @Option(help: ArgumentHelp("Seconds to wait for each client line.", valueName: "SECONDS"))
+    var readTimeout: Double = 30
+
+    @Flag(help: "No colours.")
+    var noColor = false
+
+    func run() throws {
+        let printer = Printer(color: !noColor && Printer.wantsColor())
+        let script = try loadTranscript(transcript)
+        let address = try parseAddress(listen, option: "--listen")
+        let server: TranscriptServer
+        do {
+            server = try TranscriptServer(
+                transcript: script, host: address.host, port: address.port, mode: strict ? .strict : .meaning,
+                tlsCertificatePath: tlsCert, tlsKeyPath: tlsKey, readTimeout: readTimeout)
+        } catch {
+            printer.error(error.description)
+            throw ExitCode(error.kindName == "network" ? 3 : 2)
+        }
+        printer.info("serving \(transcript) on \(address.host):\(server.port) (\(strict ? "strict" : "by meaning"))")
+        while true {
+            let outcome: ServeOutcome
+            do { outcome = try server.serveOne() } catch {
+                printer.error(error.description)
+                throw ExitCode(3)
+            }
+            report(outcome, printer: printer)
+            if once { throw ExitCode(outcome.followed ? 0 : 1) }
+        }
+    }
+
+    func report(_ outcome: ServeOutcome, printer: Printer) {
+        if outcome.followed {
+            printer.info("client \(outcome.client) followed the transcript to the end")
+        } else if let deviation = outcome.deviation {
+            printer.error("client \(outcome.client) left the transcript: \(deviation)")
+        } else if let error = outcome.error {
+            printer.error("client \(outcome.client): \(error)")
+        }
+    }
+}
+
+/// `replay`: plays the client side of a transcript against a live server and diffs the replies.
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Play a transcript's client lines against a live server and show the replies side by side with the transcript's.")
+
+    @Argument(help: "The transcript to replay.")
+    var transcript: String
+
+    @Option(help: ArgumentHelp("The server.", valueName: "HOST:PORT"))
+    var server: String
+
+    @Option(help: ArgumentHelp("Trust these CA certificates (PEM file or directory) instead of the system's.", valueName: "PEM"))
+    var trust: String?
+
+    @Option(help: ArgumentHelp("The name the certificate must carry.", valueName: "NAME"))
+    var secureHost: String?
+
+    @Option(help: "User name for AUTH lines.")
+    var username: String?
+
+    @Option(help: ArgumentHelp("Environment variable holding the password for AUTH lines.", valueName: "VAR"))
+    var passwordEnv: String = "SMTP_PASSWORD"
+
+    @Flag(help: "Compare reply text too, not only codes.")
+    var text = false
+
+    @Flag(help: "Allow AUTH without TLS.")
+    var allowCleartext = false
+
+    @Flag(help: "No colours.")
+    var noColor = false
+
+    func run() throws {
+        let printer = Printer(color: !noColor && Printer.wantsColor())
+        let script = try loadTranscript(transcript)
+        let address = try parseAddress(server, option: "--server")
+        var tls = TLSConfiguration()
+        if let trust { tls.trust = FileManager.default.isDirectory(trust) ? .pemDirectory(trust) : .pemFile(trust) }
+        var credentials: Credentials?
+        if let username {
+            guard let password = ProcessInfo.processInfo.environment[passwordEnv] else {
+                throw ValidationError("--username needs the password in $\(passwordEnv)")
+            }
+            credentials = Credentials(username: username, password: password)
+        }
+        let player = TranscriptPlayer(
+            transcript: script, mode: text ? .strict : .meaning, credentials: credentials,
+            options: SMTPConnection.Options(tls: tls, allowCleartextAuth: allowCleartext))
+        let result = player.play(host: address.host, port: address.port, secureHost: secureHost)
+        printer.plain("line  command".padding(toLength: 44, withPad: " ", startingAt: 0) + "transcript | server")
+        for item in result.replies {
+            let expected = item.expected.first.map { String($0.prefix(3)) } ?? "—"
+            let same = result.mismatches.contains { $0.line == item.line && $0.command == item.command } ? "≠" : "="
+            let command = String(item.command.prefix(36))
+            let row = String(format: "%4d  ", item.line) + command.padding(toLength: 38, withPad: " ", startingAt: 0)
+                + "\(expected) \(same) \(item.reply.code) \(item.reply.lines.first ?? "")"
+            if same == "=" { printer.plain(row) } else { printer.error(row) }
+        }
+        if let error = result.error {
+            printer.error(error.description)
+            throw ExitCode(Session.exitCode(for: error))
+        }
+        if !result.mismatches.isEmpty {
+            printer.error("\(result.mismatches.count) replies differ from the transcript")
+            throw ExitCode(1)
+        }
+        printer.info("every reply matched the transcript")
+    }
+}

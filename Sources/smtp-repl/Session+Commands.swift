@@ -1,0 +1,241 @@
+import Foundation
+import SMTPConversation
+
+extension Session {
+    func run(_ name: String, _ arguments: Arguments, _ line: ScriptLine) throws(ScriptError) {
+        switch name {
+        case "open_connection": try openConnection(arguments)
+        case "helo", "ehlo":
+            let connection = try requireConnection(name)
+            let domain = try arguments.required("domain", position: 0)
+            let calls = connection.returningReplies
+            try settle(try smtp { name == "ehlo" ? try calls.ehlo(domain) : try calls.helo(domain) }, arguments, command: name)
+        case "starttls":
+            let connection = try requireConnection(name)
+            lastReply = try smtp { try connection.starttls(secureHost: arguments.value("secure_host", position: 0)) }
+        case "auth": try auth(arguments)
+        case "mail":
+            let connection = try requireConnection(name)
+            let sender = try arguments.required("sender", position: 0)
+            let parameters = Array(arguments.positional.dropFirst())
+            try settle(try smtp { try connection.returningReplies.mail(from: sender, parameters: parameters) }, arguments, command: name)
+        case "rcpt":
+            let connection = try requireConnection(name)
+            let recipient = try arguments.required("recipient", position: 0)
+            let parameters = Array(arguments.positional.dropFirst())
+            try settle(try smtp { try connection.returningReplies.rcpt(to: recipient, parameters: parameters) }, arguments, command: name)
+        case "data": try data(arguments, line)
+        case "open_data":
+            let connection = try requireConnection(name)
+            try settle(try smtp { try connection.returningReplies.openData() }, arguments, command: name)
+        case "write_data":
+            let connection = try requireConnection(name)
+            let text = arguments.positional.joined(separator: " ")
+            try smtp { try connection.writeData(text + "\r\n") }
+        case "write_raw_data":
+            let connection = try requireConnection(name)
+            let text = arguments.positional.joined(separator: " ")
+            try smtp { try connection.writeRawData(Array(text.utf8)) }
+        case "close_data":
+            let connection = try requireConnection(name)
+            try settle(try smtp { try connection.returningReplies.closeData() }, arguments, command: name)
+        case "rset", "noop", "quit":
+            let connection = try requireConnection(name)
+            let calls = connection.returningReplies
+            let reply = try smtp { () throws -> Reply in
+                switch name {
+                case "rset": return try calls.rset()
+                case "noop": return try calls.noop()
+                default: return try calls.quit()
+                }
+            }
+            try settle(reply, arguments, command: name)
+        case "vrfy":
+            let connection = try requireConnection(name)
+            let address = try arguments.required("address", position: 0)
+            try settle(try smtp { try connection.returningReplies.vrfy(address) }, arguments, command: name)
+        case "help": try help(arguments)
+        case "command", "command_replies":
+            let connection = try requireConnection(name)
+            let text = arguments.positional.joined(separator: " ")
+            guard !text.isEmpty else { throw .usage("\(name): give the command line, e.g. command \"XCLIENT NAME=x\"") }
+            let reply = try smtp { try connection.returningReplies.command(text) }
+            if name == "command_replies" {
+                for (index, text) in reply.lines.enumerated() { printer.info("reply \(index + 1): \(reply.code) \(text)") }
+            }
+            try settle(reply, arguments, command: name)
+        case "close_connection":
+            connection?.closeConnection()
+            connection = nil
+        case "expect":
+            guard let reply = lastReply else { throw ScriptError(exitCode: 1, message: "expect: no reply yet") }
+            try check(reply, against: try arguments.required("code", position: 0), command: "expect")
+        case "show": try show(arguments)
+        case "save":
+            guard arguments.positional.first == "transcript", arguments.positional.count == 2 else {
+                throw .usage("usage: save transcript FILE")
+            }
+            try save(recorder.transcript, to: arguments.positional[1])
+        case "source":
+            let path = try arguments.required("file", position: 0)
+            guard sourceDepth < 16 else { throw .usage("source: nested too deeply (a file sourcing itself?)") }
+            sourceDepth += 1
+            defer { sourceDepth -= 1 }
+            try runFile(path)
+        case "exit":
+            connection?.closeConnection()
+            connection = nil
+        default:
+            throw .usage("unknown command \"\(name)\"; type help for the list")
+        }
+    }
+
+    /// Runs an SMTP call, turning its error into the script's exit code.
+    @discardableResult
+    func smtp<T>(_ body: () throws -> T) throws(ScriptError) -> T {
+        do {
+            return try body()
+        } catch let error as SMTPError {
+            throw ScriptError(exitCode: Self.exitCode(for: error), message: error.description)
+        } catch let error as ScriptError {
+            throw error
+        } catch {
+            throw ScriptError(exitCode: 3, message: "\(error)")
+        }
+    }
+
+    private func openConnection(_ arguments: Arguments) throws(ScriptError) {
+        let host = try arguments.required("host", position: 0)
+        let portText = arguments.value("port", position: 1) ?? "25"
+        guard let port = Int(portText), (1...65535).contains(port) else { throw .usage("open_connection: port must be 1-65535, not \(portText)") }
+        var tls = TLSConfiguration(trust: defaultTrust)
+        if let trust = arguments.named["trust"] {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: trust, isDirectory: &isDirectory) else {
+                throw .usage("open_connection: trust=\(trust) does not exist")
+            }
+            tls.trust = isDirectory.boolValue ? .pemDirectory(trust) : .pemFile(trust)
+        }
+        if let wallet = arguments.named["wallet_path"] {
+            tls.trust = try walletTrust(path: wallet, password: arguments.named["wallet_password"])
+        }
+        let options = SMTPConnection.Options(
+            tls: tls, allowCleartextAuth: try arguments.flag("allow_cleartext"),
+            observer: { [weak self] event in self?.observe(event) })
+        connection?.closeConnection()
+        let timeout = try arguments.number("tx_timeout", position: 2)
+        let implicit = try arguments.flag("secure_connection_before_smtp")
+        let secureHost = arguments.named["secure_host"]
+        do throws(SMTPError) {
+            connection = try SMTPConnection.openConnection(
+                host: host, port: port, txTimeout: timeout ?? 60, secureConnectionBeforeSMTP: implicit,
+                secureHost: secureHost, options: options)
+            lastReply = connection?.greeting
+        } catch {
+            if let reply = error.reply {
+                lastReply = reply
+                if let wanted = arguments.named["expect"] {
+                    try check(reply, against: wanted, command: "open_connection")
+                    return
+                }
+            }
+            throw ScriptError(exitCode: Self.exitCode(for: error), message: error.description)
+        }
+        if let wanted = arguments.named["expect"], let reply = lastReply { try check(reply, against: wanted, command: "open_connection") }
+    }
+
+    private func auth(_ arguments: Arguments) throws(ScriptError) {
+        let connection = try requireConnection("auth")
+        let username = try arguments.required("username", position: 0)
+        let schemes = (arguments.named["schemes"] ?? SMTPConnection.nonCleartextPasswordSchemes.joined(separator: " "))
+            .split(separator: " ").map(String.init)
+        let credentials: Credentials
+        if let token = arguments.named["token"] {
+            credentials = Credentials(username: username, accessToken: token)
+        } else if let password = arguments.named["password"] {
+            credentials = Credentials(username: username, password: password)
+        } else if interactive, let read = readSecret, let password = read("password for \(username): ") {
+            credentials = Credentials(username: username, password: password)
+        } else {
+            throw .usage("auth: give password= (or token= for XOAUTH2), e.g. password=${SMTP_PASSWORD}")
+        }
+        try settle(try smtp { try connection.returningReplies.auth(credentials, schemes: schemes) }, arguments, command: "auth")
+    }
+
+    private func data(_ arguments: Arguments, _ line: ScriptLine) throws(ScriptError) {
+        let connection = try requireConnection("data")
+        var body: String
+        if let document = line.hereDocument {
+            body = ""
+            for line in document { body += try lexer.expand(line) + "\r\n" }
+        } else if let text = arguments.value("body", position: 0) {
+            body = text
+        } else if interactive, let read = readDataLine {
+            body = ""
+            while let next = read("data> "), next != "." { body += next + "\r\n" }
+        } else {
+            throw .usage("data: give the message as data <<EOF … EOF or data \"TEXT\"")
+        }
+        if let last = body.utf8.last, last != UInt8(ascii: "\n") { body += "\r\n" }
+        try settle(try smtp { try connection.returningReplies.data(body) }, arguments, command: "data")
+    }
+
+    private func help(_ arguments: Arguments) throws(ScriptError) {
+        if let topic = arguments.positional.first, let info = Catalog.find(topic) {
+            printer.plain("\(info.usage)\n    \(info.summary)")
+            return
+        }
+        if let connection, !connection.isClosed {
+            let reply = try smtp { try connection.returningReplies.help(arguments.positional.first) }
+            lastReply = reply
+            printer.info("(that was the server's HELP; REPL help: help COMMAND, e.g. help auth)")
+            return
+        }
+        printer.plain("Commands (help COMMAND for details):")
+        for info in Catalog.commands { printer.plain("  " + info.name.padding(toLength: 18, withPad: " ", startingAt: 0) + info.summary) }
+    }
+
+    private func show(_ arguments: Arguments) throws(ScriptError) {
+        switch arguments.positional.first?.lowercased() {
+        case "capabilities":
+            guard let capabilities = connection?.capabilities else { printer.info("no capabilities: send ehlo first (STARTTLS forgets them)"); return }
+            printer.plain("greeting: \(capabilities.greeting)")
+            for item in capabilities.extensions { printer.plain("  " + ([item.keyword] + item.parameters).joined(separator: " ")) }
+        case "state":
+            guard let connection else { printer.plain("not connected"); return }
+            printer.plain("host: \(connection.host) port \(connection.port) (\(connection.remoteAddress))")
+            printer.plain("phase: \(connection.phase.rawValue)  tls: \(connection.isTLS)  authenticated: \(connection.isAuthenticated)")
+            if let reply = lastReply { printer.plain("last reply: \(reply.singleLine)") }
+        case "cert":
+            guard let chain = connection?.peerCertificates, !chain.isEmpty else { printer.info("no certificate: not a TLS connection"); return }
+            let now = Date().timeIntervalSince1970
+            for (index, certificate) in chain.enumerated() {
+                printer.plain("[\(index)] subject: \(certificate.subject)")
+                printer.plain("    issuer:  \(certificate.issuer)")
+                printer.plain("    valid:   \(rfc5322Date(certificate.notBefore)) to \(rfc5322Date(certificate.notAfter)) (\(Int((certificate.notAfter - now) / 86400)) days left)")
+                if !certificate.subjectAlternativeNames.isEmpty { printer.plain("    names:   \(certificate.subjectAlternativeNames.joined(separator: ", "))") }
+                printer.plain("    sha256:  \(certificate.sha256Fingerprint)")
+            }
+        case "transcript":
+            printer.plain(recorder.transcript.render(), terminator: "")
+        default:
+            throw .usage("usage: show capabilities|state|cert|transcript")
+        }
+    }
+
+    func save(_ transcript: Transcript, to path: String) throws(ScriptError) {
+        do {
+            try transcript.render().write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw ScriptError(exitCode: 2, message: "cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+}
+
+extension Printer {
+    func plain(_ text: String, terminator: String) {
+        var body = text
+        if terminator.isEmpty, body.hasSuffix("\n") { body.removeLast() }
+        plain(body)
+    }
+}

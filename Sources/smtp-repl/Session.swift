@@ -1,0 +1,151 @@
+import Foundation
+import SMTPConversation
+
+/// ScriptLine is one command of a script with where it came from and its here-document.
+struct ScriptLine {
+    var file: String
+    var number: Int
+    var text: String
+    var hereDocument: [String]?
+}
+
+/// Session runs REPL commands against one conversation at a time. The interactive REPL,
+/// `run`, `source` and the demo all go through `execute`.
+final class Session {
+    let printer: Printer
+    let recorder = TranscriptRecorder()
+    var extraRecorder: TranscriptRecorder?
+    var lexer: Lexer
+    var connection: SMTPConnection?
+    var lastReply: Reply?
+    let interactive: Bool
+    /// Reads lines for `data` typed interactively (until a lone `.`).
+    var readDataLine: ((String) -> String?)?
+    /// Reads a secret without echo.
+    var readSecret: ((String) -> String?)?
+    /// The trust used when a command names none (e.g. the demo's CA).
+    var defaultTrust: TrustSource = .system
+    var sourceDepth = 0
+
+    init(printer: Printer, variables: [String: String], interactive: Bool) {
+        self.printer = printer
+        self.lexer = Lexer(variables: variables, environment: ProcessInfo.processInfo.environment)
+        self.interactive = interactive
+    }
+
+    /// The REPL prompt, showing the state: `smtp>`, `smtp[ehlo]>`, `smtp[tls,auth]>`, `data>`.
+    var prompt: String {
+        guard let connection, !connection.isClosed else { return "smtp> " }
+        if connection.phase == .data { return "data> " }
+        var parts: [String] = []
+        switch connection.phase {
+        case .awaitingGreeting, .connected: parts.append("connected")
+        case .session: parts.append(connection.capabilities == nil ? "helo" : "ehlo")
+        case .mailTransaction: parts.append("mail")
+        case .recipients: parts.append("rcpt")
+        default: break
+        }
+        if connection.isTLS { parts.append("tls") }
+        if connection.isAuthenticated { parts.append("auth") }
+        return "smtp[\(parts.joined(separator: ","))]> "
+    }
+
+    func observe(_ event: ConversationEvent) {
+        printer.show(event)
+        recorder.record(event)
+        extraRecorder?.record(event)
+    }
+
+    /// Runs one line; throws with the exit code DESIGN.md gives the failure.
+    func execute(_ line: ScriptLine) throws(ScriptError) {
+        let tokens = try lexer.tokenize(line.text)
+        guard let first = tokens.first else { return }
+        guard first.name == nil else { throw .usage("a line must start with a command, not \(first.name!)=") }
+        let name = first.value.lowercased()
+        let arguments = Arguments(tokens: Array(tokens.dropFirst()), command: name)
+        try run(name, arguments, line)
+    }
+
+    static func exitCode(for error: SMTPError) -> Int32 {
+        switch error.kind {
+        case .transientError, .permanentError, .noSupportedScheme, .authenticationFailed: return 1
+        case .invalidOperation, .invalidArgument, .unsupportedScheme, .cleartextAuthRefused: return 2
+        case .network, .timeout, .connectionClosed, .tls, .tlsRequired, .malformedReply, .lineTooLong, .accessDenied:
+            return 3
+        }
+    }
+
+    func requireConnection(_ command: String) throws(ScriptError) -> SMTPConnection {
+        guard let connection, !connection.isClosed else {
+            throw ScriptError(exitCode: 2, message: "\(command): not connected; use open_connection first")
+        }
+        return connection
+    }
+
+    /// Records the reply and applies `expect=` or the default rule (4xx/5xx fail).
+    func settle(_ reply: Reply, _ arguments: Arguments, command: String) throws(ScriptError) {
+        lastReply = reply
+        if let wanted = arguments.named["expect"] {
+            try check(reply, against: wanted, command: command)
+        } else if reply.isFailure {
+            throw ScriptError(exitCode: 1, message: "\(command): \(reply.isTransientFailure ? "transient" : "permanent") error: \(reply.singleLine)")
+        }
+    }
+
+    func check(_ reply: Reply, against wanted: String, command: String) throws(ScriptError) {
+        guard Self.matches(reply, wanted) else {
+            throw ScriptError(exitCode: 1, message: "\(command): expected \(wanted), got \(reply.singleLine)")
+        }
+    }
+
+    /// `250`, `2xx`, `25x`, `5.7.8`, `5.7.x`.
+    static func matches(_ reply: Reply, _ pattern: String) -> Bool {
+        if pattern.contains(".") { return reply.enhancedStatusCode?.matches(pattern) ?? false }
+        let code = String(reply.code)
+        guard pattern.count == 3 else { return false }
+        return zip(pattern.lowercased(), code).allSatisfy { $0 == "x" || $0 == $1 }
+    }
+}
+
+/// Arguments are a command's positional words and `name=value` parameters.
+struct Arguments {
+    var positional: [String] = []
+    var named: [String: String] = [:]
+    let command: String
+
+    init(tokens: [Token], command: String) {
+        self.command = command
+        for token in tokens {
+            if let name = token.name { named[name] = token.value } else { positional.append(token.value) }
+        }
+    }
+
+    /// A parameter by name, or else the positional word at `index`.
+    func value(_ name: String, position: Int? = nil) -> String? {
+        if let value = named[name] { return value }
+        if let position, position < positional.count { return positional[position] }
+        return nil
+    }
+
+    func required(_ name: String, position: Int? = nil) throws(ScriptError) -> String {
+        guard let value = value(name, position: position) else {
+            throw .usage("\(command): missing \(name) (usage: \(Catalog.find(command)?.usage ?? command))")
+        }
+        return value
+    }
+
+    func flag(_ name: String) throws(ScriptError) -> Bool {
+        guard let value = named[name] else { return false }
+        switch value.lowercased() {
+        case "true", "yes", "1", "on": return true
+        case "false", "no", "0", "off": return false
+        default: throw .usage("\(command): \(name)= takes true or false, not \(value)")
+        }
+    }
+
+    func number(_ name: String, position: Int? = nil) throws(ScriptError) -> Double? {
+        guard let text = value(name, position: position) else { return nil }
+        guard let number = Double(text), number >= 0 else { throw .usage("\(command): \(name) must be a number, not \(text)") }
+        return number
+    }
+}

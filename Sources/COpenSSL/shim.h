@@ -53,4 +53,9 @@ static inline long shim_SSL_CTX_add_extra_chain_cert(SSL_CTX *ctx, X509 *x509) {
     return SSL_CTX_add_extra_chain_cert(ctx, x509);
 }
 
+/* TrustStore (wallet): stacks of PKCS7 for building an empty PKCS#12, X509_STORE_CTX chains. */
+static inline STACK_OF(PKCS7) *shim_sk_PKCS7_new_null(void) { return sk_PKCS7_new_null(); }
+static inline void shim_sk_PKCS7_free(STACK_OF(PKCS7) *sk) { sk_PKCS7_free(sk); }
+static inline int shim_PKCS12_DEFAULT_ITER(void) { return PKCS12_DEFAULT_ITER; }
+
 #endif

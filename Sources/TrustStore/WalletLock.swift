@@ -1,0 +1,29 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// WalletLock is an exclusive `flock` on `DIR/.lock`, held while a change is read, made and
+/// written, so two renewals at once (threads or processes) run one after the other instead of
+/// one overwriting the other's work. The kernel releases it when the process dies.
+final class WalletLock {
+    private let fd: Int32
+
+    /// Blocks until the wallet in `directory` is ours.
+    init(directory: String) throws(WalletError) {
+        let path = directory + "/.lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw WalletError(.io, "cannot open the lock file \(path): \(FileSystem.errnoText())") }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno == EINTR { continue }
+            let reason = FileSystem.errnoText()
+            close(fd)
+            throw WalletError(.io, "cannot lock \(path): \(reason)")
+        }
+        self.fd = fd
+    }
+
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}

@@ -1,0 +1,46 @@
+/// WriteHooks lets a caller observe the steps of a wallet write; the crash tests use it to stop
+/// a process after the new files are on disk and before they are renamed into place.
+public struct WriteHooks: Sendable {
+    /// Called after the new files are written and flushed, before any rename.
+    public var beforeRename: (@Sendable () -> Void)?
+
+    /// No hooks.
+    public init(beforeRename: (@Sendable () -> Void)? = nil) { self.beforeRename = beforeRename }
+}
+
+extension Wallet {
+    /// Writes `ewallet.p12` then `manifest.json`, each as: new temporary file, fsync, keep the
+    /// current file as `.bak`, rename over it, fsync the directory. A crash at any point leaves
+    /// the old or the new `ewallet.p12`, never a partial one. The caller holds the lock.
+    func write(password: String, hooks: WriteHooks) throws(WalletError) {
+        let p12 = try PKCS12Codec.write(.init(certificates: trustedDER, identity: identity), password: password)
+        let manifestBytes = try pruned().encoded()
+        // The wallet holds a private key and, for auto-login, no password: owner-only.
+        let newP12 = try FileSystem.writeTemporary(p12, next: pkcs12Path, mode: 0o600)
+        let newManifest: String
+        do { newManifest = try FileSystem.writeTemporary(manifestBytes, next: manifestPath, mode: 0o600) } catch {
+            FileSystem.remove(newP12)
+            throw error
+        }
+        hooks.beforeRename?()
+        do throws(WalletError) {
+            try FileSystem.backup(pkcs12Path, to: pkcs12Path + ".bak")
+            try FileSystem.backup(manifestPath, to: manifestPath + ".bak")
+            try FileSystem.rename(newP12, to: pkcs12Path)
+            try FileSystem.rename(newManifest, to: manifestPath)
+        } catch {
+            FileSystem.remove(newP12)
+            FileSystem.remove(newManifest)
+            throw error
+        }
+        FileSystem.syncDirectory(directory)
+    }
+
+    /// The manifest without entries for certificates the wallet no longer holds.
+    func pruned() -> Manifest {
+        var result = manifest
+        let present = Set(certificates.map(\.fingerprint) + (identity.flatMap { WalletCertificate(der: $0.certificate) }.map { [$0.fingerprint] } ?? []))
+        result.certificates = result.certificates.filter { present.contains($0.key) }
+        return result
+    }
+}

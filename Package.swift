@@ -57,6 +57,10 @@ let package = Package(
             dependencies: ["SMTPConversation"]
         ),
         .testTarget(
+            name: "SMTPReplTests",
+            dependencies: ["SMTPConversation"]
+        ),
+        .testTarget(
             name: "TrustStoreTests",
             dependencies: ["TrustStore", "SMTPConversation"]
         ),

@@ -1,0 +1,78 @@
+import Foundation
+import SMTPConversation
+import Testing
+
+/// The interactive REPL driven through tmux: prompt, completion, history, hidden password.
+@Suite("smtp-repl interactive (tmux)", .serialized)
+struct InteractiveTests {
+    final class Pane {
+        let name = "repl-\(UUID().uuidString.prefix(8))"
+        let tmux: String
+
+        init(tmux: String, command: String, environment: [String: String]) throws {
+            self.tmux = tmux
+            let exports = environment.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
+            _ = try Repl.run(tmux, ["new-session", "-d", "-s", name, "-x", "160", "-y", "50", "env \(exports) \(command)"])
+        }
+
+        func send(_ keys: String...) throws { _ = try Repl.run(tmux, ["send-keys", "-t", name] + keys) }
+
+        func capture() throws -> String { try Repl.run(tmux, ["capture-pane", "-p", "-t", name]).output }
+
+        /// Polls the pane (bounded, 10 s) until `condition` holds; returns the last capture.
+        @discardableResult
+        func await(_ what: String, _ condition: (String) -> Bool) throws -> String {
+            var screen = ""
+            for _ in 0..<200 {
+                screen = try capture()
+                if condition(screen) { return screen }
+                usleep(50_000)
+            }
+            Issue.record("timed out waiting for \(what); screen:\n\(screen)")
+            return screen
+        }
+
+        func close() { _ = try? Repl.run(tmux, ["kill-session", "-t", name]) }
+    }
+
+    @Test("prompt shows the state; Tab completes commands and parameters; the password is not echoed; history survives a restart")
+    func interactive() throws {
+        guard let tmux = Repl.require("tmux") else { return }
+        let server = try Repl.serve("office365-starttls.txt")
+        defer { server.stop() }
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("home-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let environment = ["HOME": home, "NO_COLOR": "1", "TERM": "xterm"]
+        let pane = try Pane(tmux: tmux, command: "\(Repl.binary)", environment: environment)
+        defer { pane.close() }
+        try pane.await("the prompt") { $0.contains("smtp> ") }
+        try pane.send("open_connection 127.0.0.1 \(server.port) trust=\(Repl.path("certs/ca.pem")) secure_host=localhost", "Enter")
+        try pane.await("the connected prompt") { $0.contains("smtp[connected]> ") }
+        try pane.send("eh", "Tab")
+        try pane.await("completion of ehlo") { $0.contains("smtp[connected]> ehlo ") }
+        try pane.send("client.example.com", "Enter")
+        try pane.await("the ehlo prompt") { $0.contains("smtp[ehlo]> ") }
+        try pane.send("starttls", "Enter")
+        try pane.send("ehlo client.example.com", "Enter")
+        try pane.await("the TLS prompt") { $0.contains("smtp[ehlo,tls]> ") }
+        try pane.send("auth user", "Tab")
+        try pane.await("completion of username=") { $0.contains("auth username=") }
+        try pane.send("sender@example.com schemes=LOGIN", "Enter")
+        try pane.await("the password prompt") { $0.contains("password for sender@example.com: ") }
+        try pane.send("Sup3rSecret", "Enter")
+        let screen = try pane.await("the authenticated prompt") { $0.contains("smtp[ehlo,tls,auth]> ") }
+        #expect(!screen.contains("Sup3rSecret"))
+        try pane.send("C-d")
+        try pane.await("the shell to end") { !$0.contains("smtp[ehlo,tls,auth]> ") || $0.contains("$") }
+        _ = server.waitForOutcome(timeout: 10)
+
+        // A second run finds the history of the first.
+        let again = try Pane(tmux: tmux, command: "\(Repl.binary)", environment: environment)
+        defer { again.close() }
+        try again.await("the prompt") { $0.contains("smtp> ") }
+        try again.send("Up")
+        try again.await("the last command from history") { $0.contains("smtp> auth username=sender@example.com schemes=LOGIN") }
+        let history = try String(contentsOfFile: home + "/.smtp_repl_history", encoding: .utf8)
+        #expect(history.contains("open_connection 127.0.0.1") && !history.contains("Sup3rSecret"))
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import SMTPConversation
+import Testing
+
+/// `smtp-repl run` and `demo` as a user runs them: the built binary, real sockets, exit codes.
+@Suite("smtp-repl run and demo")
+struct RunTests {
+    @Test("demo: exit 0, STARTTLS, the second EHLO inside TLS, 250 after the data")
+    func demo() throws {
+        let result = try Repl.repl(["demo"])
+        #expect(result.status == 0, "\(result.output)")
+        let output = result.output
+        let startTLS = try #require(output.range(of: " -> STARTTLS"))
+        let secondEHLO = try #require(output.range(of: " ~> EHLO client.example.com"))
+        #expect(startTLS.upperBound < secondEHLO.lowerBound)
+        #expect(output.contains("=== TLS started: TLSv1."))
+        let dot = try #require(output.range(of: " ~> .\n"))
+        #expect(output[dot.upperBound...].hasPrefix("<~  250 2.0.0 OK"))
+        #expect(!output.contains("demo-password") && !output.contains(Base64.encode("demo-password")))
+    }
+
+    static let session = """
+        open_connection 127.0.0.1 ${PORT} tx_timeout=10
+        ehlo client.example.com
+        mail alice@example.com
+        rcpt bob@example.com
+        rcpt nobody@example.com expect=550
+        rcpt carol@example.com
+        data <<EOF
+        Subject: to two of three
+
+        hello
+        EOF
+        expect 2xx
+        quit
+        """
+
+    @Test("a script that follows the server: exit 0; expect=550 handles the refusal")
+    func success() throws {
+        let server = try Repl.serve("multi-recipient-550.txt")
+        defer { server.stop() }
+        let script = try Repl.temporaryFile(Self.session)
+        let result = try Repl.repl(["run", script, "--var", "PORT=\(server.port)"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("<-  550 5.1.1"))
+        #expect(result.output.contains("5.1.1: bad destination mailbox address"))
+        #expect(try #require(server.waitForOutcome()).followed)
+    }
+
+    @Test("an unhandled 5xx stops the script: exit 1 naming file, line and reply")
+    func unhandled() throws {
+        let server = try Repl.serve("multi-recipient-550.txt")
+        defer { server.stop() }
+        let script = try Repl.temporaryFile(Self.session.replacingOccurrences(of: " expect=550", with: ""))
+        let result = try Repl.repl(["run", script, "--var", "PORT=\(server.port)"])
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.output.contains("\(script):5: rcpt nobody@example.com: permanent error: 550 5.1.1"), "\(result.output)")
+        #expect(!result.output.contains("carol"))
+    }
+
+    @Test("a failed expect: exit 1")
+    func failedExpect() throws {
+        let server = try Repl.serve("multi-recipient-550.txt")
+        defer { server.stop() }
+        let script = try Repl.temporaryFile("open_connection 127.0.0.1 ${PORT}\nexpect 5xx\n")
+        let result = try Repl.repl(["run", script, "--var", "PORT=\(server.port)"])
+        #expect(result.status == 1)
+        #expect(result.output.contains(":2: expect 5xx: expect: expected 5xx, got 220"), "\(result.output)")
+    }
+
+    @Test("syntax errors: exit 2 with file and line", arguments: [
+        ("noop\nehlo \"unterminated\n", 2, "unterminated quoted string"),
+        ("open_connection 127.0.0.1 ${NOT_SET}\n", 1, "${NOT_SET} is not set"),
+        ("\n\nfrobnicate now\n", 3, "unknown command \"frobnicate\""),
+        ("data <<EOF\nline\n", 1, "here-document <<EOF is not closed"),
+        ("open_connection 127.0.0.1 port=99999\n", 1, "port must be 1-65535"),
+    ])
+    func syntax(_ script: String, _ line: Int, _ message: String) throws {
+        let path = try Repl.temporaryFile(script)
+        let result = try Repl.repl(["run", path])
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.output.contains("\(path):\(line)"), "\(result.output)")
+        #expect(result.output.contains(message), "\(result.output)")
+    }
+
+    @Test("an unreachable port: exit 3")
+    func unreachable() throws {
+        let server = try TranscriptServer(transcript: Transcript(parsing: "220 x\n"))
+        let port = server.port
+        server.stop()
+        let script = try Repl.temporaryFile("open_connection 127.0.0.1 \(port) tx_timeout=5\n")
+        let result = try Repl.repl(["run", script])
+        #expect(result.status == 3, "\(result.output)")
+        #expect(result.output.contains("open_connection"))
+    }
+
+    @Test("scripts from standard input, and --record writes a redacted transcript that replays")
+    func stdinAndRecord() throws {
+        let server = try Repl.serve("office365-starttls.txt")
+        defer { server.stop() }
+        let record = FileManager.default.temporaryDirectory.appendingPathComponent("rec-\(UUID().uuidString).txt").path
+        let script = """
+            open_connection 127.0.0.1 ${PORT} secure_host=localhost
+            ehlo client.example.com
+            starttls
+            ehlo client.example.com
+            auth username=sender@example.com password=${PW} schemes="LOGIN XOAUTH2"
+            mail sender@example.com
+            rcpt receiver@example.com
+            data "Subject: subject\\n\\ncontent\\n"
+            quit
+            """
+        let result = try Repl.run(
+            Repl.binary, ["run", "-", "--var", "PORT=\(server.port)", "--var", "PW=hunter2hunter2", "--record", record,
+                           "--trust", Repl.path("certs/ca.pem")],
+            input: script)
+        #expect(result.status == 0, "\(result.output)")
+        let recorded = try String(contentsOfFile: record, encoding: .utf8)
+        #expect(recorded.contains("@tls") && recorded.contains("> AUTH LOGIN") && recorded.contains("> {secret}"))
+        #expect(!recorded.contains("hunter2") && !recorded.contains(Base64.encode("hunter2hunter2")))
+        #expect(try #require(server.waitForOutcome()).followed)
+    }
+}

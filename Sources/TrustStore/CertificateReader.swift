@@ -44,3 +44,14 @@ public enum CertificateReader {
         return try certificates(in: try FileSystem.read(path), origin: path).map { ($0, path) }
     }
 }
+
+extension CertificateReader {
+    /// The system's CA bundle: `$SSL_CERT_FILE`, else Debian's `/etc/ssl/certs/ca-certificates.crt`,
+    /// else OpenSSL's compiled-in default file.
+    public static var systemBundlePath: String {
+        if let path = getenv("SSL_CERT_FILE") { return String(cString: path) }
+        let debian = "/etc/ssl/certs/ca-certificates.crt"
+        if FileSystem.exists(debian) { return debian }
+        return String(cString: X509_get_default_cert_file())
+    }
+}

@@ -11,3 +11,8 @@ extension Wallet: TrustProvider {
         return (OpenSSL.pem(der: identity.certificate), identity.privateKeyPEM)
     }
 }
+
+extension Wallet {
+    /// The trusted certificates as one PEM bundle (a CA file for other tools); never the key.
+    public func pemBundle() -> String { trustedDER.map(OpenSSL.pem(der:)).joined() }
+}

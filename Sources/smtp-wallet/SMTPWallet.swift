@@ -1,0 +1,23 @@
+import ArgumentParser
+
+/// smtp-wallet manages the trust store (wallet) SMTP connections verify servers with, like
+/// Oracle's orapki, and keeps its certificates current.
+@main
+struct SMTPWallet: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "smtp-wallet",
+        abstract: "Create, inspect, check and renew the wallet SMTP connections trust.",
+        discussion: """
+            A wallet is a directory with ewallet.p12 (PKCS#12; `openssl pkcs12 -in ewallet.p12 -nokeys` \
+            lists it) and manifest.json (where each certificate came from). Use it from the REPL with \
+            wallet_path=file:DIR.
+
+            Passwords never come from the command line unless you insist: give --password-env NAME, \
+            --password-file FILE, or type it at the prompt. An auto-login wallet has no password.
+
+            Exit status: 0 success; 1 `check` found a certificate expiring within the threshold; \
+            2 the wallet, a file, a server or a chain verification failed (the message says which).
+            """,
+        subcommands: [Create.self, Add.self, Remove.self, Display.self, Check.self, Renew.self, Export.self]
+    )
+}

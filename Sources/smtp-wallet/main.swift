@@ -1,1 +1,0 @@
-print("smtp-wallet: not yet")

@@ -1,0 +1,137 @@
+import Foundation
+import SMTPConversation
+import Testing
+
+@testable import TrustStore
+
+/// Paths shared by the wallet tests.
+enum TestEnvironment {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let certs = URL(fileURLWithPath: ProcessInfo.processInfo.environment["SMTP_CERTS_DIR"] ?? root.appendingPathComponent("certs").path)
+
+    static func cert(_ name: String) -> String { certs.appendingPathComponent(name).path }
+
+    /// The built `smtp-wallet` (next to the test bundle, else in .build/debug).
+    static var walletTool: String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for directory in [beside, beside.deletingLastPathComponent(), root.appendingPathComponent(".build/debug")] {
+            let candidate = directory.appendingPathComponent("smtp-wallet").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return root.appendingPathComponent(".build/debug/smtp-wallet").path
+    }
+}
+
+/// A fresh temporary directory, removed by `remove()`.
+struct TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array((NSTemporaryDirectory() + "/wallet-test-XXXXXX").utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw WalletError(.io, "mkdtemp failed")
+        }
+        path = String(cString: template)
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The outcome of a child process.
+struct ProcessResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+    var output: String { stdout + stderr }
+}
+
+/// Runs a program to completion (stdin closed), capturing its output.
+@discardableResult
+func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+         directory: String? = nil) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
+    process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
+    var env = ProcessInfo.processInfo.environment
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Read both pipes before waiting, so a child that fills one cannot block.
+    let group = DispatchGroup()
+    nonisolated(unsafe) var errData = Data()
+    DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// Runs `smtp-wallet` with arguments.
+@discardableResult
+func wallet(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+    try run(TestEnvironment.walletTool, arguments, environment: environment)
+}
+
+/// Runs `openssl`, failing the test with its stderr when it fails.
+@discardableResult
+func openssl(_ arguments: [String], input: String? = nil) throws -> ProcessResult {
+    let result = try run("openssl", arguments)
+    if result.status != 0 { throw WalletError(.io, "openssl \(arguments.joined(separator: " ")) failed: \(result.stderr)") }
+    return result
+}
+
+/// The STARTTLS transcript the test servers play.
+let starttlsTranscript = """
+    220 mail.example.test ESMTP
+    > EHLO client.example.com
+    250-mail.example.test
+    250 STARTTLS
+    > STARTTLS
+    220 2.0.0 go ahead
+    @tls
+    > EHLO client.example.com
+    250 mail.example.test
+    > QUIT
+    221 bye
+    """
+
+/// The same conversation as `ServerChain.fetch` has (EHLO localhost).
+let renewalTranscript = starttlsTranscript.replacingOccurrences(of: "client.example.com", with: "localhost")
+
+/// Starts a transcript server presenting `certificate` (a PEM chain) with `key`.
+func serve(_ transcript: String, certificate: String, key: String, connections: Int = 1) throws -> TranscriptServer {
+    let server = try TranscriptServer(
+        transcript: try Transcript(parsing: transcript), mode: .meaning, tlsCertificatePath: certificate, tlsKeyPath: key,
+        readTimeout: 10)
+    server.start(connections: connections, acceptTimeout: 20)
+    return server
+}
+
+/// Connects to a server with the wallet as trust, runs the STARTTLS transcript; nil when TLS held.
+func tlsFailure(walletPath: String, server: TranscriptServer, password: String = "") -> String? {
+    do {
+        let connection = try SMTPConnection.openConnection(
+            host: "127.0.0.1", port: server.port, txTimeout: 10, walletPath: walletPath, walletPassword: password)
+        try connection.ehlo("client.example.com")
+        defer { connection.closeConnection() }
+        do {
+            try connection.starttls()
+            try connection.ehlo("client.example.com")
+            try connection.quit()
+            return nil
+        } catch {
+            return error.description
+        }
+    } catch {
+        return "\(error)"
+    }
+}

@@ -20,6 +20,8 @@ struct ScriptError: Error, CustomStringConvertible {
 struct Lexer {
     let variables: [String: String]
     let environment: [String: String]
+    /// When false, an unset `${NAME}` expands to nothing (for checking syntax before running).
+    var requireVariables = true
 
     func tokenize(_ line: String) throws(ScriptError) -> [Token] {
         var tokens: [Token] = []
@@ -87,7 +89,7 @@ struct Lexer {
                     throw .usage("unterminated ${ in \(String(characters))")
                 }
                 let name = String(characters[(index + 2)..<close])
-                guard let expansion = variables[name] ?? environment[name] else {
+                guard let expansion = variables[name] ?? environment[name] ?? (requireVariables ? nil : "") else {
                     throw .usage("${\(name)} is not set: give --var \(name)=VALUE or set it in the environment")
                 }
                 value += expansion

@@ -7,13 +7,18 @@ final class LineEditor {
     let historyPath: String
 
     init(historyPath: String = (ProcessInfo.processInfo.environment["SMTP_REPL_HISTORY"]
-        ?? (NSHomeDirectory() as NSString).appendingPathComponent(".smtp_repl_history")))
+        ?? ((ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".smtp_repl_history")))
     {
         self.historyPath = historyPath
         rl_readline_name = UnsafePointer(strdup("smtp-repl"))
         rl_attempted_completion_function = { text, start, end in completeLine(text, start, end) }
         using_history()
-        read_history(historyPath)
+        if FileManager.default.fileExists(atPath: historyPath) {
+            read_history(historyPath)
+        } else {
+            // append_history only appends to a file that exists.
+            write_history(historyPath)
+        }
     }
 
     /// Reads a line with the prompt; nil at end of input (Ctrl-D).

@@ -17,11 +17,31 @@ extension Session {
 
     /// Runs every line of a script; the first failure stops it with file, line, command and reason.
     func runScript(_ text: String, file: String) throws(ScriptError) {
-        for line in try Self.lines(of: text, file: file) {
+        let lines = try Self.lines(of: text, file: file)
+        try checkSyntax(lines)
+        for line in lines {
             do throws(ScriptError) {
                 try execute(line)
             } catch {
                 throw ScriptError(exitCode: error.exitCode, message: "\(line.file):\(line.number): \(line.text.trimmingCharacters(in: .whitespaces).prefix(80)): \(error.message)")
+            }
+        }
+    }
+
+    /// Checks every line before anything runs, so a syntax error never leaves a half-done conversation.
+    func checkSyntax(_ lines: [ScriptLine]) throws(ScriptError) {
+        var checker = lexer
+        checker.requireVariables = false
+        for line in lines {
+            let where_ = "\(line.file):\(line.number): \(line.text.trimmingCharacters(in: .whitespaces).prefix(80))"
+            do throws(ScriptError) {
+                let tokens = try checker.tokenize(line.text)
+                guard let first = tokens.first else { continue }
+                guard first.name == nil, Catalog.find(first.value) != nil else {
+                    throw .usage("unknown command \"\(first.name.map { $0 + "=" } ?? first.value)\"; type help for the list")
+                }
+            } catch {
+                throw ScriptError(exitCode: 2, message: "\(where_): \(error.message)")
             }
         }
     }

@@ -45,31 +45,31 @@ struct InteractiveTests {
         let environment = ["HOME": home, "NO_COLOR": "1", "TERM": "xterm"]
         let pane = try Pane(tmux: tmux, command: "\(Repl.binary)", environment: environment)
         defer { pane.close() }
-        try pane.await("the prompt") { $0.contains("smtp> ") }
+        try pane.await("the prompt") { $0.contains("smtp>") }
         try pane.send("open_connection 127.0.0.1 \(server.port) trust=\(Repl.path("certs/ca.pem")) secure_host=localhost", "Enter")
-        try pane.await("the connected prompt") { $0.contains("smtp[connected]> ") }
+        try pane.await("the connected prompt") { $0.contains("smtp[connected]>") }
         try pane.send("eh", "Tab")
-        try pane.await("completion of ehlo") { $0.contains("smtp[connected]> ehlo ") }
+        try pane.await("completion of ehlo") { $0.contains("smtp[connected]> ehlo") }
         try pane.send("client.example.com", "Enter")
-        try pane.await("the ehlo prompt") { $0.contains("smtp[ehlo]> ") }
+        try pane.await("the ehlo prompt") { $0.contains("smtp[ehlo]>") }
         try pane.send("starttls", "Enter")
         try pane.send("ehlo client.example.com", "Enter")
-        try pane.await("the TLS prompt") { $0.contains("smtp[ehlo,tls]> ") }
+        try pane.await("the TLS prompt") { $0.contains("smtp[ehlo,tls]>") }
         try pane.send("auth user", "Tab")
         try pane.await("completion of username=") { $0.contains("auth username=") }
         try pane.send("sender@example.com schemes=LOGIN", "Enter")
-        try pane.await("the password prompt") { $0.contains("password for sender@example.com: ") }
+        try pane.await("the password prompt") { $0.contains("password for sender@example.com:") }
         try pane.send("Sup3rSecret", "Enter")
-        let screen = try pane.await("the authenticated prompt") { $0.contains("smtp[ehlo,tls,auth]> ") }
+        let screen = try pane.await("the authenticated prompt") { $0.contains("smtp[ehlo,tls,auth]>") }
         #expect(!screen.contains("Sup3rSecret"))
         try pane.send("C-d")
-        try pane.await("the shell to end") { !$0.contains("smtp[ehlo,tls,auth]> ") || $0.contains("$") }
+        try pane.await("the shell to end") { !$0.contains("smtp[ehlo,tls,auth]>") || $0.contains("$") }
         _ = server.waitForOutcome(timeout: 10)
 
         // A second run finds the history of the first.
         let again = try Pane(tmux: tmux, command: "\(Repl.binary)", environment: environment)
         defer { again.close() }
-        try again.await("the prompt") { $0.contains("smtp> ") }
+        try again.await("the prompt") { $0.contains("smtp>") }
         try again.send("Up")
         try again.await("the last command from history") { $0.contains("smtp> auth username=sender@example.com schemes=LOGIN") }
         let history = try String(contentsOfFile: home + "/.smtp_repl_history", encoding: .utf8)

@@ -54,7 +54,8 @@ struct RunTests {
         let script = try Repl.temporaryFile(Self.session.replacingOccurrences(of: " expect=550", with: ""))
         let result = try Repl.repl(["run", script, "--var", "PORT=\(server.port)"])
         #expect(result.status == 1, "\(result.output)")
-        #expect(result.output.contains("\(script):5: rcpt nobody@example.com: permanent error: 550 5.1.1"), "\(result.output)")
+        #expect(result.output.contains("\(script):5: rcpt nobody@example.com: "), "\(result.output)")
+        #expect(result.output.contains("permanent error: 550 5.1.1"), "\(result.output)")
         #expect(!result.output.contains("carol"))
     }
 

@@ -48,7 +48,7 @@ struct ServeTests {
         let (code, output) = finish(process, pipe)
         #expect(code == status, "\(output)")
         if status == 1 {
-            #expect(output.contains("plain-submission.txt:9: expected \"> RCPT TO:<bob@example.com>\""), "\(output)")
+            #expect(output.contains("plain-submission.txt:10: expected \"> RCPT TO:<bob@example.com>\""), "\(output)")
             #expect(output.contains("mallory@example.com"))
         } else {
             #expect(output.contains("followed the transcript to the end"))

@@ -1,8 +1,13 @@
 import SMTPConversation
+import TrustStore
 
 extension Session {
-    /// The trust for `wallet_path=`: the wallet's certificates.
+    /// The trust for `wallet_path=`: the wallet's certificates (and client identity for mutual TLS).
     func walletTrust(path: String, password: String?) throws(ScriptError) -> TrustSource {
-        throw ScriptError(exitCode: 2, message: "open_connection: wallet_path= needs the TrustStore wallet (not built yet); use trust=PEM")
+        do {
+            return .provider(try Wallet.open(path, password: password ?? ""))
+        } catch {
+            throw ScriptError(exitCode: 2, message: "open_connection: wallet_path=\(path): \(error)")
+        }
     }
 }

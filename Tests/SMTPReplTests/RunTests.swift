@@ -121,4 +121,32 @@ struct RunTests {
         #expect(!recorded.contains("hunter2") && !recorded.contains(Base64.encode("hunter2hunter2")))
         #expect(try #require(server.waitForOutcome()).followed)
     }
+
+    @Test("wallet_path=file:DIR: the seed's open_connection trusts what the wallet holds, and nothing else")
+    func walletPath() throws {
+        let wallet = FileManager.default.temporaryDirectory.appendingPathComponent("wallet-\(UUID().uuidString)").path
+        let tool = Repl.root.appendingPathComponent(".build/debug/smtp-wallet").path
+        let environment = ["WALLET_PASSWORD": "wallet-pw"]
+        #expect(try Repl.run(tool, ["create", "-w", "file:" + wallet, "--password-env", "WALLET_PASSWORD"], environment: environment).status == 0)
+        let script = """
+            open_connection host=127.0.0.1 port=${PORT} tx_timeout=10 wallet_path=file:\(wallet) wallet_password=${WALLET_PASSWORD} secure_host=localhost
+            ehlo client.example.com
+            starttls
+            ehlo client.example.com
+            quit
+            """
+        let path = try Repl.temporaryFile(script)
+        // An empty wallet trusts nothing: the handshake fails with exit 3.
+        let refusing = try Repl.serve("office365-starttls.txt")
+        let refused = try Repl.run(Repl.binary, ["run", path, "--var", "PORT=\(refusing.port)"], environment: environment)
+        refusing.stop()
+        #expect(refused.status == 3, "\(refused.output)")
+        #expect(refused.output.contains("unknown issuer"), "\(refused.output)")
+        #expect(try Repl.run(tool, ["add", "-w", wallet, "--password-env", "WALLET_PASSWORD", Repl.path("certs/ca.pem")], environment: environment).status == 0)
+        let server = try Repl.serve("office365-starttls.txt")
+        defer { server.stop() }
+        let accepted = try Repl.run(Repl.binary, ["run", path, "--var", "PORT=\(server.port)"], environment: environment)
+        #expect(accepted.status == 0, "\(accepted.output)")
+        #expect(!accepted.output.contains("wallet-pw"))
+    }
 }

@@ -94,7 +94,7 @@ public struct Wallet: Sendable {
         guard FileSystem.isDirectory(directory) else {
             throw WalletError(.notFound, "no wallet directory at \(directory) (from wallet_path \(walletPath))")
         }
-        let lock = try WalletLock(directory: directory)
+        let lock = try WalletLock(directory: directory, waiting: hooks.waitingForLock)
         defer { withExtendedLifetime(lock) {} }
         removeStaleTemporaries(in: directory)
         var wallet = try open(directory, password: password)

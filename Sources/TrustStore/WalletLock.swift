@@ -8,11 +8,17 @@ import Glibc
 final class WalletLock {
     private let fd: Int32
 
-    /// Blocks until the wallet in `directory` is ours.
-    init(directory: String) throws(WalletError) {
+    /// Blocks until the wallet in `directory` is ours; calls `waiting` first when another
+    /// writer holds it.
+    init(directory: String, waiting: (() -> Void)? = nil) throws(WalletError) {
         let path = directory + "/.lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw WalletError(.io, "cannot open the lock file \(path): \(FileSystem.errnoText())") }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+            self.fd = fd
+            return
+        }
+        if errno == EWOULDBLOCK { waiting?() }
         while flock(fd, LOCK_EX) != 0 {
             if errno == EINTR { continue }
             let reason = FileSystem.errnoText()

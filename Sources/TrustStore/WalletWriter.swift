@@ -4,8 +4,14 @@ public struct WriteHooks: Sendable {
     /// Called after the new files are written and flushed, before any rename.
     public var beforeRename: (@Sendable () -> Void)?
 
-    /// No hooks.
-    public init(beforeRename: (@Sendable () -> Void)? = nil) { self.beforeRename = beforeRename }
+    /// Called when another writer holds the wallet's lock, before waiting for it.
+    public var waitingForLock: (@Sendable () -> Void)?
+
+    /// No hooks by default.
+    public init(beforeRename: (@Sendable () -> Void)? = nil, waitingForLock: (@Sendable () -> Void)? = nil) {
+        self.beforeRename = beforeRename
+        self.waitingForLock = waitingForLock
+    }
 }
 
 extension Wallet {

@@ -59,7 +59,8 @@ struct Renew: ParsableCommand {
     func run() throws {
         try Failure.guarding {
             let secret = try password.forOpening(wallet.path)
-            let hooks = stopBeforeRename ? WriteHooks(beforeRename: { _ = raise(SIGSTOP) }) : WriteHooks()
+            var hooks = WriteHooks(waitingForLock: { Output.note("waiting for another change to the wallet to finish") })
+            if stopBeforeRename { hooks.beforeRename = { _ = raise(SIGSTOP) } }
             let plan: RenewalPlan
             if let fromBundle {
                 let certificates = try CertificateReader.certificates(atPath: fromBundle).map(\.der)

@@ -184,7 +184,8 @@ func sendMessages(_ settings: Settings, password: String?) throws(SMTPError) -> 
         if result.isDelivered {
             delivered += 1
         } else {
-            let reply = result.finalReply ?? result.dataReply ?? result.recipientReplies.first?.reply ?? result.mailReply
+            let reply =
+                result.finalReply ?? result.dataReply ?? result.recipientReplies.first?.reply ?? result.mailReply
             warn("message \(number) not delivered: \(reply.singleLine)")
         }
     }
@@ -215,10 +216,12 @@ if let variable = settings.passwordEnv {
 do throws(SMTPError) {
     if let count = settings.handshakes {
         let seconds = try handshakes(settings, count: count)
-        print("handshakes=\(count) seconds=\(formatted(seconds, decimals: 3)) rate=\(formatted(Double(count) / seconds, decimals: 1))")
+        let rate = formatted(Double(count) / seconds, decimals: 1)
+        print("handshakes=\(count) seconds=\(formatted(seconds, decimals: 3)) rate=\(rate)")
     } else {
         let (delivered, seconds) = try sendMessages(settings, password: password)
-        print("messages=\(delivered) seconds=\(formatted(seconds, decimals: 3)) rate=\(formatted(Double(delivered) / seconds, decimals: 1))")
+        let rate = formatted(Double(delivered) / seconds, decimals: 1)
+        print("messages=\(delivered) seconds=\(formatted(seconds, decimals: 3)) rate=\(rate)")
         if delivered != settings.messages {
             fail("\(settings.messages - delivered) of \(settings.messages) messages were not delivered", code: 1)
         }

@@ -133,7 +133,8 @@ struct RunTests {
             ehlo client.example.com
             starttls
             ehlo client.example.com
-            quit
+            show cert
+            close_connection
             """
         let path = try Repl.temporaryFile(script)
         // An empty wallet trusts nothing: the handshake fails with exit 3.
@@ -148,5 +149,6 @@ struct RunTests {
         let accepted = try Repl.run(Repl.binary, ["run", path, "--var", "PORT=\(server.port)"], environment: environment)
         #expect(accepted.status == 0, "\(accepted.output)")
         #expect(!accepted.output.contains("wallet-pw"))
+        #expect(accepted.output.contains("sha256:"), "show cert prints the chain")
     }
 }

@@ -13,7 +13,7 @@ struct SMTPRepl: ParsableCommand {
             Exit codes: 0 all held; 1 an SMTP error or a failed expectation; 2 usage or script \
             syntax; 3 network, TLS or timeout failure.
             """,
-        subcommands: [Interactive.self, Run.self, Serve.self, Replay.self, Demo.self],
+        subcommands: [Interactive.self, Run.self, Serve.self, Replay.self, Convert.self, Demo.self],
         defaultSubcommand: Interactive.self)
 }
 

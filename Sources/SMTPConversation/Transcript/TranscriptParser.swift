@@ -11,11 +11,10 @@ extension Transcript {
         var awaiting354 = false
         var afterStartTLS = false
         var tlsInferencePending = false
-        let rawLines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        for (index, raw) in rawLines.enumerated() {
+        // Split on bytes: in Swift "\r\n" is one Character, so a CRLF file would not split on "\n".
+        for (index, raw) in text.components(separatedByCRLF: ()).enumerated() {
             let number = index + 1
-            var line = String(raw)
-            if line.hasSuffix("\r") { line.removeLast() }
+            let line = raw
             if line.trimmingSpaces().isEmpty || line.hasPrefix("#") { continue }
 
             let isServer = !(line.hasPrefix(">") || line.hasPrefix("(") || line.hasPrefix("@"))

@@ -92,4 +92,29 @@ struct ConvertTests {
         #expect(result.status == 2)
         #expect(result.output.contains("no client line found"))
     }
+
+    @Test("a real JavaMail mail.debug log converts to a transcript the same JavaMail program follows again")
+    func javamailRoundTrip() throws {
+        guard let javac = Repl.require("javac"), let java = Repl.require("java") else { return }
+        let jars = ["/usr/share/java/jakarta-mail.jar", "/usr/share/java/jakarta-activation.jar"]
+        guard jars.allSatisfy(FileManager.default.fileExists) else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("libjakarta-mail-java is not installed") }
+            return
+        }
+        let classes = FileManager.default.temporaryDirectory.appendingPathComponent("javamail-\(UUID().uuidString)").path
+        let compiled = try Repl.run(javac, ["-d", classes, "-cp", jars.joined(separator: ":"), Repl.path("Tests/SMTPReplTests/javamail/SendOne.java")])
+        #expect(compiled.status == 0, "\(compiled.output)")
+        let classpath = ([classes] + jars).joined(separator: ":")
+        let server = try Repl.serve("plain-submission.txt")
+        let captured = try Repl.run(java, ["-cp", classpath, "SendOne", "127.0.0.1", String(server.port)])
+        #expect(try #require(server.waitForOutcome()).followed, "\(captured.output)")
+        server.stop()
+        #expect(captured.output.contains("DEBUG SMTP"))
+        let transcript = try roundTrip(captured.output, format: "javamail") { port in
+            _ = try Repl.run(java, ["-cp", classpath, "SendOne", "127.0.0.1", String(port)])
+        }
+        let rendered = transcript.render()
+        #expect(rendered.contains("> MAIL FROM:<alice@example.com>") && rendered.contains("> ..A line that starts with a dot."))
+        #expect(!rendered.contains("DEBUG"))
+    }
 }

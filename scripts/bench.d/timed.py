@@ -14,9 +14,34 @@ printing what was measured so far (`failed=N` is added).
 import argparse
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
+
+CHILD = None
+
+
+def stop(signum, _frame):
+    """SIGTERM/SIGINT: stop the command being timed too, then exit as killed by signum."""
+    if CHILD is not None and CHILD.poll() is None:
+        CHILD.terminate()
+        try:
+            CHILD.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            CHILD.kill()
+    sys.exit(128 + signum)
+
+
+def run(command, stdout):
+    """Runs command to its end; returns (status, output)."""
+    global CHILD
+    CHILD = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout,
+                             stderr=subprocess.DEVNULL if stdout == subprocess.DEVNULL else None)
+    output, _ = CHILD.communicate()
+    status = CHILD.returncode
+    CHILD = None
+    return status, output
 
 
 def machine_busy():
@@ -42,6 +67,8 @@ def main():
     if not command:
         parser.error("no command given")
 
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy_before = machine_busy()
     start = time.perf_counter()
@@ -49,14 +76,12 @@ def main():
     status = 0
     if args.repeat:
         for _ in range(args.repeat):
-            status = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL).returncode
+            status, _ = run(command, subprocess.DEVNULL)
             if status != 0:
                 break
     else:
-        result = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-        status = result.returncode
-        lines = [line for line in result.stdout.decode("utf-8", "replace").splitlines() if line.strip()]
+        status, output = run(command, subprocess.PIPE)
+        lines = [line for line in output.decode("utf-8", "replace").splitlines() if line.strip()]
         last = lines[-1] if lines else ""
     wall = time.perf_counter() - start
     busy_after = machine_busy()

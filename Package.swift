@@ -52,6 +52,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "smtp-bench", dependencies: ["SMTPConversation"]),
+        .executableTarget(name: "wallet-bench", dependencies: ["TrustStore", "COpenSSL"]),
         .testTarget(
             name: "SMTPConversationTests",
             dependencies: ["SMTPConversation"]

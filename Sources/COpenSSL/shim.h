@@ -58,4 +58,17 @@ static inline STACK_OF(PKCS7) *shim_sk_PKCS7_new_null(void) { return sk_PKCS7_ne
 static inline void shim_sk_PKCS7_free(STACK_OF(PKCS7) *sk) { sk_PKCS7_free(sk); }
 static inline int shim_PKCS12_DEFAULT_ITER(void) { return PKCS12_DEFAULT_ITER; }
 
+static inline int shim_sk_PKCS7_num(const STACK_OF(PKCS7) *sk) { return sk_PKCS7_num(sk); }
+static inline PKCS7 *shim_sk_PKCS7_value(const STACK_OF(PKCS7) *sk, int i) { return sk_PKCS7_value(sk, i); }
+static inline void shim_sk_PKCS7_pop_free(STACK_OF(PKCS7) *sk) { sk_PKCS7_pop_free(sk, PKCS7_free); }
+static inline int shim_PKCS7_type_is_data(PKCS7 *p7) { return PKCS7_type_is_data(p7); }
+static inline int shim_PKCS7_type_is_encrypted(PKCS7 *p7) { return PKCS7_type_is_encrypted(p7); }
+static inline int shim_sk_PKCS12_SAFEBAG_num(const STACK_OF(PKCS12_SAFEBAG) *sk) { return sk_PKCS12_SAFEBAG_num(sk); }
+static inline PKCS12_SAFEBAG *shim_sk_PKCS12_SAFEBAG_value(const STACK_OF(PKCS12_SAFEBAG) *sk, int i) {
+    return sk_PKCS12_SAFEBAG_value(sk, i);
+}
+static inline void shim_sk_PKCS12_SAFEBAG_pop_free(STACK_OF(PKCS12_SAFEBAG) *sk) {
+    sk_PKCS12_SAFEBAG_pop_free(sk, PKCS12_SAFEBAG_free);
+}
+
 #endif

@@ -21,12 +21,15 @@ enum PKCS12Codec {
             throw WalletError(.corrupt, "\(origin) is not a PKCS#12 file (truncated or damaged?)")
         }
         defer { PKCS12_free(p12) }
+        // Which encoding of the password the MAC took (empty has two).
+        var usesNoPassword = false
         if PKCS12_mac_present(p12) == 1 {
             // An empty password has two encodings (none, and an empty BMPString); accept both
             // as openssl pkcs12 does.
-            let verified = password.isEmpty
-                ? PKCS12_verify_mac(p12, nil, 0) == 1 || PKCS12_verify_mac(p12, "", 0) == 1
-                : PKCS12_verify_mac(p12, password, -1) == 1
+            usesNoPassword = password.isEmpty && PKCS12_verify_mac(p12, nil, 0) == 1
+            let verified = usesNoPassword || (password.isEmpty
+                ? PKCS12_verify_mac(p12, "", 0) == 1
+                : PKCS12_verify_mac(p12, password, -1) == 1)
             ERR_clear_error()
             guard verified else {
                 throw WalletError(.wrongPassword, password.isEmpty
@@ -34,6 +37,70 @@ enum PKCS12Codec {
                     : "the password does not open \(origin)")
             }
         }
+        let scan = try scanBags(p12, password: usesNoPassword ? nil : password, origin: origin)
+        guard scan.hasKey else { return Contents(certificates: scan.certificates, identity: nil) }
+        return try readWithKey(p12, password: password, origin: origin)
+    }
+
+    /// The certificate bags' DER, read without parsing each certificate (opening a 150-certificate
+    /// wallet must cost no more than OpenSSL reading the same PEM bundle); and whether a key bag exists.
+    private static func scanBags(_ p12: OpaquePointer, password: String?, origin: String) throws(WalletError)
+        -> (certificates: [[UInt8]], hasKey: Bool)
+    {
+        guard let safes = PKCS12_unpack_authsafes(p12) else {
+            throw WalletError(.corrupt, "cannot read the contents of \(origin): \(OpenSSL.errors())")
+        }
+        defer { shim_sk_PKCS7_pop_free(safes) }
+        var certificates: [[UInt8]] = []
+        var hasKey = false
+        for index in 0..<shim_sk_PKCS7_num(safes) {
+            guard let safe = shim_sk_PKCS7_value(safes, index) else { continue }
+            let bags: OpaquePointer?
+            if shim_PKCS7_type_is_data(safe) == 1 {
+                bags = PKCS12_unpack_p7data(safe)
+            } else if shim_PKCS7_type_is_encrypted(safe) == 1 {
+                bags = password.map { PKCS12_unpack_p7encdata(safe, $0, -1) } ?? PKCS12_unpack_p7encdata(safe, nil, 0)
+            } else {
+                continue
+            }
+            guard let bags else { throw WalletError(.corrupt, "cannot decrypt the contents of \(origin): \(OpenSSL.errors())") }
+            defer { shim_sk_PKCS12_SAFEBAG_pop_free(bags) }
+            for bagIndex in 0..<shim_sk_PKCS12_SAFEBAG_num(bags) {
+                guard let bag = shim_sk_PKCS12_SAFEBAG_value(bags, bagIndex) else { continue }
+                switch PKCS12_SAFEBAG_get_nid(bag) {
+                case NID_certBag where PKCS12_SAFEBAG_get_bag_nid(bag) == NID_x509Certificate:
+                    guard let der = certificateBagDER(bag) else {
+                        throw WalletError(.corrupt, "\(origin) holds a certificate bag without a certificate")
+                    }
+                    certificates.append(der)
+                case NID_keyBag, NID_pkcs8ShroudedKeyBag:
+                    hasKey = true
+                default:
+                    break
+                }
+            }
+        }
+        return (certificates, hasKey)
+    }
+
+    /// The certificate's DER inside a certificate bag, found by walking the bag's own DER:
+    /// SafeBag ::= SEQUENCE { OID, [0] { CertBag ::= SEQUENCE { OID, [0] { OCTET STRING } } }, ... }.
+    private static func certificateBagDER(_ bag: OpaquePointer) -> [UInt8]? {
+        var pointer: UnsafeMutablePointer<UInt8>?
+        let length = i2d_PKCS12_SAFEBAG(bag, &pointer)
+        guard length > 0, let pointer else { return nil }
+        defer { CRYPTO_free(pointer, #file, #line) }
+        var reader = DERReader(UnsafeBufferPointer(start: pointer, count: Int(length)))
+        guard var safeBag = reader.enter(0x30) else { return nil }
+        guard safeBag.skip(0x06), var value = safeBag.enter(0xA0), var certBag = value.enter(0x30), certBag.skip(0x06),
+            var explicit = certBag.enter(0xA0), let octets = explicit.enter(0x04)
+        else { return nil }
+        let der = octets.remaining
+        return der.first == 0x30 ? der : nil
+    }
+
+    /// The slow path for a wallet with a client identity: OpenSSL pairs key and certificate.
+    private static func readWithKey(_ p12: OpaquePointer, password: String, origin: String) throws(WalletError) -> Contents {
         var key: OpaquePointer?
         var certificate: OpaquePointer?
         var others: OpaquePointer?
@@ -82,8 +149,13 @@ enum PKCS12Codec {
         } else {
             let stack = OpenSSL.stack(pointers)
             defer { if let stack { shim_sk_X509_pop_free(stack) } }
-            p12 = PKCS12_create(password, key == nil ? nil : "client identity", key, certificate, stack, 0, 0,
-                                shim_PKCS12_DEFAULT_ITER(), shim_PKCS12_DEFAULT_ITER(), 0)
+            // With an empty password (auto-login) encryption and key stretching protect nothing (the
+            // file mode does): certificates are stored unencrypted and the KDFs run once, which keeps
+            // opening as cheap as reading a PEM bundle. A private key is always encrypted.
+            let autoLogin = password.isEmpty
+            let iterations = autoLogin ? 1 : shim_PKCS12_DEFAULT_ITER()
+            p12 = PKCS12_create(password, key == nil ? nil : "client identity", key, certificate, stack, 0,
+                                autoLogin ? -1 : 0, iterations, iterations, 0)
         }
         guard let p12 else { throw WalletError(.io, "cannot encode the wallet as PKCS#12: \(OpenSSL.errors())") }
         defer { PKCS12_free(p12) }
@@ -131,4 +203,49 @@ enum PKCS12Codec {
         }
         return key
     }
+}
+
+/// DERReader walks definite-length DER (enough for PKCS#12 bags).
+struct DERReader {
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var offset: Int
+    private let end: Int
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+        offset = 0
+        end = bytes.count
+    }
+
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) {
+        self.bytes = bytes
+        offset = from
+        end = to
+    }
+
+    /// The bytes not yet read.
+    var remaining: [UInt8] { Array(bytes[offset..<end]) }
+
+    /// Reads one element with `tag`; returns a reader over its contents.
+    mutating func enter(_ tag: UInt8) -> DERReader? {
+        guard offset + 2 <= end, bytes[offset] == tag else { return nil }
+        var index = offset + 1
+        var length = Int(bytes[index])
+        index += 1
+        if length & 0x80 != 0 {
+            let count = length & 0x7F
+            guard count >= 1, count <= 4, index + count <= end else { return nil }
+            length = 0
+            for _ in 0..<count {
+                length = length << 8 | Int(bytes[index])
+                index += 1
+            }
+        }
+        guard index + length <= end else { return nil }
+        offset = index + length
+        return DERReader(bytes, from: index, to: index + length)
+    }
+
+    /// Skips one element with `tag`.
+    mutating func skip(_ tag: UInt8) -> Bool { enter(tag) != nil }
 }

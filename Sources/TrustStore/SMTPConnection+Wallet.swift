@@ -16,7 +16,7 @@ extension SMTPConnection {
     ) throws(SMTPError) -> SMTPConnection {
         let wallet: Wallet
         do {
-            wallet = try Wallet.open(walletPath, password: walletPassword ?? "")
+            wallet = try Wallet.open(walletPath, password: walletPassword ?? "", readingManifest: false)
         } catch {
             throw SMTPError(.tls("cannot open the wallet: \(error.message)"),
                             context: SMTPError.Context(host: host, port: port, step: "open_connection"))

@@ -51,7 +51,9 @@ public struct Wallet: Sendable {
     /// - Parameter password: the wallet's password; empty for an auto-login wallet.
     /// - Throws: `WalletError`: `.notFound` (no directory or no `ewallet.p12`), `.wrongPassword`,
     ///   `.corrupt` (not PKCS#12, or an unreadable manifest).
-    public static func open(_ walletPath: String, password: String = "") throws(WalletError) -> Wallet {
+    /// - Parameter readingManifest: false skips `manifest.json` (sources and hosts), which the TLS
+    ///   transport does not need; the wallet then reports an empty manifest.
+    public static func open(_ walletPath: String, password: String = "", readingManifest: Bool = true) throws(WalletError) -> Wallet {
         let directory = try WalletLocation.directory(from: walletPath)
         guard FileSystem.isDirectory(directory) else {
             throw WalletError(.notFound, "no wallet directory at \(directory) (from wallet_path \(walletPath))")
@@ -60,7 +62,7 @@ public struct Wallet: Sendable {
         guard FileSystem.exists(path) else { throw WalletError(.notFound, "no \(fileName) in \(directory)") }
         let contents = try PKCS12Codec.read(try FileSystem.read(path), password: password, origin: path)
         let manifestPath = directory + "/" + manifestName
-        let manifest = FileSystem.exists(manifestPath)
+        let manifest = readingManifest && FileSystem.exists(manifestPath)
             ? try Manifest.decode(try FileSystem.read(manifestPath), origin: manifestPath) : Manifest()
         return Wallet(directory: directory, trustedDER: contents.certificates, identity: contents.identity, manifest: manifest)
     }

@@ -16,7 +16,8 @@ struct SMTPWallet: ParsableCommand {
             --password-file FILE, or type it at the prompt. An auto-login wallet has no password.
 
             Exit status: 0 success; 1 `check` found a certificate expiring within the threshold; \
-            2 the wallet, a file, a server or a chain verification failed (the message says which).
+            2 the wallet, a file, a server or a chain verification failed (the message says which); \
+            64 a usage error.
             """,
         subcommands: [Create.self, Add.self, Remove.self, Display.self, Check.self, Renew.self, Export.self]
     )

@@ -39,7 +39,11 @@ final class TLSContext: @unchecked Sendable {
                 throw SMTPError(.tls("cannot read the trust source: \(error)"))
             }
             try context.addTrusted(certificates)
-            if let identity = try? provider.clientIdentityPEM() {
+            let identity: (certificateChain: String, privateKey: String)?
+            do { identity = try provider.clientIdentityPEM() } catch {
+                throw SMTPError(.tls("cannot read the client certificate from the trust source: \(error)"))
+            }
+            if let identity {
                 try context.useIdentity(certificatePEM: identity.certificateChain, keyPEM: identity.privateKey)
             }
         }

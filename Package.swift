@@ -9,9 +9,16 @@ let package = Package(
         .library(name: "TrustStore", targets: ["TrustStore"]),
         .executable(name: "smtp-repl", targets: ["smtp-repl"]),
         .executable(name: "smtp-wallet", targets: ["smtp-wallet"]),
+        .library(name: "MailMessage", targets: ["MailMessage"]),
+        .library(name: "OAuth2", targets: ["OAuth2"]),
+        .library(name: "MailQueue", targets: ["MailQueue"]),
+        .executable(name: "mail-queue", targets: ["mail-queue"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -52,6 +59,36 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "smtp-bench", dependencies: ["SMTPConversation"]),
+        .target(
+            name: "MailMessage",
+            dependencies: ["SMTPConversation"]
+        ),
+        .executableTarget(name: "mime-bench", dependencies: ["MailMessage"]),
+        .target(
+            name: "OAuth2",
+            dependencies: ["SMTPConversation", "TrustStore"]
+        ),
+        .systemLibrary(
+            name: "CPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "MailQueue",
+            dependencies: [
+                "SMTPConversation", "TrustStore", "MailMessage", "OAuth2", "CPostgres",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "mail-queue",
+            dependencies: [
+                "MailQueue",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(name: "wallet-bench", dependencies: ["TrustStore", "COpenSSL"]),
         .testTarget(
             name: "SMTPConversationTests",
@@ -60,6 +97,18 @@ let package = Package(
         .testTarget(
             name: "SMTPReplTests",
             dependencies: ["SMTPConversation"]
+        ),
+        .testTarget(
+            name: "MailMessageTests",
+            dependencies: ["MailMessage", "SMTPConversation"]
+        ),
+        .testTarget(
+            name: "OAuth2Tests",
+            dependencies: ["OAuth2", "TrustStore", "SMTPConversation"]
+        ),
+        .testTarget(
+            name: "MailQueueTests",
+            dependencies: ["MailQueue", "MailMessage", "SMTPConversation", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "TrustStoreTests",

@@ -1,0 +1,2 @@
+/// MailMessage builds RFC 5322/MIME messages. (placeholder)
+public enum MailMessagePlaceholder {}

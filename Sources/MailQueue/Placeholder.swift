@@ -1,0 +1,2 @@
+/// MailQueue: delayed sending. (placeholder)
+public enum MailQueuePlaceholder {}

@@ -1,0 +1,1 @@
+print("mail-queue: not yet")

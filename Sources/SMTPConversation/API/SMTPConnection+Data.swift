@@ -18,8 +18,16 @@ extension SMTPConnection {
             if raising { throw SMTPError(.permanentError(opened), context: context("data")) }
             return opened
         }
-        try writeBody(body, step: "data")
-        return try finishData(step: "data", raising: raising)
+        // The body and the final dot go out in one write.
+        let encoded: [UInt8]
+        do throws(SMTPError) { encoded = try conversation.body(body) + conversation.endOfData() } catch {
+            throw error.filling(context("data"))
+        }
+        emit(.sentData(encoded))
+        try writeBytes(encoded, step: "data")
+        let reply = try readReply(step: "data")
+        if raising { try Self.raise(reply, context: context("data")) }
+        return reply
     }
 
     /// Sends DATA and expects 354; the body follows with `writeData`/`writeRawData` and ends

@@ -65,8 +65,14 @@ extension SMTPConnection {
             result.finalReply = try finishData(step: step, raising: false)
             return result
         }
-        try writeBody(body, step: step)
-        result.finalReply = try finishData(step: step, raising: false)
+        // The body and the final dot go out in one write (one TLS record, one system call).
+        let encoded: [UInt8]
+        do throws(SMTPError) { encoded = try conversation.body(body) + conversation.endOfData() } catch {
+            throw error.filling(context(step))
+        }
+        emit(.sentData(encoded))
+        try writeBytes(encoded, step: step)
+        result.finalReply = try readReply(step: step)
         return result
     }
 }

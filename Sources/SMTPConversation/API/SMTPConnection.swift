@@ -125,12 +125,18 @@ public final class SMTPConnection {
 
     /// Sends commands (several at once when pipelined) without reading replies.
     func write(_ commands: [Command], step: String) throws(SMTPError) {
-        var bytes: [UInt8] = []
+        try writeCommands(commands, prefix: [], step: step)
+    }
+
+    /// Sends `prefix` (e.g. the end of a message) and the commands in one write.
+    func writeCommands(_ commands: [Command], prefix: [UInt8], step: String) throws(SMTPError) {
+        var bytes = prefix
         var lines: [String] = []
         do throws(SMTPError) {
             for command in commands {
                 bytes += try conversation.send(command)
-                lines.append(try command.redactedLine())
+                // Redacted lines are only made for someone who will read them.
+                if options.observer != nil { lines.append(try command.redactedLine()) }
             }
         } catch {
             throw error.filling(context(step))

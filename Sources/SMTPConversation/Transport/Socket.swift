@@ -85,10 +85,14 @@ final class Socket {
 
     /// Reads what is available (up to `max` bytes), waiting up to the deadline; empty at end of stream.
     func read(max: Int, deadline: Deadline) throws(SMTPError) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: max)
         while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, max, 0) }
-            if count >= 0 { return Array(buffer.prefix(count)) }
+            var received = 0
+            // Read straight into the result: no zero-filled buffer, no second copy.
+            let bytes = [UInt8](unsafeUninitializedCapacity: max) { buffer, initialized in
+                received = Glibc.recv(fd, buffer.baseAddress, max, 0)
+                initialized = Swift.max(received, 0)
+            }
+            if received >= 0 { return bytes }
             switch errno {
             case EINTR: continue
             case EAGAIN, EWOULDBLOCK: try wait(for: Int16(POLLIN), deadline: deadline, what: "read")

@@ -93,11 +93,14 @@ final class TLSStream: ByteStream {
     }
 
     func read(max: Int, deadline: Deadline) throws(SMTPError) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: max)
         while true {
             ERR_clear_error()
-            let count = buffer.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32(max)) }
-            if count > 0 { return Array(buffer.prefix(Int(count))) }
+            var count: Int32 = 0
+            let bytes = [UInt8](unsafeUninitializedCapacity: max) { buffer, initialized in
+                count = SSL_read(ssl, buffer.baseAddress, Int32(max))
+                initialized = Int(Swift.max(count, 0))
+            }
+            if count > 0 { return bytes }
             switch SSL_get_error(ssl, count) {
             case SSL_ERROR_WANT_READ: try socket.wait(for: Int16(POLLIN), deadline: deadline, what: "TLS read")
             case SSL_ERROR_WANT_WRITE: try socket.wait(for: Int16(POLLOUT), deadline: deadline, what: "TLS read")

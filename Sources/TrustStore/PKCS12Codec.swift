@@ -8,6 +8,7 @@ enum PKCS12Codec {
     struct Contents {
         var certificates: [[UInt8]]
         var identity: ClientIdentity?
+        var credentials: [WalletCredential] = []
     }
 
     /// Opens `bytes` with `password`.
@@ -38,14 +39,16 @@ enum PKCS12Codec {
             }
         }
         let scan = try scanBags(p12, password: usesNoPassword ? nil : password, origin: origin)
-        guard scan.hasKey else { return Contents(certificates: scan.certificates, identity: nil) }
-        return try readWithKey(p12, password: password, origin: origin)
+        guard scan.hasKey else { return Contents(certificates: scan.certificates, identity: nil, credentials: scan.credentials) }
+        var contents = try readWithKey(p12, password: password, origin: origin)
+        contents.credentials = scan.credentials
+        return contents
     }
 
     /// The certificate bags' DER, read without parsing each certificate (opening a 150-certificate
     /// wallet must cost no more than OpenSSL reading the same PEM bundle); and whether a key bag exists.
     private static func scanBags(_ p12: OpaquePointer, password: String?, origin: String) throws(WalletError)
-        -> (certificates: [[UInt8]], hasKey: Bool)
+        -> (certificates: [[UInt8]], hasKey: Bool, credentials: [WalletCredential])
     {
         guard let safes = PKCS12_unpack_authsafes(p12) else {
             throw WalletError(.corrupt, "cannot read the contents of \(origin): \(OpenSSL.errors())")
@@ -53,6 +56,7 @@ enum PKCS12Codec {
         defer { shim_sk_PKCS7_pop_free(safes) }
         var certificates: [[UInt8]] = []
         var hasKey = false
+        var credentials: [WalletCredential] = []
         for index in 0..<shim_sk_PKCS7_num(safes) {
             guard let safe = shim_sk_PKCS7_value(safes, index) else { continue }
             let bags: OpaquePointer?
@@ -75,12 +79,14 @@ enum PKCS12Codec {
                     certificates.append(der)
                 case NID_keyBag, NID_pkcs8ShroudedKeyBag:
                     hasKey = true
+                case NID_secretBag:
+                    if let credential = CredentialBags.decode(bag) { credentials.append(credential) }
                 default:
                     break
                 }
             }
         }
-        return (certificates, hasKey)
+        return (certificates, hasKey, credentials)
     }
 
     /// The certificate's DER inside a certificate bag, found by walking the bag's own DER:
@@ -159,6 +165,7 @@ enum PKCS12Codec {
         }
         guard let p12 else { throw WalletError(.io, "cannot encode the wallet as PKCS#12: \(OpenSSL.errors())") }
         defer { PKCS12_free(p12) }
+        try CredentialBags.append(contents.credentials, to: p12, password: password)
         guard let bio = shim_BIO_new_mem() else { throw WalletError(.io, "out of memory") }
         defer { BIO_free(bio) }
         guard i2d_PKCS12_bio(bio, p12) == 1 else { throw WalletError(.io, "cannot encode the wallet: \(OpenSSL.errors())") }

@@ -24,6 +24,8 @@ public struct Wallet: Sendable {
     public internal(set) var trustedDER: [[UInt8]]
     /// The client certificate and key for mutual TLS, if the wallet holds one.
     public internal(set) var identity: ClientIdentity?
+    /// Named credentials (alias → user name and secret), sorted by alias; see `WalletCredential`.
+    public internal(set) var credentials: [WalletCredential] = []
     /// Sources, renewal settings and configured hosts.
     public internal(set) var manifest: Manifest
 
@@ -64,7 +66,9 @@ public struct Wallet: Sendable {
         let manifestPath = directory + "/" + manifestName
         let manifest = readingManifest && FileSystem.exists(manifestPath)
             ? try Manifest.decode(try FileSystem.read(manifestPath), origin: manifestPath) : Manifest()
-        return Wallet(directory: directory, trustedDER: contents.certificates, identity: contents.identity, manifest: manifest)
+        var wallet = Wallet(directory: directory, trustedDER: contents.certificates, identity: contents.identity, manifest: manifest)
+        wallet.credentials = contents.credentials
+        return wallet
     }
 
     /// Creates an empty wallet in `walletPath` (making the directory, mode 0700).
@@ -105,6 +109,7 @@ public struct Wallet: Sendable {
         if wallet.trustedDER != before.trustedDER || wallet.manifest != before.manifest
             || wallet.identity?.certificate != before.identity?.certificate
             || wallet.identity?.privateKeyPEM != before.identity?.privateKeyPEM
+            || wallet.credentials != before.credentials
         {
             try wallet.write(password: password, hooks: hooks)
         }

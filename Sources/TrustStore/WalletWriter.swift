@@ -19,7 +19,7 @@ extension Wallet {
     /// current file as `.bak`, rename over it, fsync the directory. A crash at any point leaves
     /// the old or the new `ewallet.p12`, never a partial one. The caller holds the lock.
     func write(password: String, hooks: WriteHooks) throws(WalletError) {
-        let p12 = try PKCS12Codec.write(.init(certificates: trustedDER, identity: identity), password: password)
+        let p12 = try PKCS12Codec.write(.init(certificates: trustedDER, identity: identity, credentials: credentials), password: password)
         let manifestBytes = try pruned().encoded()
         // The wallet holds a private key and, for auto-login, no password: owner-only.
         let newP12 = try FileSystem.writeTemporary(p12, next: pkcs12Path, mode: 0o600)

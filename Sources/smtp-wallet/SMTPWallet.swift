@@ -19,6 +19,6 @@ struct SMTPWallet: ParsableCommand {
             2 the wallet, a file, a server or a chain verification failed (the message says which); \
             64 a usage error.
             """,
-        subcommands: [Create.self, Add.self, Remove.self, Display.self, Check.self, Renew.self, Export.self]
+        subcommands: [Create.self, Add.self, Remove.self, Display.self, Check.self, Renew.self, Export.self, Credential.self]
     )
 }

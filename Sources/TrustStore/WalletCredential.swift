@@ -1,0 +1,103 @@
+/// WalletCredential is a named secret kept in the wallet (Oracle's "secure external password
+/// store"): an alias, a user name, and one of a password, an OAuth2 client secret, an OAuth2
+/// refresh token, a client certificate (the wallet's client identity signs the assertion) or a
+/// token command; plus, for OAuth2, the tenant, client id and authority that issue tokens.
+///
+/// Credentials live in `ewallet.p12` as PKCS#12 secret bags, encrypted with the wallet's
+/// password (an auto-login wallet's are protected by the file mode, like Oracle's
+/// `cwallet.sso`); never in `manifest.json`. `description` never shows the secret.
+public struct WalletCredential: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// Kind says what the secret is and so how a token (or password) is obtained.
+    public enum Kind: String, Sendable, CaseIterable {
+        /// A password for AUTH PLAIN/LOGIN/CRAM-MD5.
+        case password
+        /// An OAuth2 client secret: the client credentials flow (unattended sending).
+        case clientSecret = "client-secret"
+        /// An OAuth2 refresh token (from the device code flow); rotated on every use.
+        case refreshToken = "refresh-token"
+        /// The client credentials flow with a signed JWT assertion made with the wallet's
+        /// client identity (certificate and key); the secret is empty.
+        case clientCertificate = "client-certificate"
+        /// A command that prints an access token (`az account get-access-token …`, a vault);
+        /// the command line is kept in `tokenCommand`, the secret is empty.
+        case tokenCommand = "token-command"
+
+        /// True for the kinds that give an OAuth2 access token (XOAUTH2).
+        public var isOAuth2: Bool { self != .password }
+    }
+
+    /// The name scripts and the queue use: `auth credential=ALIAS`.
+    public var alias: String
+    /// The user name AUTH sends (for Office365, the mailbox address).
+    public var username: String
+    /// What `secret` is.
+    public var kind: Kind
+    /// The password, client secret or refresh token. Secret: never print or log it.
+    public var secret: String
+    /// The Entra ID (Azure AD) tenant: a GUID or a domain such as `contoso.onmicrosoft.com`.
+    public var tenant: String?
+    /// The application (client) id registered in the tenant.
+    public var clientID: String?
+    /// The identity platform's base URL; nil means `https://login.microsoftonline.com`.
+    public var authority: String?
+    /// The scope requested; nil means the usual one for the kind.
+    public var scope: String?
+    /// For `.tokenCommand`: the shell command that prints the token.
+    public var tokenCommand: String?
+    /// When the credential was stored or last rotated, seconds since 1970.
+    public var updated: Double
+
+    /// Creates a credential.
+    public init(alias: String, username: String, kind: Kind, secret: String, tenant: String? = nil,
+                clientID: String? = nil, authority: String? = nil, scope: String? = nil,
+                tokenCommand: String? = nil, updated: Double = WallClock.now()) {
+        self.alias = alias
+        self.username = username
+        self.kind = kind
+        self.secret = secret
+        self.tenant = tenant
+        self.clientID = clientID
+        self.authority = authority
+        self.scope = scope
+        self.tokenCommand = tokenCommand
+        self.updated = updated
+    }
+
+    /// `o365: user@example.com, client-secret (tenant …, client …), secret: <redacted>`.
+    public var description: String {
+        var parts = ["\(alias): \(username.isEmpty ? "(no user name)" : username)", kind.rawValue]
+        var oauth: [String] = []
+        if let tenant { oauth.append("tenant \(tenant)") }
+        if let clientID { oauth.append("client \(clientID)") }
+        if let authority { oauth.append("authority \(authority)") }
+        if !oauth.isEmpty { parts[1] += " (" + oauth.joined(separator: ", ") + ")" }
+        if !secret.isEmpty { parts.append("secret: <redacted>") }
+        return parts.joined(separator: ", ")
+    }
+
+    /// Same as `description`: the secret is never shown.
+    public var debugDescription: String { description }
+
+    /// Checks that the alias is usable and the fields the kind needs are present.
+    /// - Throws: `WalletError.invalidArgument` naming what is missing.
+    public func validate() throws(WalletError) {
+        guard !alias.isEmpty, alias.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.@".contains($0)) }) else {
+            throw WalletError(.invalidArgument, "the credential alias '\(alias)' must be letters, digits, '-', '_', '.' or '@'")
+        }
+        switch kind {
+        case .password, .clientSecret, .refreshToken:
+            guard !secret.isEmpty else { throw WalletError(.invalidArgument, "credential \(alias): the \(kind.rawValue) is empty") }
+        case .tokenCommand:
+            guard let command = tokenCommand, !command.isEmpty else {
+                throw WalletError(.invalidArgument, "credential \(alias): a token-command credential needs the command")
+            }
+        case .clientCertificate:
+            break
+        }
+        if kind == .clientSecret || kind == .refreshToken || kind == .clientCertificate {
+            guard tenant?.isEmpty == false, clientID?.isEmpty == false else {
+                throw WalletError(.invalidArgument, "credential \(alias): a \(kind.rawValue) credential needs the tenant and the client id")
+            }
+        }
+    }
+}

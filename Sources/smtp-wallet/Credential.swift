@@ -1,0 +1,183 @@
+import ArgumentParser
+import Foundation
+import TrustStore
+
+/// `smtp-wallet credential add|list|remove`: named credentials kept encrypted in the wallet.
+struct Credential: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Keep named credentials (passwords, OAuth2 client secrets, refresh tokens) in the wallet.",
+        discussion: """
+            A credential is an alias for a user name plus a secret, stored encrypted inside ewallet.p12 \
+            (never in manifest.json). Scripts say `auth credential=ALIAS`, so no password sits in a script \
+            or a config file. `list` never shows a secret.
+            """,
+        subcommands: [CredentialAdd.self, CredentialList.self, CredentialRemove.self])
+}
+
+/// `smtp-wallet credential add ALIAS`.
+struct CredentialAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Store (or replace) a credential.",
+        discussion: """
+            Kinds: password (AUTH LOGIN/PLAIN), client-secret (OAuth2 client credentials, for the \
+            unattended queue), refresh-token (OAuth2, e.g. from a device code sign-in; rotated on use), \
+            client-certificate (OAuth2 client credentials signed with the wallet's client identity), \
+            token-command (a command that prints an access token; give it with --command).
+            The secret comes from --secret-env NAME, --secret-file FILE or a prompt without echo; \
+            never from the command line unless you add --insecure-secret-on-command-line.
+            Example: smtp-wallet credential add o365 -w ./wallet --kind client-secret \
+            --username sender@contoso.com --tenant contoso.onmicrosoft.com --client-id 1111-… --secret-env O365_SECRET
+            """)
+
+    @OptionGroup var wallet: WalletOption
+    @OptionGroup var password: PasswordOptions
+
+    @Argument(help: "The credential's name, used as credential=ALIAS.")
+    var alias: String
+
+    @Option(help: ArgumentHelp("What the secret is: \(WalletCredential.Kind.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "KIND"))
+    var kind: String = WalletCredential.Kind.password.rawValue
+
+    @Option(help: "The user name AUTH sends (for Office365, the mailbox address).")
+    var username: String = ""
+
+    @Option(help: "OAuth2: the tenant (GUID or domain).")
+    var tenant: String?
+
+    @Option(name: .customLong("client-id"), help: "OAuth2: the application (client) id.")
+    var clientID: String?
+
+    @Option(help: ArgumentHelp("OAuth2: the identity platform's base URL (default https://login.microsoftonline.com).", valueName: "URL"))
+    var authority: String?
+
+    @Option(help: "OAuth2: the scope to request, if not the usual one.")
+    var scope: String?
+
+    @Option(help: ArgumentHelp("token-command: the shell command that prints an access token.", valueName: "COMMAND"))
+    var command: String?
+
+    @OptionGroup var secret: SecretOptions
+
+    func validate() throws {
+        guard let parsed = WalletCredential.Kind(rawValue: kind) else {
+            throw ValidationError("--kind must be one of \(WalletCredential.Kind.allCases.map(\.rawValue).joined(separator: ", ")), not '\(kind)'")
+        }
+        if parsed == .tokenCommand && command == nil { throw ValidationError("--kind token-command needs --command") }
+        if parsed != .tokenCommand && command != nil { throw ValidationError("--command goes with --kind token-command") }
+    }
+
+    func run() throws {
+        try Failure.guarding {
+            let kind = WalletCredential.Kind(rawValue: kind)!
+            let walletSecret = try password.forOpening(wallet.path)
+            let value = kind == .tokenCommand || kind == .clientCertificate ? "" : try secret.read(for: alias, kind: kind)
+            let credential = WalletCredential(
+                alias: alias, username: username, kind: kind, secret: value, tenant: tenant, clientID: clientID,
+                authority: authority, scope: scope, tokenCommand: command)
+            let replaced = try Wallet.modify(wallet.path, password: walletSecret) { wallet throws(WalletError) in
+                let existed = wallet.credentials.contains { $0.alias == credential.alias }
+                if kind == .clientCertificate && wallet.identity == nil {
+                    throw WalletError(.invalidArgument, "a client-certificate credential signs with the wallet's client identity; add one first with `smtp-wallet add --identity CERT --key KEY`")
+                }
+                try wallet.setCredential(credential)
+                return existed
+            }
+            Output.line("\(replaced ? "replaced" : "stored") credential \(credential)")
+        }
+    }
+}
+
+/// `smtp-wallet credential list`.
+struct CredentialList: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List the credentials: alias, user name, kind, tenant, client id; never the secret.")
+
+    @OptionGroup var wallet: WalletOption
+    @OptionGroup var password: PasswordOptions
+
+    func run() throws {
+        try Failure.guarding {
+            let opened = try Wallet.open(wallet.path, password: try password.forOpening(wallet.path))
+            if opened.credentials.isEmpty { Output.line("no credentials in \(opened.directory)") }
+            for credential in opened.credentials {
+                var fields = ["\(credential.alias)", "username=\(credential.username.isEmpty ? "-" : credential.username)",
+                              "kind=\(credential.kind.rawValue)"]
+                if let tenant = credential.tenant { fields.append("tenant=\(tenant)") }
+                if let clientID = credential.clientID { fields.append("client_id=\(clientID)") }
+                if let authority = credential.authority { fields.append("authority=\(authority)") }
+                if let scope = credential.scope { fields.append("scope=\"\(scope)\"") }
+                if let command = credential.tokenCommand { fields.append("command=\"\(command)\"") }
+                fields.append("updated=\(WalletDates.iso8601(credential.updated))")
+                Output.line(fields.joined(separator: "  "))
+            }
+        }
+    }
+}
+
+/// `smtp-wallet credential remove ALIAS`.
+struct CredentialRemove: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Forget a credential.")
+
+    @OptionGroup var wallet: WalletOption
+    @OptionGroup var password: PasswordOptions
+
+    @Argument(help: "The credential's name.")
+    var alias: String
+
+    func run() throws {
+        try Failure.guarding {
+            let alias = alias
+            let removed = try Wallet.modify(wallet.path, password: try password.forOpening(wallet.path)) { wallet throws(WalletError) in
+                try wallet.removeCredential(alias)
+            }
+            Output.line("removed credential \(removed.alias)")
+        }
+    }
+}
+
+/// SecretOptions are the ways to give a credential's secret; argv only with a second flag.
+struct SecretOptions: ParsableArguments {
+    @Option(name: .customLong("secret-env"), help: ArgumentHelp("Read the secret from this environment variable.", valueName: "NAME"))
+    var environment: String?
+
+    @Option(name: .customLong("secret-file"), help: ArgumentHelp("Read the secret from the first line of this file.", valueName: "FILE"))
+    var file: String?
+
+    @Option(name: .customLong("secret"), help: ArgumentHelp(
+        "The secret itself (visible in the process list); needs --insecure-secret-on-command-line.", valueName: "SECRET"))
+    var value: String?
+
+    @Flag(name: .customLong("insecure-secret-on-command-line"), help: "Allow --secret.")
+    var allowArgv = false
+
+    func validate() throws {
+        if value != nil && !allowArgv {
+            throw ValidationError("--secret puts the secret in the process list; use --secret-env or --secret-file, or add --insecure-secret-on-command-line")
+        }
+        if [environment != nil, file != nil, value != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("give only one of --secret-env, --secret-file and --secret")
+        }
+    }
+
+    /// The secret from a flag, else from a prompt without echo.
+    func read(for alias: String, kind: WalletCredential.Kind) throws -> String {
+        if let value { return value }
+        if let name = environment {
+            guard let text = ProcessInfo.processInfo.environment[name], !text.isEmpty else {
+                throw CLIError("the environment variable \(name) (from --secret-env) is not set or empty")
+            }
+            return text
+        }
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read the secret file \(file)") }
+            return String(String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+                .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+        }
+        do {
+            return try Prompt.secret("The \(kind.rawValue) for \(alias): ")
+        } catch {
+            throw CLIError("no terminal to ask the \(kind.rawValue) on; use --secret-env NAME or --secret-file FILE")
+        }
+    }
+}

@@ -1,0 +1,46 @@
+/// MessageID makes and checks RFC 5322 §3.6.4 message identifiers (`<left@right>`).
+public enum MessageID {
+    private static let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+
+    /// A new unique identifier: `<` 26 random base-36 characters `@domain>` (about 134 bits).
+    public static func make(domain: String) -> String {
+        var generator = SystemRandomNumberGenerator()
+        var left = [UInt8]()
+        for _ in 0..<26 { left.append(alphabet[Int(generator.next(upperBound: UInt8(alphabet.count)))]) }
+        return "<\(String(decoding: left, as: UTF8.self))@\(domain)>"
+    }
+
+    /// A stable identifier for something that may be sent more than once (a queue request):
+    /// `<unique@domain>`, where `unique` is the caller's key (e.g. `req-42.20240102`).
+    /// - Throws: `invalidHeader` naming `Message-ID` when `unique` or `domain` is not dot-atom text.
+    public static func stable(unique: String, domain: String) throws(MessageError) -> String {
+        let id = "<\(unique)@\(domain)>"
+        try validate(id, field: "Message-ID")
+        return id
+    }
+
+    /// Checks `<dot-atom-text@dot-atom-text>` (or a domain literal on the right).
+    static func validate(_ id: String, field: String) throws(MessageError) {
+        try HeaderSafety.check(id, field: field)
+        func bad(_ reason: String) -> MessageError {
+            MessageError(.invalidHeader, field: field, reason: "\"\(id.prefix(100))\" is not a message id: \(reason)")
+        }
+        guard id.utf8.count <= 250 else {
+            throw MessageError(.tooLong, field: field, reason: "is \(id.utf8.count) octets; at most 250 are allowed")
+        }
+        guard id.hasPrefix("<"), id.hasSuffix(">"), id.count > 2 else { throw bad("it must be written <left@right>") }
+        let inner = id.dropFirst().dropLast()
+        guard let at = inner.lastIndex(of: "@") else { throw bad("it has no @") }
+        let left = inner[..<at].utf8
+        let right = inner[inner.index(after: at)...].utf8
+        func dotAtom(_ part: Substring.UTF8View) -> Bool {
+            !part.isEmpty && part.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy { atom in
+                !atom.isEmpty && atom.allSatisfy { $0 < 0x80 && AddressSyntax.isAtext($0) }
+            }
+        }
+        guard dotAtom(left) else { throw bad("the part before @ must be dot-atom text (ASCII letters, digits, !#$%&'*+-/=?^_`{|}~ and single dots)") }
+        guard dotAtom(right) || (right.first == UInt8(ascii: "[") && right.last == UInt8(ascii: "]")) else {
+            throw bad("the part after @ must be a domain")
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// RFC5322Date formats a date as RFC 5322 §3.3 `date-time`, e.g. `Tue, 02 Jan 2024 12:04:05 +0900`,
+/// with English names whatever the process locale (a localised date is a common bug).
+public enum RFC5322Date {
+    private static let days = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]  // 1970-01-01 was a Thursday
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// Formats `date` at `offsetSeconds` from UTC (e.g. 32400 for Japan).
+    public static func format(_ date: Date, offsetSeconds: Int) -> String {
+        let offset = (offsetSeconds / 60) * 60
+        let local = Int(date.timeIntervalSince1970.rounded(.down)) + offset
+        let dayNumber = local >= 0 ? local / 86400 : (local - 86399) / 86400
+        let secondsOfDay = local - dayNumber * 86400
+        let (year, month, day) = civil(fromDays: dayNumber)
+        let weekday = days[((dayNumber % 7) + 7) % 7]
+        let sign = offset < 0 ? "-" : "+"
+        let minutes = abs(offset) / 60
+        return "\(weekday), \(two(day)) \(months[month - 1]) \(year) \(two(secondsOfDay / 3600)):\(two(secondsOfDay / 60 % 60)):\(two(secondsOfDay % 60)) \(sign)\(two(minutes / 60))\(two(minutes % 60))"
+    }
+
+    private static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+
+    /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
+    private static func civil(fromDays days: Int) -> (Int, Int, Int) {
+        let z = days + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}

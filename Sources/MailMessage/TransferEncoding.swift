@@ -1,0 +1,123 @@
+/// TransferEncoding is a part's Content-Transfer-Encoding (RFC 2045 §6).
+public enum TransferEncoding: String, Sendable, Hashable {
+    /// Lines of at most 998 octets of US-ASCII without NUL (ISO-2022-JP text is 7bit).
+    case sevenBit = "7bit"
+    /// Like 7bit but with 8-bit octets; only sent when the server offers 8BITMIME.
+    case eightBit = "8bit"
+    /// Quoted-printable: mostly ASCII text with a few 8-bit octets or long lines.
+    case quotedPrintable = "quoted-printable"
+    /// Base64: attachments, and text that is mostly 8-bit (Japanese in UTF-8, Shift_JIS, EUC-JP).
+    case base64
+}
+
+/// TextBody converts a text part to its charset and picks the transfer encoding: 7bit when it
+/// is already 7-bit with short lines, 8bit when allowed, otherwise quoted-printable for mostly
+/// ASCII text and base64 for mostly 8-bit text. Line breaks (LF, CR or CRLF) become CRLF.
+enum TextBody {
+    static func encode(_ text: String, charset: MessageCharset, converter: CharsetConverter?, allow8Bit: Bool,
+                       field: String) throws(MessageError) -> (encoding: TransferEncoding, bytes: [UInt8]) {
+        if let nul = text.utf8.firstIndex(of: 0) {
+            throw MessageError(.unrepresentableCharacter, field: field,
+                               reason: "contains NUL at byte \(text.utf8.distance(from: text.utf8.startIndex, to: nul)); text parts cannot carry NUL")
+        }
+        // Split into lines on CRLF, LF or CR.
+        var lines: [Substring] = []
+        var current = text.startIndex
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            if character == "\r\n" || character == "\n" || character == "\r" {
+                lines.append(text[current..<index])
+                current = text.index(after: index)
+            }
+            index = text.index(after: index)
+        }
+        let hasFinalBreak = current == text.endIndex && !lines.isEmpty
+        if !hasFinalBreak { lines.append(text[current...]) }
+
+        // Convert line by line so that every ISO-2022-JP line ends in ASCII (RFC 1468).
+        var converted: [UInt8] = []
+        var ends: [Int] = []
+        converted.reserveCapacity(text.utf8.count + lines.count * 2 + 16)
+        var longest = 0
+        var eightBit = 0
+        if charset == .utf8 {
+            for line in lines {
+                let start = converted.count
+                converted.append(contentsOf: line.utf8)
+                ends.append(converted.count)
+                longest = max(longest, converted.count - start)
+            }
+        } else {
+            let converter = try Self.converter(converter, charset, field: field)
+            for line in lines {
+                let start = converted.count
+                do { try converter.convert(String(line), field: field, into: &converted) } catch {
+                    // Name the character by its place in the whole text, not the line.
+                    _ = try converter.convert(text, field: field)
+                    throw error
+                }
+                ends.append(converted.count)
+                longest = max(longest, converted.count - start)
+            }
+        }
+        for byte in converted where byte >= 0x80 { eightBit += 1 }
+
+        let encoding: TransferEncoding
+        if eightBit == 0 && longest <= 998 {
+            encoding = .sevenBit
+        } else if allow8Bit && longest <= 998 {
+            encoding = .eightBit
+        } else if eightBit * 5 > converted.count || charset != .utf8 {
+            encoding = .base64
+        } else {
+            encoding = .quotedPrintable
+        }
+
+        var output: [UInt8] = []
+        switch encoding {
+        case .sevenBit, .eightBit:
+            output.reserveCapacity(converted.count + ends.count * 2)
+            var start = 0
+            for end in ends {
+                output.append(contentsOf: converted[start..<end])
+                output.append(13)
+                output.append(10)
+                start = end
+            }
+        case .quotedPrintable:
+            var start = 0
+            for end in ends {
+                QuotedPrintable.appendLine(converted[start..<end], to: &output)
+                start = end
+            }
+        case .base64:
+            var withBreaks: [UInt8] = []
+            withBreaks.reserveCapacity(converted.count + ends.count * 2)
+            var start = 0
+            for (number, end) in ends.enumerated() {
+                withBreaks.append(contentsOf: converted[start..<end])
+                if number < ends.count - 1 || hasFinalBreak {
+                    withBreaks.append(13)
+                    withBreaks.append(10)
+                }
+                start = end
+            }
+            var encoder = Base64Lines()
+            encoder.append(withBreaks, to: &output)
+            encoder.finish(to: &output)
+            return (encoding, output)
+        }
+        // The text's own last line break, if any, is kept; none is added (the CRLF before a
+        // boundary belongs to the boundary, RFC 2046 §5.1.1).
+        if !hasFinalBreak, output.count >= 2 { output.removeLast(2) }
+        return (encoding, output)
+    }
+
+    static func converter(_ given: CharsetConverter?, _ charset: MessageCharset, field: String) throws(MessageError)
+        -> CharsetConverter
+    {
+        if let given { return given }
+        return try CharsetConverter(charset, field: field)
+    }
+}

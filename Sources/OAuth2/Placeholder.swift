@@ -1,2 +1,0 @@
-/// OAuth2 tokens for XOAUTH2. (placeholder)
-public enum OAuth2Placeholder {}

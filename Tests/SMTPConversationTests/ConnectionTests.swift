@@ -233,4 +233,23 @@ struct ConnectionTests {
         try connection.quit()
         #expect(try #require(server.waitForOutcome()).followed)
     }
+
+    @Test("sendMails pipelines across messages and resets a refused transaction")
+    func sendMailsBatch() throws {
+        let server = try serve(try TestEnvironment.transcript("pipelining-batch.txt"), mode: .strict)
+        defer { server.stop() }
+        let connection = try SMTPConnection.openConnection(host: "127.0.0.1", port: server.port, txTimeout: 10)
+        try connection.ehlo("client.example.com")
+        let results = try connection.sendMails([
+            OutgoingMail(sender: "alice@example.com", recipients: ["bob@example.com"], body: Array("Subject: one\n\nfirst\n".utf8)),
+            OutgoingMail(sender: "alice@example.com", recipients: ["nobody@example.com"], body: Array("Subject: two\n\nsecond\n".utf8)),
+            OutgoingMail(sender: "alice@example.com", recipients: ["carol@example.com"], body: Array("Subject: three\n\nthird\n".utf8)),
+        ])
+        #expect(results.map(\.isDelivered) == [true, false, true])
+        #expect(results[1].refusedRecipients.first?.reply.code == 550)
+        #expect(results[2].finalReply?.lines.first == "2.0.0 Ok: queued as 3")
+        try connection.quit()
+        let outcome = try #require(server.waitForOutcome())
+        #expect(outcome.followed, "\(String(describing: outcome.deviation))")
+    }
 }

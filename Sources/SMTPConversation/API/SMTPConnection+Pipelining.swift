@@ -17,6 +17,26 @@ public struct MailResult: Sendable {
     public var isDelivered: Bool { finalReply?.isPositiveCompletion ?? false }
 }
 
+/// OutgoingMail is one message for `sendMails`: the envelope and the body.
+public struct OutgoingMail: Sendable {
+    /// The envelope sender (MAIL FROM); empty for the null sender.
+    public var sender: String
+    /// The envelope recipients (RCPT TO).
+    public var recipients: [String]
+    /// The message as it should arrive (headers, blank line, body); line ends may be LF or CRLF.
+    public var body: [UInt8]
+    /// ESMTP parameters for MAIL FROM, e.g. `BODY=8BITMIME`.
+    public var mailParameters: [String]
+
+    /// Creates a message.
+    public init(sender: String, recipients: [String], body: [UInt8], mailParameters: [String] = []) {
+        self.sender = sender
+        self.recipients = recipients
+        self.body = body
+        self.mailParameters = mailParameters
+    }
+}
+
 extension SMTPConnection {
     /// Sends one message in one transaction: MAIL, every RCPT, DATA, the body and the final dot.
     ///
@@ -27,47 +47,80 @@ extension SMTPConnection {
     /// - Throws: network, timeout and protocol errors; 4xx/5xx replies are in the result.
     public func sendMail(from sender: String, to recipients: [String], body: [UInt8],
                          mailParameters: [String] = []) throws(SMTPError) -> MailResult {
+        let results = try sendMails([OutgoingMail(sender: sender, recipients: recipients, body: body, mailParameters: mailParameters)])
+        return results[0]
+    }
+
+    /// Sends several messages over this connection, one transaction each, and returns each
+    /// one's result in order.
+    ///
+    /// With PIPELINING the end of one message and the next message's MAIL, RCPTs and DATA go
+    /// out in one write (RFC 2920 allows message content first in a group), so each message
+    /// costs one round trip. Without it, each message goes step by step.
+    /// - Throws: network, timeout and protocol errors (the results of earlier messages are lost
+    ///   with them: use `sendMail` one by one when each outcome must be recorded as it happens).
+    public func sendMails(_ mails: [OutgoingMail]) throws(SMTPError) -> [MailResult] {
         let step = "send_mail"
-        guard !recipients.isEmpty else {
+        for mail in mails where mail.recipients.isEmpty {
             throw SMTPError(.invalidArgument(field: "recipients", reason: "at least one recipient is needed"), context: context(step))
         }
-        var commands: [Command] = [.mail(from: sender, parameters: mailParameters)]
-        commands += recipients.map { Command.rcpt(to: $0, parameters: []) }
-        if conversation.canPipeline {
-            try write(commands + [.data], step: step)
-        } else {
-            try write([commands[0]], step: step)
+        guard conversation.canPipeline else {
+            var results: [MailResult] = []
+            for mail in mails { results.append(try sendStepByStep(mail, step: step)) }
+            return results
         }
-        let mailReply = try readReply(step: step)
+        guard !mails.isEmpty else { return [] }
+        func group(_ mail: OutgoingMail) -> [Command] {
+            [.mail(from: mail.sender, parameters: mail.mailParameters)] + mail.recipients.map { .rcpt(to: $0, parameters: []) } + [.data]
+        }
+        var results: [MailResult] = []
+        try write(group(mails[0]), step: step)
+        for (index, mail) in mails.enumerated() {
+            var result = MailResult(mailReply: try readReply(step: step), recipientReplies: [])
+            for recipient in mail.recipients { result.recipientReplies.append((recipient, try readReply(step: step))) }
+            let dataReply = try readReply(step: step)
+            result.dataReply = dataReply
+            let next = index + 1 < mails.count ? group(mails[index + 1]) : []
+            if dataReply.code == 354 {
+                // The body (empty if no recipient was accepted, so no message is made), the final
+                // dot and the next message's commands in one write.
+                let encoded: [UInt8]
+                do throws(SMTPError) {
+                    encoded = try conversation.body(result.acceptedRecipients.isEmpty ? [] : mail.body) + conversation.endOfData()
+                } catch {
+                    throw error.filling(context(step))
+                }
+                emit(.sentData(encoded))
+                try writeCommands(next, prefix: encoded, step: step)
+                result.finalReply = try readReply(step: step)
+            } else if !isClosed {
+                // The transaction did not reach DATA: reset it, and go on with the next message.
+                try write([.rset] + next, step: step)
+                _ = try readReply(step: step)
+            }
+            results.append(result)
+            if isClosed { break }
+        }
+        return results
+    }
+
+    private func sendStepByStep(_ mail: OutgoingMail, step: String) throws(SMTPError) -> MailResult {
+        let mailReply = try exchange(.mail(from: mail.sender, parameters: mail.mailParameters), step: step, raising: false)
         var result = MailResult(mailReply: mailReply, recipientReplies: [])
-        for (index, recipient) in recipients.enumerated() {
-            if !conversation.canPipeline {
-                guard mailReply.isPositiveCompletion, !isClosed else { return result }
-                try write([commands[index + 1]], step: step)
-            }
-            result.recipientReplies.append((recipient, try readReply(step: step)))
+        guard mailReply.isPositiveCompletion, !isClosed else { return result }
+        for recipient in mail.recipients {
+            result.recipientReplies.append((recipient, try exchange(.rcpt(to: recipient, parameters: []), step: step, raising: false)))
+            if isClosed { return result }
         }
-        if !conversation.canPipeline {
-            guard mailReply.isPositiveCompletion, !result.acceptedRecipients.isEmpty, !isClosed else {
-                if !isClosed, mailReply.isPositiveCompletion { _ = try exchange(.rset, step: step, raising: false) }
-                return result
-            }
-            try write([.data], step: step)
+        guard !result.acceptedRecipients.isEmpty else {
+            _ = try exchange(.rset, step: step, raising: false)
+            return result
         }
-        let dataReply = try readReply(step: step)
+        let dataReply = try exchange(.data, step: step, raising: false)
         result.dataReply = dataReply
-        guard dataReply.code == 354 else {
-            return result
-        }
-        if result.acceptedRecipients.isEmpty {
-            // A server that opens DATA with no recipient: send an empty body so the transaction
-            // ends without a message, then report.
-            result.finalReply = try finishData(step: step, raising: false)
-            return result
-        }
-        // The body and the final dot go out in one write (one TLS record, one system call).
+        guard dataReply.code == 354 else { return result }
         let encoded: [UInt8]
-        do throws(SMTPError) { encoded = try conversation.body(body) + conversation.endOfData() } catch {
+        do throws(SMTPError) { encoded = try conversation.body(mail.body) + conversation.endOfData() } catch {
             throw error.filling(context(step))
         }
         emit(.sentData(encoded))

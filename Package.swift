@@ -43,6 +43,7 @@ let package = Package(
             dependencies: [
                 "SMTPConversation",
                 "TrustStore",
+                "OAuth2",
                 "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -54,6 +55,7 @@ let package = Package(
             name: "smtp-wallet",
             dependencies: [
                 "TrustStore",
+                "OAuth2",
                 "SMTPConversation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -66,7 +68,7 @@ let package = Package(
         .executableTarget(name: "mime-bench", dependencies: ["MailMessage"]),
         .target(
             name: "OAuth2",
-            dependencies: ["SMTPConversation", "TrustStore"]
+            dependencies: ["SMTPConversation", "TrustStore", "COpenSSL"]
         ),
         .systemLibrary(
             name: "CPostgres",

@@ -1,0 +1,93 @@
+import Foundation
+
+/// TokenCommandSource runs the user's own command (`token_command="az account get-access-token …"`,
+/// a vault client) with `/bin/sh -c` and reads the access token from its standard output:
+/// either the bare token, or JSON with `access_token`/`accessToken` and `expires_in`/`expires_on`/
+/// `expiresOn` (what `az` prints). A bare JWT's `exp` claim gives its expiry; another bare token
+/// is assumed to last `defaultLifetime`.
+///
+/// Nothing secret is put on the command line: the command is the user's own text, and the token
+/// comes back through a pipe, so `ps` shows neither. Standard error is kept only as a hint for
+/// the error message, with anything the command printed on standard output redacted.
+public struct TokenCommandSource: TokenSource {
+    /// The shell command.
+    public let command: String
+    /// Extra environment variables for the command (e.g. `SMTP_OAUTH_USERNAME`).
+    public let environment: [String: String]
+    /// Seconds the command may run.
+    public let timeout: Double
+    /// The lifetime assumed for a bare, opaque token.
+    public let defaultLifetime: Double
+    /// The clock expiry times count from.
+    public let clock: OAuth2Clock
+
+    /// Creates a source.
+    public init(command: String, environment: [String: String] = [:], timeout: Double = 60, defaultLifetime: Double = 600,
+                clock: OAuth2Clock = .system) {
+        self.command = command
+        self.environment = environment
+        self.timeout = timeout
+        self.defaultLifetime = defaultLifetime
+        self.clock = clock
+    }
+
+    /// Runs the command once.
+    public func fetch() throws(OAuth2Error) -> AccessToken {
+        let started = clock.now()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        let finished = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in finished.signal() }
+        do { try process.run() } catch {
+            throw OAuth2Error(.tokenCommand, "cannot run the token command: \(error.localizedDescription)")
+        }
+        // Read both pipes while the command runs, so a chatty command cannot block on a full pipe.
+        let reading = DispatchGroup()
+        nonisolated(unsafe) var errorBytes = Data()
+        DispatchQueue.global().async(group: reading) { errorBytes = err.fileHandleForReading.readDataToEndOfFile() }
+        nonisolated(unsafe) var outputBytes = Data()
+        DispatchQueue.global().async(group: reading) { outputBytes = out.fileHandleForReading.readDataToEndOfFile() }
+        if finished.wait(timeout: .now() + timeout) == .timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            finished.wait()
+            reading.wait()
+            throw OAuth2Error(.tokenCommand, "the token command did not finish within \(Int(timeout)) s and was stopped", transient: true)
+        }
+        reading.wait()
+        let output = String(decoding: outputBytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let stderrLine = OAuth2Error.redacting(
+            String(decoding: errorBytes, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? "",
+            output.isEmpty ? [] : [output] + output.split(whereSeparator: \.isNewline).map(String.init))
+        guard process.terminationStatus == 0 else {
+            throw OAuth2Error(.tokenCommand, "the token command exited with status \(process.terminationStatus)"
+                + (stderrLine.isEmpty ? "" : ": \(stderrLine.prefix(200))"))
+        }
+        guard !output.isEmpty else { throw OAuth2Error(.tokenCommand, "the token command printed no token on standard output") }
+        return try parse(output, started: started)
+    }
+
+    func parse(_ output: String, started: Double) throws(OAuth2Error) -> AccessToken {
+        if output.hasPrefix("{") {
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(output.utf8))) as? [String: Any],
+                let token = (object["access_token"] ?? object["accessToken"]) as? String, !token.isEmpty
+            else { throw OAuth2Error(.tokenCommand, "the token command printed JSON without access_token or accessToken") }
+            if let seconds = IdentityPlatform.number(object["expires_in"]) { return AccessToken(value: token, expiresAt: started + seconds) }
+            if let epoch = IdentityPlatform.number(object["expires_on"]) { return AccessToken(value: token, expiresAt: epoch) }
+            return AccessToken(value: token, expiresAt: expiry(of: token, started: started))
+        }
+        guard !output.contains(where: \.isWhitespace) else {
+            throw OAuth2Error(.tokenCommand, "the token command printed more than one word; it must print only the token (or JSON)")
+        }
+        return AccessToken(value: output, expiresAt: expiry(of: output, started: started))
+    }
+
+    private func expiry(of token: String, started: Double) -> Double {
+        IdentityPlatform.number(JWT.claims(of: token)?["exp"]) ?? started + defaultLifetime
+    }
+}

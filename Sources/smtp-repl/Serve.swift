@@ -19,6 +19,13 @@ func parseAddress(_ text: String, option: String) throws -> (host: String, port:
     return (host, port)
 }
 
+/// Writes a transcript for `--record`; a failure is reported, not fatal.
+func writeTranscript(_ transcript: Transcript, to path: String, printer: Printer) {
+    do { try transcript.render().write(toFile: path, atomically: true, encoding: .utf8) } catch {
+        printer.error("cannot write \(path): \(error.localizedDescription)")
+    }
+}
+
 func loadTranscript(_ path: String) throws -> Transcript {
     let text: String
     do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
@@ -53,6 +60,9 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds to wait for each client line.", valueName: "SECONDS"))
     var readTimeout: Double = 30
 
+    @Option(help: ArgumentHelp("Write each served conversation as a transcript (credentials redacted; the last one with --once).", valueName: "FILE"))
+    var record: String?
+
     @Flag(help: "No colours.")
     var noColor = false
 
@@ -77,6 +87,7 @@ struct Serve: ParsableCommand {
                 throw ExitCode(3)
             }
             report(outcome, printer: printer)
+            if let record { writeTranscript(outcome.transcript, to: record, printer: printer) }
             if once { throw ExitCode(outcome.followed ? 0 : 1) }
         }
     }
@@ -121,6 +132,9 @@ struct Replay: ParsableCommand {
     @Flag(help: "Allow AUTH without TLS.")
     var allowCleartext = false
 
+    @Option(help: ArgumentHelp("Write the replayed conversation as a transcript (credentials redacted).", valueName: "FILE"))
+    var record: String?
+
     @Flag(help: "No colours.")
     var noColor = false
 
@@ -137,10 +151,12 @@ struct Replay: ParsableCommand {
             }
             credentials = Credentials(username: username, password: password)
         }
+        let recorder = TranscriptRecorder()
         let player = TranscriptPlayer(
             transcript: script, mode: text ? .strict : .meaning, credentials: credentials,
-            options: SMTPConnection.Options(tls: tls, allowCleartextAuth: allowCleartext))
+            options: SMTPConnection.Options(tls: tls, allowCleartextAuth: allowCleartext, observer: recorder.observer))
         let result = player.play(host: address.host, port: address.port, secureHost: secureHost)
+        if let record { writeTranscript(recorder.transcript, to: record, printer: printer) }
         printer.plain("line  command".padding(toLength: 44, withPad: " ", startingAt: 0) + "transcript | server")
         for item in result.replies {
             let expected = item.expected.first.map { String($0.prefix(3)) } ?? "—"

@@ -151,4 +151,34 @@ struct RunTests {
         #expect(!accepted.output.contains("wallet-pw"))
         #expect(accepted.output.contains("sha256:"), "show cert prints the chain")
     }
+
+    @Test("replay: replies side by side; exit 0 when they match, 1 with the differing line; --record")
+    func replay() throws {
+        let server = try Repl.serve("plain-submission.txt")
+        defer { server.stop() }
+        let record = FileManager.default.temporaryDirectory.appendingPathComponent("replayed-\(UUID().uuidString).txt").path
+        let result = try Repl.repl(["replay", Repl.path("fixtures/transcripts/plain-submission.txt"), "--server", "127.0.0.1:\(server.port)", "--record", record])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("MAIL FROM:<alice@example.com>") && result.output.contains("250 = 250"))
+        #expect(try String(contentsOfFile: record, encoding: .utf8).contains("> RCPT TO:<bob@example.com>"))
+        _ = server.waitForOutcome()
+
+        // The server answers the RCPT with 550 where the transcript has 250.
+        let other = try Repl.serve("multi-recipient-550.txt")
+        defer { other.stop() }
+        let script = try Repl.temporaryFile("""
+            220 mx
+            > EHLO client.example.com
+            250 mx
+            > MAIL FROM:<alice@example.com>
+            250 ok
+            > RCPT TO:<bob@example.com>
+            250 ok
+            > RCPT TO:<nobody@example.com>
+            250 ok
+            """, suffix: ".txt")
+        let differs = try Repl.repl(["replay", script, "--server", "127.0.0.1:\(other.port)"])
+        #expect(differs.status == 1, "\(differs.output)")
+        #expect(differs.output.contains("250 ≠ 550"), "\(differs.output)")
+    }
 }

@@ -6,7 +6,7 @@ import Testing
 @Suite("smtp-repl serve with real clients")
 struct ServeTests {
     /// Starts `smtp-repl serve FIXTURE --once` on a free port and returns it with the port.
-    func startServe(_ fixture: String, tls: Bool = false) throws -> (Process, Pipe, Int) {
+    func startServe(_ fixture: String, tls: Bool = false, extra: [String] = []) throws -> (Process, Pipe, Int) {
         let probe = try TranscriptServer(transcript: Transcript(parsing: "220 x\n"))
         let port = probe.port
         probe.stop()
@@ -14,6 +14,7 @@ struct ServeTests {
         process.executableURL = URL(fileURLWithPath: Repl.binary)
         var arguments = ["serve", Repl.path("fixtures/transcripts/\(fixture)"), "--listen", "127.0.0.1:\(port)", "--once", "--no-color"]
         if tls { arguments += ["--tls-cert", Repl.path("certs/server.pem"), "--tls-key", Repl.path("certs/server.key")] }
+        arguments += extra
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -58,13 +59,20 @@ struct ServeTests {
     @Test("swaks with STARTTLS and AUTH LOGIN follows the Office365 transcript")
     func swaksTLS() throws {
         guard let swaks = Repl.require("swaks") else { return }
-        let (process, pipe, port) = try startServe("office365-starttls.txt", tls: true)
+        let record = FileManager.default.temporaryDirectory.appendingPathComponent("served-\(UUID().uuidString).txt").path
+        let (process, pipe, port) = try startServe("office365-starttls.txt", tls: true, extra: ["--record", record])
         let result = try Repl.run(swaks, [
             "--server", "127.0.0.1:\(port)", "--from", "sender@example.com", "--to", "receiver@example.com", "--helo", "client.example.com",
             "--tls", "--auth", "LOGIN", "--auth-user", "sender@example.com", "--auth-password", "pw", "--timeout", "10",
         ])
         let (code, output) = finish(process, pipe)
         #expect(code == 0, "\(output)\n\(result.output)")
+        // --record: both sides as served, the password never written.
+        let recorded = try String(contentsOfFile: record, encoding: .utf8)
+        #expect(recorded.contains("@tls") && recorded.contains("> AUTH LOGIN") && recorded.contains("> {secret}"), "\(recorded)")
+        #expect(recorded.contains("235 2.7.0 Authentication successful"))
+        #expect(!recorded.contains(Base64.encode("pw")))
+        #expect(try Transcript(parsing: recorded).steps().count > 10)
     }
 
     @Test("Python smtplib follows the multi-recipient transcript; a missing recipient is reported", arguments: [

@@ -30,4 +30,6 @@ public struct ServeOutcome: Sendable, Equatable {
     public var client: String
     /// The lines the client sent, credentials redacted.
     public var received: [String]
+    /// The conversation as it happened (both sides, credentials redacted).
+    public var transcript = Transcript()
 }

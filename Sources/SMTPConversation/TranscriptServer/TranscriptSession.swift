@@ -9,6 +9,8 @@ struct TranscriptSession {
     private var stream: any ByteStream
     private var reader: LineReader
     private var received: [String] = []
+    /// The conversation as it happened, for `serve --record`.
+    private var recorded: [Transcript.Entry] = []
     private var secretFollows = false
 
     init(transcript: Transcript, mode: MatchMode, tlsContext: TLSContext?, readTimeout: Double?, socket: Socket) {
@@ -30,6 +32,7 @@ struct TranscriptSession {
             outcome.error = error.description
         }
         outcome.received = received
+        outcome.transcript = Transcript(entries: recorded, name: transcript.name)
         stream.close()
         return outcome
     }
@@ -52,6 +55,7 @@ struct TranscriptSession {
                 let tls = try TLSStream.accept(socket: socket, context: tlsContext, deadline: Deadline(seconds: readTimeout))
                 stream = tls
                 reader.stream = tls
+                recorded.append(Transcript.Entry(.tls))
             case .close:
                 return nil
             case .hang:
@@ -64,6 +68,7 @@ struct TranscriptSession {
                 let actual = String(decoding: bytes, as: UTF8.self)
                 let shown = redacted(actual, expected: entry)
                 received.append(shown)
+                record(shown, as: entry)
                 if matcher.mode == .strict && !crlf {
                     return try refuse(step, actual: shown, reason: "the line did not end with CRLF")
                 }
@@ -94,6 +99,7 @@ struct TranscriptSession {
                                     return deviation(step, actual: nil, reason: "the client closed the connection in the message content")
                                 }
                                 line = String(decoding: more, as: UTF8.self)
+                                record(line, as: Transcript.Entry(.content(line)))
                             }
                             try send(steps[next].reply)
                             index = next + 1
@@ -142,12 +148,23 @@ struct TranscriptSession {
         return actual
     }
 
+    private mutating func record(_ line: String, as expected: Transcript.Entry) {
+        let text = line == Command.secretPlaceholder ? line : TranscriptRecorder.escaped(line)
+            .replacingOccurrences(of: TranscriptRecorder.escaped(Command.secretPlaceholder), with: Command.secretPlaceholder)
+        switch expected.kind {
+        case .content, .endOfData: recorded.append(Transcript.Entry(line == "." ? .endOfData : .content(text)))
+        default: recorded.append(Transcript.Entry(.command(text)))
+        }
+    }
+
     private mutating func send(_ lines: [Transcript.Entry]) throws(SMTPError) {
         guard !lines.isEmpty else { return }
         var bytes: [UInt8] = []
         for entry in lines {
             guard case .server(let text) = entry.kind else { continue }
-            bytes += Array(TranscriptPattern(text).filled().utf8) + [13, 10]
+            let filled = TranscriptPattern(text).filled()
+            recorded.append(Transcript.Entry(.server(TranscriptRecorder.escaped(filled))))
+            bytes += Array(filled.utf8) + [13, 10]
         }
         try stream.write(bytes, deadline: Deadline(seconds: readTimeout))
     }

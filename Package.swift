@@ -98,7 +98,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SMTPReplTests",
-            dependencies: ["SMTPConversation"]
+            dependencies: ["SMTPConversation"],
+            exclude: ["javamail"]
         ),
         .testTarget(
             name: "MailMessageTests",
@@ -106,7 +107,8 @@ let package = Package(
         ),
         .testTarget(
             name: "OAuth2Tests",
-            dependencies: ["OAuth2", "TrustStore", "SMTPConversation"]
+            dependencies: ["OAuth2", "TrustStore", "SMTPConversation"],
+            exclude: ["token_server.py"]
         ),
         .testTarget(
             name: "MailQueueTests",

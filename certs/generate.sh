@@ -103,6 +103,12 @@ sign "$WORK/chain-server.csr" "$OUT/intermediate.pem" "$OUT/intermediate.key" \
     "$(ext_server "$SERVER_SAN")" "$WORK/chain-leaf.pem"
 cat "$WORK/chain-leaf.pem" "$OUT/intermediate.pem" >"$OUT/chain-server.pem"
 
+# --- wildcard.pem: *.example.test, for secure_host wildcard matching -----------
+log "wildcard"
+newkey "$OUT/wildcard.key"
+csr "$OUT/wildcard.key" "/O=smtp-conversation tests/CN=*.example.test" "$WORK/wildcard.csr"
+sign "$WORK/wildcard.csr" "$OUT/ca.pem" "$OUT/ca.key" "$(ext_server "DNS:*.example.test")" "$OUT/wildcard.pem"
+
 # --- wrong-host.pem: valid chain, but only for wrong.example.test -------------
 log "wrong-host"
 newkey "$OUT/wrong-host.key"

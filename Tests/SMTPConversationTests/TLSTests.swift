@@ -99,6 +99,16 @@ struct TLSTests {
         #expect(mismatch?.description.contains("host name mismatch") == true)
     }
 
+    @Test("wildcards: *.example.test covers one label, never the bare domain or two labels", arguments: [
+        ("mail.example.test", true), ("MAIL.Example.Test", true), ("example.test", false), ("a.b.example.test", false),
+        ("mail.example.org", false),
+    ])
+    func wildcard(_ name: String, _ accepted: Bool) throws {
+        let (error, _) = try attempt(certificate: "wildcard", host: "127.0.0.1", secureHost: name)
+        #expect((error == nil) == accepted, "\(name): \(String(describing: error))")
+        if !accepted { #expect(error?.description.contains("*.example.test") == true) }
+    }
+
     @Test("a directory of PEM files is a trust source")
     func directoryTrust() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trust-\(UUID().uuidString)")

@@ -1,2 +1,0 @@
-/// MailQueue: delayed sending. (placeholder)
-public enum MailQueuePlaceholder {}

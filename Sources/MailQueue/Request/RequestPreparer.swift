@@ -1,0 +1,76 @@
+/// RequestPreparer checks a request and resolves it into what is stored: the template
+/// rendered, defaults applied, an id and a stable Message-ID given. No I/O: the template, if
+/// any, is passed in.
+public struct RequestPreparer: Sendable {
+    /// The checks and defaults.
+    public var limits: QueueLimits
+
+    /// Creates a preparer.
+    public init(limits: QueueLimits = QueueLimits()) { self.limits = limits }
+
+    /// Checks and resolves `request`.
+    /// - Parameters:
+    ///   - request: the request.
+    ///   - template: the stored template when the request uses one (nil: `unknownTemplate`).
+    ///   - id: the request id to give (default: a new unique one).
+    /// - Throws: `QueueError`: `noRecipient`, `tooManyRecipients`, `attachmentsTooLarge`,
+    ///   `invalidAddress`, `headerInjection`, `unknownTemplate`, `missingVariable`,
+    ///   `unusedVariable`, `unknownCharset`, `invalidMessage`; each names the field.
+    public func prepare(_ request: MailRequest, template: MailTemplate?, id: String = RequestID.make()) throws(QueueError)
+        -> StoredRequest
+    {
+        let count = request.to.count + request.cc.count + request.bcc.count
+        if count == 0 {
+            throw QueueError(.noRecipient, field: "To", reason: "the request has no recipient in To, Cc or Bcc")
+        }
+        if count > limits.maxRecipients {
+            throw QueueError(.tooManyRecipients, field: "recipients",
+                             reason: "the request has \(count) recipients; at most \(limits.maxRecipients) are allowed")
+        }
+        let total = request.attachments.reduce(0) { $0 + $1.data.count }
+        if total > limits.maxAttachmentBytes {
+            throw QueueError(.attachmentsTooLarge, field: "attachments",
+                             reason: "the attachments total \(total) bytes; at most \(limits.maxAttachmentBytes) are allowed")
+        }
+        let subject: String, body: String
+        var charset = request.charset
+        switch request.content {
+        case .text(let s, let b):
+            subject = s
+            body = b
+        case .template(let templateID, let language, let variables):
+            guard let template, template.id == templateID, template.language == language else {
+                throw QueueError(.unknownTemplate, field: "template",
+                                 reason: "no template '\(templateID)' in language '\(language)'")
+            }
+            (subject, body) = try TemplateRenderer.render(template, variables: variables)
+            charset = charset ?? template.charset
+        }
+        let from = request.from
+        let recipients = request.to.map { (RecipientKind.to, $0) } + request.cc.map { (RecipientKind.cc, $0) }
+            + request.bcc.map { (RecipientKind.bcc, $0) }
+        let stored = StoredRequest(
+            id: id, patternID: request.patternID, from: from, replyTo: request.replyTo ?? limits.defaultReplyTo,
+            returnPath: request.returnPath ?? limits.defaultReturnPath, charset: charset ?? limits.defaultCharset,
+            subject: subject, body: body, recipients: recipients.map { (kind: $0.0, address: $0.1) },
+            attachments: request.attachments, messageID: MessageBuilder.messageID(requestID: id, from: from))
+        try MessageBuilder.validate(stored)
+        return stored
+    }
+}
+
+/// RequestID makes request ids: time-ordered, unique without asking the database.
+public enum RequestID {
+    private static let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz")
+
+    /// A new id: milliseconds since 1970 in base 36 (9 characters), `-`, 16 random base-36
+    /// characters (about 82 bits). Safe as the left part of a Message-ID.
+    public static func make(now: Int64 = Clock.milliseconds()) -> String {
+        var generator = SystemRandomNumberGenerator()
+        var time = String(now, radix: 36)
+        while time.count < 9 { time = "0" + time }
+        var random = ""
+        for _ in 0..<16 { random.append(alphabet[Int(generator.next(upperBound: UInt8(alphabet.count)))]) }
+        return time + "-" + random
+    }
+}

@@ -1,0 +1,55 @@
+/// StoredRequest is a request as the queue keeps it: everything resolved (template rendered,
+/// defaults applied), with its id and its stable Message-ID. The sender reads these back.
+public struct StoredRequest: Sendable, Hashable {
+    /// The request id.
+    public var id: String
+    /// The send pattern, if any.
+    public var patternID: String?
+    /// `From`.
+    public var from: String
+    /// `Reply-To`, if any.
+    public var replyTo: String?
+    /// The envelope sender for bounces, if different from `from`.
+    public var returnPath: String?
+    /// The charset name.
+    public var charset: String
+    /// The subject, rendered.
+    public var subject: String
+    /// The plain-text body, rendered.
+    public var body: String
+    /// The recipients in order.
+    public var recipients: [(kind: RecipientKind, address: String)]
+    /// The attachments in order.
+    public var attachments: [MailAttachment]
+    /// The Message-ID, the same on every attempt so a resend can be recognised downstream.
+    public var messageID: String
+
+    /// Creates a stored request.
+    public init(id: String, patternID: String?, from: String, replyTo: String?, returnPath: String?, charset: String,
+                subject: String, body: String, recipients: [(kind: RecipientKind, address: String)],
+                attachments: [MailAttachment], messageID: String) {
+        self.id = id
+        self.patternID = patternID
+        self.from = from
+        self.replyTo = replyTo
+        self.returnPath = returnPath
+        self.charset = charset
+        self.subject = subject
+        self.body = body
+        self.recipients = recipients
+        self.attachments = attachments
+        self.messageID = messageID
+    }
+
+    /// Two stored requests are equal when every field is.
+    public static func == (lhs: StoredRequest, rhs: StoredRequest) -> Bool {
+        lhs.id == rhs.id && lhs.patternID == rhs.patternID && lhs.from == rhs.from && lhs.replyTo == rhs.replyTo
+            && lhs.returnPath == rhs.returnPath && lhs.charset == rhs.charset && lhs.subject == rhs.subject
+            && lhs.body == rhs.body && lhs.attachments == rhs.attachments && lhs.messageID == rhs.messageID
+            && lhs.recipients.map { "\($0.kind.rawValue):\($0.address)" }
+                == rhs.recipients.map { "\($0.kind.rawValue):\($0.address)" }
+    }
+
+    /// Hashes the id (enough to tell requests apart).
+    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
+}

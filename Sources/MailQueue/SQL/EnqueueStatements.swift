@@ -1,0 +1,51 @@
+/// EnqueueStatements turns a prepared request into INSERT statements with bound values, for
+/// one dialect, with no I/O. Run them in the application's own transaction so the request
+/// commits or rolls back with the business data.
+///
+/// ```swift
+/// // Any driver: prepare, then run each statement in the open transaction.
+/// let template: MailTemplate? = nil                       // or read with TemplateStatements.get
+/// let stored = try RequestPreparer().prepare(request, template: template)
+/// for statement in EnqueueStatements(dialect: .postgres).insert(stored, now: Clock.milliseconds()) {
+///     try await connection.query(statement.sql, statement.bindings)   // PostgresNIO, SQLKit, …
+/// }
+/// ```
+public struct EnqueueStatements: Sendable {
+    /// The dialect.
+    public let dialect: SQLDialect
+    /// The names.
+    public let schema: QueueSchema
+
+    /// Creates the builder.
+    public init(dialect: SQLDialect, schema: QueueSchema = QueueSchema()) {
+        self.dialect = dialect
+        self.schema = schema
+    }
+
+    /// The statements storing `request` as unsent, due at once: one request row, one row per
+    /// recipient, one per attachment.
+    public func insert(_ request: StoredRequest, now: Int64) -> [SQLStatement] {
+        let r = schema.requests, c = schema.recipients, a = schema.attachments
+        var statements = [SQLStatement(dialect, """
+            INSERT INTO \(q(r.table)) (\(q(r.id)), \(q(r.patternID)), \(q(r.subject)), \(q(r.from)), \(q(r.replyTo)), \
+            \(q(r.returnPath)), \(q(r.charset)), \(q(r.body)), \(q(r.status)), \(q(r.requestedAt)), \(q(r.attempts)), \
+            \(q(r.nextAttemptAt)), \(q(r.messageID))) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+            """, [.text(request.id), .optional(request.patternID), .text(request.subject), .text(request.from),
+                  .optional(request.replyTo), .optional(request.returnPath), .text(request.charset), .text(request.body),
+                  .text(RequestStatus.unsent.rawValue), .integer(now), .integer(now), .text(request.messageID)])]
+        for (index, recipient) in request.recipients.enumerated() {
+            statements.append(SQLStatement(dialect, """
+                INSERT INTO \(q(c.table)) (\(q(c.requestID)), \(q(c.sequence)), \(q(c.kind)), \(q(c.address))) \
+                VALUES (?, ?, ?, ?)
+                """, [.text(request.id), .integer(Int64(index + 1)), .text(recipient.kind.rawValue), .text(recipient.address)]))
+        }
+        for (index, attachment) in request.attachments.enumerated() {
+            statements.append(SQLStatement(dialect, """
+                INSERT INTO \(q(a.table)) (\(q(a.requestID)), \(q(a.sequence)), \(q(a.filename)), \(q(a.contentType)), \
+                \(q(a.data))) VALUES (?, ?, ?, ?, ?)
+                """, [.text(request.id), .integer(Int64(index + 1)), .text(attachment.filename),
+                      .text(attachment.contentType), .blob(attachment.data)]))
+        }
+        return statements
+    }
+}

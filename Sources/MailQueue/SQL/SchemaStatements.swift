@@ -1,0 +1,110 @@
+/// SchemaStatements creates and migrates the queue's tables. Migrations are numbered; the
+/// version table records the last one applied, so `init` can be run again safely.
+public struct SchemaStatements: Sendable {
+    /// The schema version this build writes and reads.
+    public static let currentVersion = 1
+
+    /// The dialect.
+    public let dialect: SQLDialect
+    /// The names.
+    public let schema: QueueSchema
+
+    /// Creates the builder.
+    public init(dialect: SQLDialect, schema: QueueSchema = QueueSchema()) {
+        self.dialect = dialect
+        self.schema = schema
+    }
+
+    /// Creates the version table if missing (run first, then read `readVersion`).
+    public var createVersionTable: SQLStatement {
+        SQLStatement(dialect, "CREATE TABLE IF NOT EXISTS \(q(schema.versionTable)) (version INTEGER NOT NULL)")
+    }
+
+    /// Reads the recorded version: one row with one integer, or no row for a new database.
+    public var readVersion: SQLStatement {
+        SQLStatement(dialect, "SELECT MAX(version) FROM \(q(schema.versionTable))")
+    }
+
+    /// The statements that take the schema from `version` to `currentVersion` (empty when current).
+    public func migrations(from version: Int) -> [SQLStatement] {
+        var statements: [SQLStatement] = []
+        if version < 1 { statements += version1 }
+        return statements
+    }
+
+    private var version1: [SQLStatement] {
+        let r = schema.requests, c = schema.recipients, a = schema.attachments, t = schema.templates
+        let big = dialect.bigint
+        return [
+            SQLStatement(dialect, """
+                CREATE TABLE IF NOT EXISTS \(q(r.table)) (
+                  \(q(r.id)) TEXT PRIMARY KEY,
+                  \(q(r.patternID)) TEXT,
+                  \(q(r.leaseOwner)) TEXT,
+                  \(q(r.leaseUntil)) \(big),
+                  \(q(r.subject)) TEXT NOT NULL,
+                  \(q(r.from)) TEXT NOT NULL,
+                  \(q(r.replyTo)) TEXT,
+                  \(q(r.returnPath)) TEXT,
+                  \(q(r.charset)) TEXT NOT NULL,
+                  \(q(r.body)) TEXT NOT NULL,
+                  \(q(r.status)) TEXT NOT NULL,
+                  \(q(r.requestedAt)) \(big) NOT NULL,
+                  \(q(r.sentAt)) \(big),
+                  \(q(r.attempts)) INTEGER NOT NULL DEFAULT 0,
+                  \(q(r.nextAttemptAt)) \(big) NOT NULL,
+                  \(q(r.lastError)) TEXT,
+                  \(q(r.messageID)) TEXT NOT NULL,
+                  \(q(r.refused)) TEXT
+                )
+                """),
+            SQLStatement(dialect, """
+                CREATE INDEX IF NOT EXISTS \(q(r.table + "_due")) ON \(q(r.table)) (\(q(r.status)), \(q(r.nextAttemptAt)))
+                """),
+            SQLStatement(dialect, """
+                CREATE TABLE IF NOT EXISTS \(q(c.table)) (
+                  \(q(c.requestID)) TEXT NOT NULL REFERENCES \(q(r.table)) (\(q(r.id))) ON DELETE CASCADE,
+                  \(q(c.sequence)) INTEGER NOT NULL,
+                  \(q(c.kind)) TEXT NOT NULL,
+                  \(q(c.address)) TEXT NOT NULL,
+                  PRIMARY KEY (\(q(c.requestID)), \(q(c.sequence)))
+                )
+                """),
+            SQLStatement(dialect, """
+                CREATE TABLE IF NOT EXISTS \(q(a.table)) (
+                  \(q(a.requestID)) TEXT NOT NULL REFERENCES \(q(r.table)) (\(q(r.id))) ON DELETE CASCADE,
+                  \(q(a.sequence)) INTEGER NOT NULL,
+                  \(q(a.filename)) TEXT NOT NULL,
+                  \(q(a.contentType)) TEXT NOT NULL,
+                  \(q(a.data)) \(dialect.bytes) NOT NULL,
+                  PRIMARY KEY (\(q(a.requestID)), \(q(a.sequence)))
+                )
+                """),
+            SQLStatement(dialect, """
+                CREATE TABLE IF NOT EXISTS \(q(t.table)) (
+                  \(q(t.id)) TEXT NOT NULL,
+                  \(q(t.language)) TEXT NOT NULL,
+                  \(q(t.subject)) TEXT NOT NULL,
+                  \(q(t.body)) TEXT NOT NULL,
+                  \(q(t.charset)) TEXT NOT NULL,
+                  PRIMARY KEY (\(q(t.id)), \(q(t.language)))
+                )
+                """),
+            SQLStatement(dialect, "INSERT INTO \(q(schema.versionTable)) (version) VALUES (?)", [.integer(1)]),
+        ]
+    }
+
+    /// Checks that every name can be quoted.
+    /// - Throws: `QueueError.schema` naming the first name holding a double quote or NUL.
+    public func validateNames() throws(QueueError) {
+        let r = schema.requests, c = schema.recipients, a = schema.attachments, t = schema.templates
+        let names = [r.table, r.id, r.patternID, r.leaseOwner, r.leaseUntil, r.subject, r.from, r.replyTo, r.returnPath,
+                     r.charset, r.body, r.status, r.requestedAt, r.sentAt, r.attempts, r.nextAttemptAt, r.lastError,
+                     r.messageID, r.refused, c.table, c.requestID, c.sequence, c.kind, c.address, a.table, a.requestID,
+                     a.sequence, a.filename, a.contentType, a.data, t.table, t.id, t.language, t.subject, t.body,
+                     t.charset, schema.versionTable]
+        for name in names where name.isEmpty || name.contains("\"") || name.contains("\0") {
+            throw QueueError(.schema, field: "schema name '\(name)'", reason: "a table or column name must be non-empty and hold no double quote or NUL")
+        }
+    }
+}

@@ -1,0 +1,167 @@
+/// SenderStatements are the statements a sender runs: claim due requests under a lease, read
+/// them, and record each outcome. Every mark names the lease owner and the status it expects,
+/// so a sender whose lease was taken over changes nothing (and must not send the final `.`).
+public struct SenderStatements: Sendable {
+    /// The dialect.
+    public let dialect: SQLDialect
+    /// The names.
+    public let schema: QueueSchema
+
+    /// Creates the builder.
+    public init(dialect: SQLDialect, schema: QueueSchema = QueueSchema()) {
+        self.dialect = dialect
+        self.schema = schema
+    }
+
+    private var r: QueueSchema.Requests { schema.requests }
+
+    private func dueCondition(pattern: String?, resendUncertain: Bool) -> (String, [SQLValue]) {
+        var sql = "((\(q(r.status)) = ? AND \(q(r.nextAttemptAt)) <= ?) OR (\(q(r.status)) = ? AND \(q(r.leaseUntil)) < ?)"
+        var values: [SQLValue] = [.text(RequestStatus.unsent.rawValue), .null, .text(RequestStatus.sending.rawValue), .null]
+        if resendUncertain {
+            sql += " OR \(q(r.status)) = ?"
+            values.append(.text(RequestStatus.uncertain.rawValue))
+        }
+        sql += ")"
+        if let pattern {
+            sql += " AND \(q(r.patternID)) = ?"
+            values.append(.text(pattern))
+        }
+        return (sql, values)
+    }
+
+    private func fill(_ values: [SQLValue], now: Int64) -> [SQLValue] {
+        values.map { $0 == .null ? .integer(now) : $0 }
+    }
+
+    /// SQLite, step 1 of a claim inside `BEGIN IMMEDIATE`: the ids of up to `limit` due requests
+    /// (unsent and due, or claimed under an expired lease), oldest first.
+    public func dueIDs(now: Int64, limit: Int, pattern: String?, resendUncertain: Bool = false) -> SQLStatement {
+        let (condition, values) = dueCondition(pattern: pattern, resendUncertain: resendUncertain)
+        return SQLStatement(dialect, """
+            SELECT \(q(r.id)) FROM \(q(r.table)) WHERE \(condition) ORDER BY \(q(r.nextAttemptAt)), \(q(r.id)) LIMIT ?
+            """, fill(values, now: now) + [.integer(Int64(limit))])
+    }
+
+    /// SQLite, step 2: claims `ids` for `owner` until `leaseUntil`, counting an attempt.
+    public func claim(ids: [String], owner: String, leaseUntil: Int64) -> SQLStatement {
+        let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        return SQLStatement(dialect, """
+            UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.leaseOwner)) = ?, \(q(r.leaseUntil)) = ?, \
+            \(q(r.attempts)) = \(q(r.attempts)) + 1 WHERE \(q(r.id)) IN (\(marks))
+            """, [.text(RequestStatus.sending.rawValue), .text(owner), .integer(leaseUntil)] + ids.map { .text($0) })
+    }
+
+    /// PostgreSQL: claims up to `limit` due requests in one statement, skipping rows another
+    /// sender has locked (`FOR UPDATE SKIP LOCKED`), and returns their ids.
+    public func claimSkipLocked(now: Int64, limit: Int, owner: String, leaseUntil: Int64, pattern: String?,
+                                resendUncertain: Bool = false) -> SQLStatement {
+        let (condition, values) = dueCondition(pattern: pattern, resendUncertain: resendUncertain)
+        return SQLStatement(dialect, """
+            UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.leaseOwner)) = ?, \(q(r.leaseUntil)) = ?, \
+            \(q(r.attempts)) = \(q(r.attempts)) + 1 WHERE \(q(r.id)) IN (SELECT \(q(r.id)) FROM \(q(r.table)) \
+            WHERE \(condition) ORDER BY \(q(r.nextAttemptAt)), \(q(r.id)) LIMIT ? FOR UPDATE SKIP LOCKED) \
+            RETURNING \(q(r.id))
+            """, [.text(RequestStatus.sending.rawValue), .text(owner), .integer(leaseUntil)] + fill(values, now: now)
+                + [.integer(Int64(limit))])
+    }
+
+    /// Reads one request: id, pattern, from, reply-to, return-path, charset, subject, body,
+    /// message id, status, attempts, requested at, sent at, last error, refused, lease owner.
+    public func load(id: String) -> SQLStatement {
+        SQLStatement(dialect, """
+            SELECT \(q(r.id)), \(q(r.patternID)), \(q(r.from)), \(q(r.replyTo)), \(q(r.returnPath)), \(q(r.charset)), \
+            \(q(r.subject)), \(q(r.body)), \(q(r.messageID)), \(q(r.status)), \(q(r.attempts)), \(q(r.requestedAt)), \
+            \(q(r.sentAt)), \(q(r.lastError)), \(q(r.refused)), \(q(r.leaseOwner)), \(q(r.nextAttemptAt)) \
+            FROM \(q(r.table)) WHERE \(q(r.id)) = ?
+            """, [.text(id)])
+    }
+
+    /// Reads a request's recipients in order: kind, address.
+    public func recipients(id: String) -> SQLStatement {
+        let c = schema.recipients
+        return SQLStatement(dialect, """
+            SELECT \(q(c.kind)), \(q(c.address)) FROM \(q(c.table)) WHERE \(q(c.requestID)) = ? ORDER BY \(q(c.sequence))
+            """, [.text(id)])
+    }
+
+    /// Reads a request's attachments in order: filename, content type, data.
+    public func attachments(id: String) -> SQLStatement {
+        let a = schema.attachments
+        return SQLStatement(dialect, """
+            SELECT \(q(a.filename)), \(q(a.contentType)), \(q(a.data)) FROM \(q(a.table)) \
+            WHERE \(q(a.requestID)) = ? ORDER BY \(q(a.sequence))
+            """, [.text(id)])
+    }
+
+    /// Marks a claimed request "delivery uncertain", right before the final `.` is sent.
+    /// Changes one row only while `owner` still holds the claim; zero rows means: do not send.
+    public func markUncertain(id: String, owner: String) -> SQLStatement {
+        SQLStatement(dialect, """
+            UPDATE \(q(r.table)) SET \(q(r.status)) = ? WHERE \(q(r.id)) = ? AND \(q(r.leaseOwner)) = ? AND \(q(r.status)) = ?
+            """, [.text(RequestStatus.uncertain.rawValue), .text(id), .text(owner), .text(RequestStatus.sending.rawValue)])
+    }
+
+    /// Marks a request sent after the server's 250, recording refused recipients, if any.
+    public func markSent(id: String, owner: String, now: Int64, refused: String?) -> SQLStatement {
+        SQLStatement(dialect, """
+            UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.sentAt)) = ?, \(q(r.refused)) = ?, \(q(r.lastError)) = NULL, \
+            \(q(r.leaseOwner)) = NULL, \(q(r.leaseUntil)) = NULL WHERE \(q(r.id)) = ? AND \(q(r.leaseOwner)) = ?
+            """, [.text(RequestStatus.sent.rawValue), .integer(now), .optional(refused), .text(id), .text(owner)])
+    }
+
+    /// Puts a request back to unsent, not before `nextAttemptAt`, with the error recorded.
+    public func markRetry(id: String, owner: String, nextAttemptAt: Int64, error: String, refused: String?) -> SQLStatement {
+        SQLStatement(dialect, """
+            UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.nextAttemptAt)) = ?, \(q(r.lastError)) = ?, \(q(r.refused)) = ?, \
+            \(q(r.leaseOwner)) = NULL, \(q(r.leaseUntil)) = NULL WHERE \(q(r.id)) = ? AND \(q(r.leaseOwner)) = ?
+            """, [.text(RequestStatus.unsent.rawValue), .integer(nextAttemptAt), .text(error), .optional(refused), .text(id),
+                  .text(owner)])
+    }
+
+    /// Marks a request failed for good, with the error (the server's reply) recorded.
+    public func markFailed(id: String, owner: String, error: String, refused: String?) -> SQLStatement {
+        SQLStatement(dialect, """
+            UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.lastError)) = ?, \(q(r.refused)) = ?, \
+            \(q(r.leaseOwner)) = NULL, \(q(r.leaseUntil)) = NULL WHERE \(q(r.id)) = ? AND \(q(r.leaseOwner)) = ?
+            """, [.text(RequestStatus.failed.rawValue), .text(error), .optional(refused), .text(id), .text(owner)])
+    }
+
+    /// Gives back a claimed request never started (graceful stop): unsent, attempt not counted.
+    public func release(id: String, owner: String) -> SQLStatement {
+        SQLStatement(dialect, """
+            UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.attempts)) = \(q(r.attempts)) - 1, \(q(r.leaseOwner)) = NULL, \
+            \(q(r.leaseUntil)) = NULL WHERE \(q(r.id)) = ? AND \(q(r.leaseOwner)) = ? AND \(q(r.status)) = ?
+            """, [.text(RequestStatus.unsent.rawValue), .text(id), .text(owner), .text(RequestStatus.sending.rawValue)])
+    }
+
+    /// Counts requests per status: status, count.
+    public var countByStatus: SQLStatement {
+        SQLStatement(dialect, "SELECT \(q(r.status)), COUNT(*) FROM \(q(r.table)) GROUP BY \(q(r.status))")
+    }
+
+    /// Lists ids in one status, oldest first.
+    public func ids(status: RequestStatus, limit: Int) -> SQLStatement {
+        SQLStatement(dialect, """
+            SELECT \(q(r.id)) FROM \(q(r.table)) WHERE \(q(r.status)) = ? ORDER BY \(q(r.requestedAt)), \(q(r.id)) LIMIT ?
+            """, [.text(status.rawValue), .integer(Int64(limit))])
+    }
+
+    /// Makes a failed or uncertain request unsent again, due now, attempts reset (the user's
+    /// choice: for an uncertain one this may send the mail a second time).
+    public func retry(id: String, now: Int64) -> SQLStatement {
+        SQLStatement(dialect, """
+            UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.nextAttemptAt)) = ?, \(q(r.attempts)) = 0, \
+            \(q(r.leaseOwner)) = NULL, \(q(r.leaseUntil)) = NULL WHERE \(q(r.id)) = ? AND \(q(r.status)) IN (?, ?)
+            """, [.text(RequestStatus.unsent.rawValue), .integer(now), .text(id), .text(RequestStatus.failed.rawValue),
+                  .text(RequestStatus.uncertain.rawValue)])
+    }
+
+    /// Makes every failed request unsent again, due now.
+    public func retryAllFailed(now: Int64) -> SQLStatement {
+        SQLStatement(dialect, """
+            UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.nextAttemptAt)) = ?, \(q(r.attempts)) = 0 \
+            WHERE \(q(r.status)) = ?
+            """, [.text(RequestStatus.unsent.rawValue), .integer(now), .text(RequestStatus.failed.rawValue)])
+    }
+}

@@ -1,0 +1,242 @@
+/// QueueStore is the queue's logic over any database: migrate, templates, enqueue, claim,
+/// load, record outcomes, report. It runs statements built by the `*Statements` builders.
+public final class QueueStore {
+    /// The database.
+    public let database: any QueueDatabase
+    /// The names.
+    public let schema: QueueSchema
+    /// The checks and defaults used by `enqueue`.
+    public var limits: QueueLimits
+    /// The clock (ms since 1970).
+    public var now: @Sendable () -> Int64
+
+    /// Creates a store.
+    public init(database: any QueueDatabase, schema: QueueSchema = QueueSchema(), limits: QueueLimits = QueueLimits(),
+                now: @escaping @Sendable () -> Int64 = { Clock.milliseconds() }) {
+        self.database = database
+        self.schema = schema
+        self.limits = limits
+        self.now = now
+    }
+
+    var dialect: SQLDialect { database.dialect }
+    var sender: SenderStatements { SenderStatements(dialect: dialect, schema: schema) }
+
+    // MARK: - Schema
+
+    /// Creates or migrates the tables to `SchemaStatements.currentVersion`.
+    /// - Returns: the version found before (0 for a new database).
+    /// - Throws: `QueueError.schema` when the database is from a newer version.
+    @discardableResult
+    public func migrate() throws(QueueError) -> Int {
+        let builder = SchemaStatements(dialect: dialect, schema: schema)
+        try builder.validateNames()
+        return try database.transaction { (db) throws(QueueError) -> Int in
+            try db.execute(builder.createVersionTable)
+            let version = Int(try db.query(builder.readVersion).first?.first?.integer ?? 0)
+            if version > SchemaStatements.currentVersion {
+                throw QueueError(.schema, field: schema.versionTable,
+                                 reason: "the database is at schema version \(version); this mail-queue knows up to \(SchemaStatements.currentVersion)")
+            }
+            for statement in builder.migrations(from: version) { try db.execute(statement) }
+            return version
+        }
+    }
+
+    /// Checks that the schema is present and current.
+    /// - Throws: `QueueError.schema` saying to run `mail-queue init`.
+    public func checkSchema() throws(QueueError) {
+        let builder = SchemaStatements(dialect: dialect, schema: schema)
+        let version: Int
+        do {
+            version = try database.transaction { (db) throws(QueueError) -> Int in
+                Int(try db.query(builder.readVersion).first?.first?.integer ?? 0)
+            }
+        } catch {
+            throw QueueError(.schema, field: schema.versionTable, reason: "no queue schema here (run `mail-queue init`): \(error.reason)")
+        }
+        if version != SchemaStatements.currentVersion {
+            throw QueueError(.schema, field: schema.versionTable,
+                             reason: "schema version \(version), expected \(SchemaStatements.currentVersion) (run `mail-queue init`)")
+        }
+    }
+
+    // MARK: - Templates and requests
+
+    /// Stores (or replaces) a template, after checking it parses.
+    public func putTemplate(_ template: MailTemplate) throws(QueueError) {
+        _ = try TemplateRenderer.parses(template)
+        let statements = TemplateStatements(dialect: dialect, schema: schema).put(template)
+        try database.transaction { (db) throws(QueueError) in
+            for statement in statements { try db.execute(statement) }
+        }
+    }
+
+    /// Enqueues one request in its own transaction.
+    /// - Returns: the request id.
+    @discardableResult
+    public func enqueue(_ request: MailRequest) throws(QueueError) -> String {
+        let limits = self.limits, schema = self.schema, now = self.now()
+        return try database.transaction { (db) throws(QueueError) -> String in
+            try MailQueueRequester.enqueue(request, on: db, schema: schema, limits: limits, now: now)
+        }
+    }
+
+    // MARK: - Sender side
+
+    /// Claims up to `limit` due requests for `owner` until `now + leaseMillis`.
+    /// - Returns: the claimed ids.
+    public func claim(owner: String, limit: Int, leaseMillis: Int64, pattern: String?,
+                      resendUncertain: Bool = false) throws(QueueError) -> [String] {
+        let now = self.now(), statements = sender, dialect = self.dialect
+        return try database.transaction { (db) throws(QueueError) -> [String] in
+            switch dialect {
+            case .postgres:
+                return try db.query(statements.claimSkipLocked(
+                    now: now, limit: limit, owner: owner, leaseUntil: now + leaseMillis, pattern: pattern,
+                    resendUncertain: resendUncertain)).compactMap { $0.first?.text }
+            case .sqlite:
+                let ids = try db.query(statements.dueIDs(now: now, limit: limit, pattern: pattern,
+                                                         resendUncertain: resendUncertain)).compactMap { $0.first?.text }
+                if !ids.isEmpty { try db.execute(statements.claim(ids: ids, owner: owner, leaseUntil: now + leaseMillis)) }
+                return ids
+            }
+        }
+    }
+
+    /// Reads a request back as stored.
+    /// - Throws: `QueueError.notFound` for an unknown id.
+    public func load(_ id: String) throws(QueueError) -> StoredRequest {
+        let statements = sender
+        return try database.transaction { (db) throws(QueueError) -> StoredRequest in
+            try Self.load(id, on: db, statements: statements).request
+        }
+    }
+
+    static func load(_ id: String, on db: any SQLExecutor, statements: SenderStatements) throws(QueueError)
+        -> (request: StoredRequest, row: [SQLValue])
+    {
+        guard let row = try db.query(statements.load(id: id)).first, row.count >= 17 else {
+            throw QueueError(.notFound, field: "request \(id)", reason: "no such request")
+        }
+        let recipients = try db.query(statements.recipients(id: id)).map { columns in
+            (kind: RecipientKind(rawValue: columns[0].text ?? "") ?? .to, address: columns[1].text ?? "")
+        }
+        let attachments = try db.query(statements.attachments(id: id)).map { columns in
+            MailAttachment(filename: columns[0].text ?? "", contentType: columns[1].text ?? "", data: columns[2].bytes ?? [])
+        }
+        let request = StoredRequest(
+            id: row[0].text ?? id, patternID: row[1].text, from: row[2].text ?? "", replyTo: row[3].text,
+            returnPath: row[4].text, charset: row[5].text ?? "UTF-8", subject: row[6].text ?? "", body: row[7].text ?? "",
+            recipients: recipients, attachments: attachments, messageID: row[8].text ?? "")
+        return (request, row)
+    }
+
+    /// Runs one outcome statement; returns whether it changed the row.
+    @discardableResult
+    func record(_ statement: SQLStatement) throws(QueueError) -> Bool {
+        try database.transaction { (db) throws(QueueError) -> Bool in try db.execute(statement) == 1 }
+    }
+
+    /// Marks `id` delivery-uncertain before the final `.`; false when the claim was lost.
+    public func markUncertain(_ id: String, owner: String) throws(QueueError) -> Bool {
+        try record(sender.markUncertain(id: id, owner: owner))
+    }
+
+    /// Marks `id` sent after the 250.
+    public func markSent(_ id: String, owner: String, refused: String?) throws(QueueError) {
+        try record(sender.markSent(id: id, owner: owner, now: now(), refused: refused))
+    }
+
+    /// Puts `id` back for another attempt at `nextAttemptAt`.
+    public func markRetry(_ id: String, owner: String, nextAttemptAt: Int64, error: String, refused: String?) throws(QueueError) {
+        try record(sender.markRetry(id: id, owner: owner, nextAttemptAt: nextAttemptAt, error: error, refused: refused))
+    }
+
+    /// Marks `id` failed with `error`.
+    public func markFailed(_ id: String, owner: String, error: String, refused: String?) throws(QueueError) {
+        try record(sender.markFailed(id: id, owner: owner, error: error, refused: refused))
+    }
+
+    /// Gives back claimed requests never started.
+    public func release(_ ids: [String], owner: String) throws(QueueError) {
+        guard !ids.isEmpty else { return }
+        let statements = sender
+        try database.transaction { (db) throws(QueueError) in
+            for id in ids { try db.execute(statements.release(id: id, owner: owner)) }
+        }
+    }
+
+    // MARK: - Reports and repair
+
+    /// Counts requests by status (every status present, zero when none).
+    public func counts() throws(QueueError) -> [RequestStatus: Int] {
+        let statement = sender.countByStatus
+        let rows = try database.transaction { (db) throws(QueueError) -> [[SQLValue]] in try db.query(statement) }
+        var counts = Dictionary(uniqueKeysWithValues: RequestStatus.allCases.map { ($0, 0) })
+        for row in rows {
+            if let status = RequestStatus(rawValue: row[0].text ?? ""), let n = row[1].integer { counts[status] = Int(n) }
+        }
+        return counts
+    }
+
+    /// The ids in `status`, oldest first.
+    public func ids(in status: RequestStatus, limit: Int = 1000) throws(QueueError) -> [String] {
+        let statement = sender.ids(status: status, limit: limit)
+        return try database.transaction { (db) throws(QueueError) -> [String] in
+            try db.query(statement).compactMap { $0.first?.text }
+        }
+    }
+
+    /// Everything known about one request.
+    public func details(_ id: String) throws(QueueError) -> RequestDetails {
+        let statements = sender
+        return try database.transaction { (db) throws(QueueError) -> RequestDetails in
+            let (request, row) = try Self.load(id, on: db, statements: statements)
+            return RequestDetails(
+                request: request, status: RequestStatus(rawValue: row[9].text ?? "") ?? .failed,
+                attempts: Int(row[10].integer ?? 0), requestedAt: row[11].integer ?? 0, sentAt: row[12].integer,
+                lastError: row[13].text, refused: row[14].text, leaseOwner: row[15].text, nextAttemptAt: row[16].integer ?? 0)
+        }
+    }
+
+    /// Makes failed or uncertain requests unsent again.
+    /// - Returns: the ids changed (an id not failed or uncertain is left alone).
+    public func retry(_ ids: [String]) throws(QueueError) -> [String] {
+        let statements = sender, now = self.now()
+        return try database.transaction { (db) throws(QueueError) -> [String] in
+            var changed: [String] = []
+            for id in ids where try db.execute(statements.retry(id: id, now: now)) == 1 { changed.append(id) }
+            return changed
+        }
+    }
+
+    /// Makes every failed request unsent again.
+    /// - Returns: how many.
+    public func retryFailed() throws(QueueError) -> Int {
+        let statement = sender.retryAllFailed(now: now())
+        return try database.transaction { (db) throws(QueueError) -> Int in try db.execute(statement) }
+    }
+}
+
+/// RequestDetails is a request with its state, as `mail-queue show` prints it.
+public struct RequestDetails: Sendable {
+    /// The request as stored.
+    public var request: StoredRequest
+    /// Its status.
+    public var status: RequestStatus
+    /// Attempts made.
+    public var attempts: Int
+    /// When requested (ms since 1970).
+    public var requestedAt: Int64
+    /// When sent (ms since 1970), if sent.
+    public var sentAt: Int64?
+    /// The last error or reply, if any.
+    public var lastError: String?
+    /// Recipients the server refused, if any.
+    public var refused: String?
+    /// The sender holding the claim, if any.
+    public var leaseOwner: String?
+    /// Not before (ms since 1970).
+    public var nextAttemptAt: Int64
+}

@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+
+/// SQLiteExecutor runs statements on a GRDB `Database` — the application's own, inside its
+/// transaction, or the queue's.
+public struct SQLiteExecutor: SQLExecutor {
+    /// The GRDB database (connection) to run on.
+    public let db: Database
+
+    /// Wraps a GRDB database.
+    public init(_ db: Database) { self.db = db }
+
+    /// Always `.sqlite`.
+    public var dialect: SQLDialect { .sqlite }
+
+    /// Runs a statement and returns the number of rows changed.
+    @discardableResult
+    public func execute(_ statement: SQLStatement) throws(QueueError) -> Int {
+        do {
+            try db.execute(sql: statement.sql, arguments: Self.arguments(statement))
+            return db.changesCount
+        } catch {
+            throw QueueError(.database, field: "SQLite", reason: Self.describe(error))
+        }
+    }
+
+    /// Runs a query.
+    public func query(_ statement: SQLStatement) throws(QueueError) -> [[SQLValue]] {
+        do {
+            return try Row.fetchAll(db, sql: statement.sql, arguments: Self.arguments(statement)).map { row in
+                row.databaseValues.map { value in
+                    switch value.storage {
+                    case .null: return .null
+                    case .int64(let v): return .integer(v)
+                    case .double(let v): return .integer(Int64(v))
+                    case .string(let v): return .text(v)
+                    case .blob(let v): return .blob([UInt8](v))
+                    }
+                }
+            }
+        } catch {
+            throw QueueError(.database, field: "SQLite", reason: Self.describe(error))
+        }
+    }
+
+    static func arguments(_ statement: SQLStatement) -> StatementArguments {
+        StatementArguments(statement.bindings.map { value -> DatabaseValueConvertible? in
+            switch value {
+            case .text(let v): return v
+            case .integer(let v): return v
+            case .blob(let v): return Data(v)
+            case .null: return nil
+            }
+        })
+    }
+
+    static func describe(_ error: Error) -> String {
+        if let error = error as? DatabaseError {
+            // The message and the SQL, never the bound values (they may be private).
+            return "\(error.message ?? "error \(error.resultCode)") (\(error.sql ?? ""))"
+        }
+        return "\(error)"
+    }
+}
+
+/// SQLiteQueueDatabase is the queue's own SQLite database: a file opened in WAL mode, used by
+/// the CLI and the sender. Several processes may use one file; claims take the write lock.
+public final class SQLiteQueueDatabase: QueueDatabase {
+    /// The GRDB queue (one connection).
+    public let queue: DatabaseQueue
+    /// The file path.
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path`.
+    /// - Parameter busyTimeout: how long to wait for another process's write lock, in seconds.
+    /// - Throws: `QueueError.database` naming the path.
+    public init(path: String, busyTimeout: Double = 30) throws(QueueError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            // WAL: readers never block the writer. NORMAL: a commit survives a crashed process
+            // (only an OS crash or power loss may lose the last commits).
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            try queue.writeWithoutTransaction { db in
+                if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
+                    try db.execute(sql: "PRAGMA journal_mode = WAL")
+                }
+            }
+        } catch {
+            throw QueueError(.database, field: "sqlite:\(path)", reason: SQLiteExecutor.describe(error))
+        }
+    }
+
+    /// Always `.sqlite`.
+    public var dialect: SQLDialect { .sqlite }
+
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction.
+    public func transaction<T>(_ body: (any SQLExecutor) throws(QueueError) -> T) throws(QueueError) -> T {
+        var result: T?
+        var failure: QueueError?
+        do {
+            try queue.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    do throws(QueueError) {
+                        result = try body(SQLiteExecutor(db))
+                        return .commit
+                    } catch {
+                        failure = error
+                        return .rollback
+                    }
+                }
+            }
+        } catch {
+            throw QueueError(.database, field: "sqlite:\(path)", reason: SQLiteExecutor.describe(error))
+        }
+        if let failure { throw failure }
+        guard let result else { throw QueueError(.database, field: "sqlite:\(path)", reason: "transaction produced no result") }
+        return result
+    }
+}

@@ -38,18 +38,23 @@ enum HeaderFolding {
 /// every word decodable on its own (no character split between words; ISO-2022-JP words start
 /// and end in ASCII).
 enum EncodedWords {
-    static func encode(_ text: String, charset: MessageCharset, converter: CharsetConverter?, field: String)
-        throws(MessageError) -> [[UInt8]]
+    /// - Parameter firstLineUsed: characters already on the first word's line (`Subject: `), so
+    ///   that the first word also fits in 78 characters.
+    static func encode(_ text: String, charset: MessageCharset, converter: CharsetConverter?, field: String,
+                       firstLineUsed: Int = 0) throws(MessageError) -> [[UInt8]]
     {
         let prefix = Array("=?\(charset.mimeName)?B?".utf8)
         let suffix = Array("?=".utf8)
-        let room = (75 - prefix.count - suffix.count) / 4 * 3  // raw octets per word
+        let fullRoom = (75 - prefix.count - suffix.count) / 4 * 3  // raw octets per word
+        let firstRoom = max(3, (min(75, 77 - firstLineUsed) - prefix.count - suffix.count) / 4 * 3)
+        var room = firstLineUsed > 0 ? firstRoom : fullRoom
         var words: [[UInt8]] = []
         func emit(_ bytes: [UInt8]) {
             var word = prefix
             Base64Lines.appendPlain(bytes, to: &word)
             word += suffix
             words.append(word)
+            room = fullRoom
         }
         if charset == .utf8 {
             var pending: [UInt8] = []

@@ -8,18 +8,20 @@ struct HeaderValues {
     /// Unstructured text (Subject, extra headers): words as they are when the value is printable
     /// ASCII with words short enough, RFC 2047 encoded words otherwise (also when the text
     /// contains `=?`, which a reader would otherwise decode).
-    func unstructured(_ value: String, field: String) throws(MessageError) -> [[UInt8]] {
+    /// - Parameter headerName: the field name, whose length the first line already uses.
+    func unstructured(_ value: String, field: String, headerName: String) throws(MessageError) -> [[UInt8]] {
         try HeaderSafety.check(value, field: field)
         let printable = value.utf8.allSatisfy { ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 }
         if printable && !value.contains("=?") {
             let tokens = value.split(separator: " ", omittingEmptySubsequences: false).map { Array($0.utf8) }
             if tokens.allSatisfy({ $0.count <= 900 }) { return tokens }
         }
-        return try EncodedWords.encode(value, charset: charset, converter: converter, field: field)
+        return try EncodedWords.encode(value, charset: charset, converter: converter, field: field,
+                                       firstLineUsed: headerName.utf8.count + 2)
     }
 
     /// A display name as a phrase: atoms, a quoted string, or encoded words.
-    func phrase(_ name: String, field: String) throws(MessageError) -> [[UInt8]] {
+    func phrase(_ name: String, field: String, lineUsed: Int) throws(MessageError) -> [[UInt8]] {
         try HeaderSafety.check(name, field: field)
         let ascii = name.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
         if ascii && name.utf8.count <= 70 && !name.contains("=?") {
@@ -35,7 +37,7 @@ struct HeaderValues {
             quoted.append(UInt8(ascii: "\""))
             return [quoted]
         }
-        return try EncodedWords.encode(name, charset: charset, converter: converter, field: field)
+        return try EncodedWords.encode(name, charset: charset, converter: converter, field: field, firstLineUsed: lineUsed)
     }
 
     /// `Name <addr>, addr, …`; a non-ASCII address needs `allowSMTPUTF8`.
@@ -48,7 +50,7 @@ struct HeaderValues {
                                    reason: "\"\(mailbox.address)\" is not ASCII; it can only be sent to a server that offers SMTPUTF8")
             }
             if let display = mailbox.displayName, !display.isEmpty {
-                tokens += try phrase(display, field: name + ".displayName")
+                tokens += try phrase(display, field: name + ".displayName", lineUsed: index == 0 ? field.utf8.count + 2 : 0)
                 tokens.append(Array("<\(mailbox.address)>".utf8))
             } else {
                 tokens.append(Array(mailbox.address.utf8))

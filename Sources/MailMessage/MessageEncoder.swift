@@ -124,7 +124,7 @@ struct MessageEncoder {
         // Bcc is never written; its addresses are checked for SMTPUTF8 like the others.
         _ = try values.addresses(m.bcc, field: "Bcc")
         if let returnPath = m.returnPath { _ = try values.addresses([returnPath], field: "Return-Path", indexed: false) }
-        try field("Subject", try values.unstructured(m.subject, field: "Subject"), errorField: "Subject")
+        try field("Subject", try values.unstructured(m.subject, field: "Subject", headerName: "Subject"), errorField: "Subject")
         try MessageID.validate(m.messageID, field: "Message-ID")
         try field("Message-ID", [Array(m.messageID.utf8)], errorField: "Message-ID")
         try field("MIME-Version", [Array("1.0".utf8)], errorField: "MIME-Version")
@@ -140,7 +140,7 @@ struct MessageEncoder {
                 throw MessageError(.invalidHeader, field: name + ".name",
                                    reason: "\(header.name) is written by MailMessage itself; set the message's property instead")
             }
-            try field(header.name, try values.unstructured(header.value, field: "\(name) (\(header.name))"), errorField: name)
+            try field(header.name, try values.unstructured(header.value, field: "\(name) (\(header.name))", headerName: header.name), errorField: name)
         }
     }
 

@@ -127,6 +127,15 @@ public struct SenderStatements: Sendable {
             """, [.text(RequestStatus.failed.rawValue), .text(error), .optional(refused), .text(id), .text(owner)])
     }
 
+    /// Records why a request is delivery-uncertain (the final `.` went out, no reply came back)
+    /// and lets go of the claim; the status stays `uncertain`.
+    public func noteUncertain(id: String, owner: String, error: String) -> SQLStatement {
+        SQLStatement(dialect, """
+            UPDATE \(q(r.table)) SET \(q(r.lastError)) = ?, \(q(r.leaseOwner)) = NULL, \(q(r.leaseUntil)) = NULL \
+            WHERE \(q(r.id)) = ? AND \(q(r.leaseOwner)) = ? AND \(q(r.status)) = ?
+            """, [.text(error), .text(id), .text(owner), .text(RequestStatus.uncertain.rawValue)])
+    }
+
     /// Gives back a claimed request never started (graceful stop): unsent, attempt not counted.
     public func release(id: String, owner: String) -> SQLStatement {
         SQLStatement(dialect, """

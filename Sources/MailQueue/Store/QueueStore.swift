@@ -158,6 +158,11 @@ public final class QueueStore {
         try record(sender.markFailed(id: id, owner: owner, error: error, refused: refused))
     }
 
+    /// Records the error of a delivery-uncertain request and lets go of its claim.
+    public func noteUncertain(_ id: String, owner: String, error: String) throws(QueueError) {
+        try record(sender.noteUncertain(id: id, owner: owner, error: error))
+    }
+
     /// Gives back claimed requests never started.
     public func release(_ ids: [String], owner: String) throws(QueueError) {
         guard !ids.isEmpty else { return }

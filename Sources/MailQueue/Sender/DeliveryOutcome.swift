@@ -1,0 +1,33 @@
+import SMTPConversation
+
+/// DeliveryOutcome is what one attempt at one request came to, decided from the error (pure:
+/// no I/O). The sender records it.
+public enum DeliveryOutcome: Sendable, Equatable {
+    /// 250 after the final `.`.
+    case sent
+    /// Try again later (4xx, timeout, dropped connection, network).
+    case retry(String)
+    /// Give up (5xx, invalid request).
+    case failed(String)
+    /// The final `.` may have arrived; its reply was lost.
+    case uncertain(String)
+
+    /// The outcome of an SMTP error at `step`. After the final `.` (`afterFinalDot`), a lost
+    /// connection or timeout is uncertain; a 4xx/5xx reply is definite.
+    public static func of(_ error: SMTPError, step: String, afterFinalDot: Bool = false) -> DeliveryOutcome {
+        let text = "\(step): \(error.reply?.singleLine ?? error.description)"
+        if afterFinalDot, error.reply == nil { return .uncertain(text) }
+        if error.isTransient || error.reply?.code == 421 { return .retry(text) }
+        if error.isPermanent { return .failed(text) }
+        return .retry(text)
+    }
+
+    /// True when the connection cannot carry another message (must be opened again).
+    public static func connectionLost(_ error: SMTPError, connection: SMTPConnection?) -> Bool {
+        if connection?.isClosed ?? true { return true }
+        switch error.kind {
+        case .connectionClosed, .network, .timeout, .tls, .malformedReply, .lineTooLong: return true
+        default: return error.reply?.code == 421
+        }
+    }
+}

@@ -1,0 +1,271 @@
+import Foundation
+import Logging
+import MailMessage
+import SMTPConversation
+
+/// QueueSender is the resident sender (Nablarch's MailSender): it claims due requests under a
+/// lease, sends each through SMTPConversation, and records the outcome exactly once:
+///
+/// 1. the request is marked `uncertain` right before the final `.`, and `sent` right after
+///    the 250: a sender killed before the mark leaves a request that is safely sent again
+///    (its lease expires), one killed between leaves it `uncertain`, never resent silently;
+/// 2. every mark names the lease owner, so a sender that lost its claim sends no final `.`;
+/// 3. 5xx and invalid requests fail, 4xx and network errors retry with backoff, a 421 or a
+///    dropped connection only reopens the connection.
+public final class QueueSender: @unchecked Sendable {
+    /// Opens a store for one worker (each worker has its own database connection).
+    public typealias StoreFactory = @Sendable () throws(QueueError) -> QueueStore
+
+    let makeStore: StoreFactory
+    let session: SMTPSession
+    let options: SenderOptions
+    let stop: StopSignal
+    let logger: Logger
+    let limiter: RateLimiter?
+    let progress: (@Sendable (SenderReport) -> Void)?
+    private let lock = NSLock()
+    private var total = SenderReport()
+
+    /// Creates a sender.
+    /// - Parameters:
+    ///   - store: opens a store per worker.
+    ///   - settings: the SMTP server and limits.
+    ///   - options: batch, lease, pattern, retry, once/daemon.
+    ///   - stop: raised to stop after the message in flight.
+    ///   - progress: called after each request with the totals so far.
+    /// - Throws: `QueueError.configuration` when the credentials cannot be resolved.
+    public init(store: @escaping StoreFactory, settings: SMTPSettings, options: SenderOptions = SenderOptions(),
+                stop: StopSignal = StopSignal(), logger: Logger = Logger(label: "mail-queue.sender"),
+                progress: (@Sendable (SenderReport) -> Void)? = nil) throws(QueueError) {
+        self.makeStore = store
+        self.session = try SMTPSession(settings: settings)
+        self.options = options
+        self.stop = stop
+        self.logger = logger
+        self.limiter = settings.messagesPerMinute.map { RateLimiter(perMinute: $0) }
+        self.progress = progress
+    }
+
+    /// A claim owner id unique to this process and worker.
+    static func ownerID(worker: Int) -> String {
+        "\(ProcessInfo.processInfo.hostName):\(getpid()):\(worker):\(RequestID.make().suffix(8))"
+    }
+
+    /// Runs the workers (one per connection) until nothing is due (`once`) or `stop` is raised.
+    /// - Returns: the totals.
+    /// - Throws: `QueueError` when a worker's database fails.
+    public func run() throws(QueueError) -> SenderReport {
+        let count = max(1, session.settings.connections)
+        let group = DispatchGroup()
+        let failures = NSLock()
+        nonisolated(unsafe) var firstError: QueueError?
+        for worker in 0..<count {
+            group.enter()
+            let thread = Thread { [self] in
+                defer { group.leave() }
+                do throws(QueueError) {
+                    let report = try work(worker: worker)
+                    lock.withLock { total.add(report) }
+                } catch {
+                    failures.withLock { if firstError == nil { firstError = error } }
+                    stop.stop()
+                }
+            }
+            thread.start()
+        }
+        group.wait()
+        if let firstError { throw firstError }
+        return lock.withLock { total }
+    }
+
+    private func note(_ change: (inout SenderReport) -> Void) {
+        guard let progress else { return }
+        let snapshot = lock.withLock { () -> SenderReport in
+            change(&total)
+            return total
+        }
+        progress(snapshot)
+    }
+
+    /// One worker: claim, send, record, until done.
+    func work(worker: Int) throws(QueueError) -> SenderReport {
+        let store = try makeStore()
+        let owner = Self.ownerID(worker: worker)
+        var report = SenderReport()
+        var connection: SMTPConnection?
+        var onConnection = 0
+        defer {
+            if let connection { _ = try? connection.quit(); connection.closeConnection() }
+        }
+        batches: while !stop.isStopped {
+            let ids = try store.claim(owner: owner, limit: options.batchSize, leaseMillis: options.leaseMillis,
+                                      pattern: options.pattern, resendUncertain: options.resendUncertain)
+            if ids.isEmpty {
+                if options.once { break }
+                if let open = connection { _ = try? open.quit(); open.closeConnection(); connection = nil }
+                stop.wait(seconds: options.idlePollSeconds)
+                continue
+            }
+            for (index, id) in ids.enumerated() {
+                if stop.isStopped {
+                    try store.release(Array(ids[index...]), owner: owner)
+                    break batches
+                }
+                limiter?.acquire(stop: stop)
+                if let limit = session.settings.messagesPerConnection, onConnection >= limit, let open = connection {
+                    _ = try? open.quit()
+                    open.closeConnection()
+                    connection = nil
+                }
+                if connection == nil {
+                    do throws(SMTPError) {
+                        connection = try session.open()
+                        onConnection = 0
+                    } catch {
+                        // Not this request's fault: every claimed one goes back with the error.
+                        let text = "connect: \(error.reply?.singleLine ?? error.description)"
+                        logger.error("cannot open an SMTP session", metadata: ["error": "\(text)"])
+                        for rest in ids[index...] {
+                            let details = try store.details(rest)
+                            try record(.retry(text), id: rest, attempts: details.attempts, store: store, owner: owner,
+                                       report: &report)
+                        }
+                        if error.isPermanent { report.configurationError = text }
+                        if options.once || error.isPermanent { break batches }
+                        stop.wait(seconds: options.idlePollSeconds)
+                        continue batches
+                    }
+                }
+                let details = try store.details(id)
+                let outcome = try deliver(details.request, on: &connection, store: store, owner: owner)
+                onConnection += 1
+                if let outcome {
+                    try record(outcome.0, id: id, attempts: details.attempts, store: store, owner: owner,
+                               refused: outcome.1, report: &report)
+                } else {
+                    report.lost += 1
+                }
+            }
+        }
+        return report
+    }
+
+    /// Records `outcome` for `id`.
+    func record(_ outcome: DeliveryOutcome, id: String, attempts: Int, store: QueueStore, owner: String,
+                refused: String? = nil, report: inout SenderReport) throws(QueueError) {
+        switch outcome {
+        case .sent:
+            try store.markSent(id, owner: owner, refused: refused)
+            report.sent += 1
+            note { $0.sent += 1 }
+        case .failed(let error):
+            logger.error("request failed", metadata: ["id": "\(id)", "error": "\(error)"])
+            try store.markFailed(id, owner: owner, error: error, refused: refused)
+            report.failed += 1
+            note { $0.failed += 1 }
+        case .retry(let error):
+            if options.retry.allowsAnother(afterAttempts: attempts) {
+                let delay = options.retry.delay(afterAttempts: attempts, random: options.random())
+                try store.markRetry(id, owner: owner, nextAttemptAt: store.now() + delay, error: error, refused: refused)
+                report.retried += 1
+                note { $0.retried += 1 }
+            } else {
+                try store.markFailed(id, owner: owner, error: "gave up after \(attempts) attempts: \(error)", refused: refused)
+                report.failed += 1
+                note { $0.failed += 1 }
+            }
+        case .uncertain(let error):
+            logger.warning("delivery uncertain", metadata: ["id": "\(id)", "error": "\(error)"])
+            try store.noteUncertain(id, owner: owner, error: error)
+            report.uncertain += 1
+            note { $0.uncertain += 1 }
+        }
+    }
+
+    /// Sends one request on `connection` (reopened by the caller when set to nil).
+    /// - Returns: the outcome and the refused recipients, or nil when the claim was lost.
+    func deliver(_ request: StoredRequest, on connection: inout SMTPConnection?, store: QueueStore, owner: String)
+        throws(QueueError) -> (DeliveryOutcome, String?)?
+    {
+        guard let open = connection else { return (.retry("no connection"), nil) }
+        let message: MailMessage
+        do { message = try MessageBuilder.message(for: request) } catch { return (.failed("message: \(error)"), nil) }
+        let capabilities = open.capabilities
+        let encoding = EncodingOptions(allow8Bit: capabilities?.eightBitMIME ?? false,
+                                       allowSMTPUTF8: capabilities?.smtpUTF8 ?? false)
+        var parameters: [String] = []
+        if encoding.allow8Bit { parameters.append("BODY=8BITMIME") }
+        if message.needsSMTPUTF8 {
+            guard encoding.allowSMTPUTF8 else {
+                return (.failed("message: an address is not ASCII and the server does not offer SMTPUTF8"), nil)
+            }
+            parameters.append("SMTPUTF8")
+        }
+        var step = "MAIL FROM"
+        var refusedText: [String] = []
+        var inData = false
+        var databaseError: QueueError?
+        defer { if let databaseError { logger.error("cannot mark a request", metadata: ["id": "\(request.id)", "error": "\(databaseError)"]) } }
+        do throws(SMTPError) {
+            try open.mail(from: message.envelopeSender, parameters: parameters)
+            step = "RCPT TO"
+            var accepted = 0
+            var transientRefusal = false
+            for recipient in message.envelopeRecipients {
+                let reply = try open.returningReplies.rcpt(to: recipient)
+                if reply.isPositiveCompletion {
+                    accepted += 1
+                } else {
+                    refusedText.append("\(recipient): \(reply.singleLine)")
+                    if reply.code < 500 { transientRefusal = true }
+                }
+            }
+            let refused = refusedText.isEmpty ? nil : refusedText.joined(separator: "\n")
+            if accepted == 0 {
+                _ = try? open.rset()
+                let text = "RCPT TO: every recipient refused: " + refusedText.joined(separator: "; ")
+                return (transientRefusal ? .retry(text) : .failed(text), refused)
+            }
+            step = "DATA"
+            try open.openData()
+            inData = true
+            step = "message body"
+            do {
+                try message.encode(options: encoding) { chunk in try open.writeRawData(chunk) }
+            } catch let error as SMTPError {
+                throw error
+            } catch {
+                // Without the final dot the server discards what it received.
+                open.closeConnection()
+                connection = nil
+                return (.failed("message: \(error)"), refused)
+            }
+            var marked = false
+            do { marked = try store.markUncertain(request.id, owner: owner) } catch { databaseError = error }
+            guard marked else {
+                // Another sender holds the request now, or the mark could not be written:
+                // never send our final dot. The request stays claimed until its lease expires.
+                open.closeConnection()
+                connection = nil
+                return nil
+            }
+            step = "final dot"
+            do throws(SMTPError) {
+                try open.closeData()
+            } catch {
+                if DeliveryOutcome.connectionLost(error, connection: open) { open.closeConnection(); connection = nil }
+                return (DeliveryOutcome.of(error, step: step, afterFinalDot: true), refused)
+            }
+            return (.sent, refused)
+        } catch {
+            if inData || DeliveryOutcome.connectionLost(error, connection: open) {
+                open.closeConnection()
+                connection = nil
+            } else {
+                _ = try? open.rset()
+                if open.isClosed { connection = nil }
+            }
+            return (DeliveryOutcome.of(error, step: step), refusedText.isEmpty ? nil : refusedText.joined(separator: "\n"))
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import MailQueue
+import SMTPConversation
+import Testing
+
+/// Paths and peers shared by the tests (copied from SMTPConversationTests' Support).
+enum TestEnvironment {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let certs = URL(fileURLWithPath: ProcessInfo.processInfo.environment["SMTP_CERTS_DIR"] ?? root.appendingPathComponent("certs").path)
+
+    static func cert(_ name: String) -> String { certs.appendingPathComponent(name).path }
+
+    /// The built `mail-queue` executable.
+    static var binary: String { root.appendingPathComponent(".build/debug/mail-queue").path }
+
+    /// A peer's `host:port` from the environment. Without it the test is skipped by hand and
+    /// fails under CI=true, where the test script must have started it.
+    static func peer(_ variable: String) -> (host: String, port: Int)? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let value = environment[variable], let colon = value.lastIndex(of: ":"),
+            let port = Int(value[value.index(after: colon)...])
+        else {
+            if environment["CI"] == "true" {
+                Issue.record("\(variable) is not set: scripts/test must start this peer under CI")
+            }
+            return nil
+        }
+        return (String(value[..<colon]), port)
+    }
+
+    /// A variable that must be set under CI (like `peer`), e.g. the PostgreSQL URL.
+    static func required(_ variable: String) -> String? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let value = environment[variable], !value.isEmpty else {
+            if environment["CI"] == "true" { Issue.record("\(variable) is not set: scripts/test must start this peer under CI") }
+            return nil
+        }
+        return value
+    }
+
+    static func environment(_ name: String) -> String? { ProcessInfo.processInfo.environment[name] }
+}
+
+/// A fresh temporary directory, removed by the caller with `cleanup`.
+func temporaryDirectory() throws -> String {
+    let path = NSTemporaryDirectory() + "mq-test-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// A migrated SQLite store in a temporary file.
+func makeSQLiteStore(limits: QueueLimits = QueueLimits(), now: (@Sendable () -> Int64)? = nil) throws -> (QueueStore, String) {
+    let directory = try temporaryDirectory()
+    let path = directory + "/queue.sqlite"
+    let store = QueueStore(database: try SQLiteQueueDatabase(path: path), limits: limits, now: now ?? { Clock.milliseconds() })
+    try store.migrate()
+    return (store, path)
+}
+
+/// A text request to `to`.
+func textRequest(to: [String] = ["bob@example.com"], subject: String = "hello", body: String = "body\n",
+                 from: String = "alice@example.com", pattern: String? = nil) -> MailRequest {
+    MailRequest(from: from, to: to, patternID: pattern, content: .text(subject: subject, body: body))
+}
+
+/// Waits until `condition` holds, polling every 20 ms, for at most `timeout` seconds.
+func eventually(timeout: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date(timeIntervalSinceNow: timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(20_000)
+    }
+    return try condition()
+}

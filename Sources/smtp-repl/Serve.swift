@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SMTPConversation
+import TrustStore
 
 /// Parses `HOST:PORT` (IPv6 in brackets).
 func parseAddress(_ text: String, option: String) throws -> (host: String, port: Int) {
@@ -117,8 +118,17 @@ struct Replay: ParsableCommand {
     @Option(help: ArgumentHelp("Trust these CA certificates (PEM file or directory) instead of the system's.", valueName: "PEM"))
     var trust: String?
 
+    @Option(help: ArgumentHelp("Trust what this wallet holds (file:DIR or a path); its password from --wallet-password-env.", valueName: "WALLET"))
+    var wallet: String?
+
+    @Option(help: ArgumentHelp("Environment variable holding the wallet's password (none: an auto-login wallet).", valueName: "VAR"))
+    var walletPasswordEnv: String?
+
     @Option(help: ArgumentHelp("The name the certificate must carry.", valueName: "NAME"))
     var secureHost: String?
+
+    @Flag(help: "Upgrade with STARTTLS after the first EHLO when the transcript does not (e.g. one recorded inside TLS).")
+    var starttls = false
 
     @Option(help: "User name for AUTH lines.")
     var username: String?
@@ -140,10 +150,17 @@ struct Replay: ParsableCommand {
 
     func run() throws {
         let printer = Printer(color: !noColor && Printer.wantsColor())
-        let script = try loadTranscript(transcript)
+        var script = try loadTranscript(transcript)
+        if starttls { script = Self.addingStartTLS(to: script) }
         let address = try parseAddress(server, option: "--server")
         var tls = TLSConfiguration()
         if let trust { tls.trust = FileManager.default.isDirectory(trust) ? .pemDirectory(trust) : .pemFile(trust) }
+        if let wallet {
+            let password = walletPasswordEnv.flatMap { ProcessInfo.processInfo.environment[$0] } ?? ""
+            do { tls.trust = .provider(try Wallet.open(wallet, password: password)) } catch {
+                throw ValidationError("--wallet \(wallet): \(error)")
+            }
+        }
         var credentials: Credentials?
         if let username {
             guard let password = ProcessInfo.processInfo.environment[passwordEnv] else {
@@ -175,5 +192,23 @@ struct Replay: ParsableCommand {
             throw ExitCode(1)
         }
         printer.info("every reply matched the transcript")
+    }
+
+    /// Inserts STARTTLS, the handshake and a second EHLO after the first EHLO's reply, unless the
+    /// transcript has STARTTLS already.
+    static func addingStartTLS(to transcript: Transcript) -> Transcript {
+        var copy = transcript
+        let hasStartTLS = transcript.entries.contains { if case .command(let text) = $0.kind { return text.uppercased() == "STARTTLS" }; return false }
+        guard !hasStartTLS, let ehlo = transcript.entries.firstIndex(where: {
+            if case .command(let text) = $0.kind { return text.uppercased().hasPrefix("EHLO") }
+            return false
+        }), case .command(let ehloLine) = transcript.entries[ehlo].kind else { return transcript }
+        var end = ehlo + 1
+        while end < copy.entries.count, case .server = copy.entries[end].kind { end += 1 }
+        copy.entries.insert(contentsOf: [
+            Transcript.Entry(.command("STARTTLS")), Transcript.Entry(.server("220 {any}")), Transcript.Entry(.tls),
+            Transcript.Entry(.command(ehloLine)), Transcript.Entry(.server("250 {any}")),
+        ], at: end)
+        return copy
     }
 }

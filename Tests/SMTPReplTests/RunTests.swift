@@ -19,31 +19,22 @@ struct RunTests {
         #expect(!output.contains("demo-password") && !output.contains(Base64.encode("demo-password")))
     }
 
-    static let session = """
-        open_connection 127.0.0.1 ${PORT} tx_timeout=10
-        ehlo client.example.com
-        mail alice@example.com
-        rcpt bob@example.com
-        rcpt nobody@example.com expect=550
-        rcpt carol@example.com
-        data <<EOF
-        Subject: to two of three
+    static let scripts = Repl.path("fixtures/scripts")
 
-        hello
-        EOF
-        expect 2xx
-        quit
-        """
-
-    @Test("a script that follows the server: exit 0; expect=550 handles the refusal")
+    @Test("a script that follows the server: exit 0; expect=550 handles the refusal; source, show, save transcript")
     func success() throws {
         let server = try Repl.serve("multi-recipient-550.txt")
         defer { server.stop() }
-        let script = try Repl.temporaryFile(Self.session)
-        let result = try Repl.repl(["run", script, "--var", "PORT=\(server.port)"])
+        let record = FileManager.default.temporaryDirectory.appendingPathComponent("saved-\(UUID().uuidString).txt").path
+        let result = try Repl.repl(["run", "\(Self.scripts)/multi-recipient-550.smtp", "--var", "PORT=\(server.port)",
+                                    "--var", "DIR=\(Self.scripts)", "--var", "RECORD=\(record)"])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("<-  550 5.1.1"))
         #expect(result.output.contains("5.1.1: bad destination mailbox address"))
+        #expect(result.output.contains("  ENHANCEDSTATUSCODES"), "show capabilities")
+        #expect(result.output.contains("phase: session"), "show state")
+        let saved = try String(contentsOfFile: record, encoding: .utf8)
+        #expect(saved.contains("> RCPT TO:<carol@example.com>") && saved.contains("> hello"), "save transcript after source")
         #expect(try #require(server.waitForOutcome()).followed)
     }
 
@@ -51,10 +42,10 @@ struct RunTests {
     func unhandled() throws {
         let server = try Repl.serve("multi-recipient-550.txt")
         defer { server.stop() }
-        let script = try Repl.temporaryFile(Self.session.replacingOccurrences(of: " expect=550", with: ""))
+        let script = "\(Self.scripts)/unhandled-550.smtp"
         let result = try Repl.repl(["run", script, "--var", "PORT=\(server.port)"])
         #expect(result.status == 1, "\(result.output)")
-        #expect(result.output.contains("\(script):5: rcpt nobody@example.com: "), "\(result.output)")
+        #expect(result.output.contains("\(script):6: rcpt nobody@example.com: "), "\(result.output)")
         #expect(result.output.contains("permanent error: 550 5.1.1"), "\(result.output)")
         #expect(!result.output.contains("carol"))
     }
@@ -180,5 +171,30 @@ struct RunTests {
         let differs = try Repl.repl(["replay", script, "--server", "127.0.0.1:\(other.port)"])
         #expect(differs.status == 1, "\(differs.output)")
         #expect(differs.output.contains("250 ≠ 550"), "\(differs.output)")
+    }
+
+    @Test("replay --starttls upgrades a transcript recorded without STARTTLS, against aiosmtpd requiring it")
+    func replayStartTLS() throws {
+        guard let peer = ProcessInfo.processInfo.environment["SMTP_AIOSMTPD_TLS"] else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("SMTP_AIOSMTPD_TLS is not set") }
+            return
+        }
+        let script = try Repl.temporaryFile("""
+            220 x
+            > EHLO client.example.com
+            250 x
+            > MAIL FROM:<alice@example.com>
+            250 ok
+            > RSET
+            250 ok
+            > QUIT
+            221 bye
+            """, suffix: ".txt")
+        let plain = try Repl.repl(["replay", script, "--server", peer])
+        #expect(plain.status == 1, "without STARTTLS aiosmtpd answers 530: \(plain.output)")
+        let upgraded = try Repl.repl(["replay", script, "--server", peer, "--starttls", "--trust", Repl.path("certs/ca.pem"),
+                                      "--secure-host", "localhost"])
+        #expect(upgraded.status == 0, "\(upgraded.output)")
+        #expect(upgraded.output.contains("STARTTLS"))
     }
 }

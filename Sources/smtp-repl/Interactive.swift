@@ -20,7 +20,7 @@ struct Interactive: ParsableCommand {
         }
         let session = Session(printer: printer, variables: try common.parsedVariables(), interactive: true)
         let editor = LineEditor()
-        session.readDataLine = { prompt in editor.readLine(prompt: prompt) }
+        session.readDataLine = { prompt in editor.readLine(prompt: prompt, remember: false) }
         session.readSecret = { prompt in readSecret(prompt: prompt) }
         printer.info("smtp-repl: UTL_SMTP's calls as commands. help lists them, Tab completes, Ctrl-D leaves.")
         var number = 0
@@ -35,7 +35,7 @@ struct Interactive: ParsableCommand {
                 let delimiter = String(text[range.upperBound...])
                 line.text = String(text[..<range.lowerBound])
                 var document: [String] = []
-                while let next = editor.readLine(prompt: "data> "), next != delimiter { document.append(next) }
+                while let next = editor.readLine(prompt: "data> ", remember: false), next != delimiter { document.append(next) }
                 line.hereDocument = document
             }
             do { try session.execute(line) } catch { printer.error(error.message) }

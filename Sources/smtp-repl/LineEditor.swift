@@ -21,12 +21,13 @@ final class LineEditor {
         }
     }
 
-    /// Reads a line with the prompt; nil at end of input (Ctrl-D).
-    func readLine(prompt: String) -> String? {
+    /// Reads a line with the prompt; nil at end of input (Ctrl-D). Message lines (`data>`) stay
+    /// out of the history: `remember` false.
+    func readLine(prompt: String, remember: Bool = true) -> String? {
         guard let raw = readline(prompt) else { return nil }
         defer { free(raw) }
         let line = String(cString: raw)
-        if !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        if remember, !line.trimmingCharacters(in: .whitespaces).isEmpty {
             add_history(raw)
             append_history(1, historyPath)
         }

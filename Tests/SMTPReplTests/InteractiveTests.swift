@@ -62,6 +62,14 @@ struct InteractiveTests {
         try pane.send("Sup3rSecret", "Enter")
         let screen = try pane.await("the authenticated prompt") { $0.contains("smtp[ehlo,tls,auth]>") }
         #expect(!screen.contains("Sup3rSecret"))
+        // data typed interactively: lines until a lone dot, under a data> prompt.
+        try pane.send("mail sender@example.com", "Enter")
+        try pane.send("rcpt receiver@example.com", "Enter")
+        try pane.await("the rcpt prompt") { $0.contains("smtp[rcpt,tls,auth]>") }
+        try pane.send("data", "Enter")
+        try pane.await("the data prompt") { $0.contains("data>") }
+        for line in ["Subject: typed", "", "hello", "."] { try pane.send(line, "Enter") }
+        try pane.await("the 250 after the dot") { $0.contains("<~  250 2.0.0 OK") }
         try pane.send("C-d")
         try pane.await("the shell to end") { !$0.contains("smtp[ehlo,tls,auth]>") || $0.contains("$") }
         _ = server.waitForOutcome(timeout: 10)
@@ -71,8 +79,10 @@ struct InteractiveTests {
         defer { again.close() }
         try again.await("the prompt") { $0.contains("smtp>") }
         try again.send("Up")
-        try again.await("the last command from history") { $0.contains("smtp> auth username=sender@example.com schemes=LOGIN") }
+        try again.await("the last command from history, without the message lines") { $0.contains("smtp> data") }
+        try again.send("Up", "Up", "Up")
+        try again.await("an earlier command from history") { $0.contains("smtp> auth username=sender@example.com schemes=LOGIN") }
         let history = try String(contentsOfFile: home + "/.smtp_repl_history", encoding: .utf8)
-        #expect(history.contains("open_connection 127.0.0.1") && !history.contains("Sup3rSecret"))
+        #expect(history.contains("open_connection 127.0.0.1") && !history.contains("Sup3rSecret") && !history.contains("Subject: typed"))
     }
 }

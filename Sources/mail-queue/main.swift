@@ -1,1 +1,224 @@
-print("mail-queue: not yet")
+import ArgumentParser
+import Foundation
+import MailQueue
+
+/// Exit codes: 0 success; 1 some request failed, is uncertain or was refused; 2 configuration
+/// or database error.
+enum ExitStatus {
+    static let notAllSent = ExitCode(1)
+    static let configuration = ExitCode(2)
+}
+
+struct MailQueueCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mail-queue",
+        abstract: "A database-backed mail queue: enqueue in your transaction, send later.",
+        subcommands: [Init.self, TemplateCommand.self, Enqueue.self, Send.self, Status.self, Show.self, Retry.self])
+}
+
+/// The database option every subcommand takes.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "sqlite:PATH or postgres://… (default: $MAIL_QUEUE_DATABASE, else sqlite:./mail-queue.sqlite)")
+    var database: String?
+
+    func open() throws -> QueueStore {
+        let value = database ?? ProcessInfo.processInfo.environment["MAIL_QUEUE_DATABASE"] ?? DatabaseURL.defaultValue
+        return QueueStore(database: try guarded { () throws(QueueError) in try DatabaseURL.open(value) })
+    }
+
+    var value: String { database ?? ProcessInfo.processInfo.environment["MAIL_QUEUE_DATABASE"] ?? DatabaseURL.defaultValue }
+}
+
+/// Runs `body`, turning a QueueError into a message on stderr and the matching exit code.
+func guarded<T>(_ body: () throws(QueueError) -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        FileHandle.standardError.write(Data("mail-queue: \(error.kind.rawValue): \(error)\n".utf8))
+        switch error.kind {
+        case .database, .schema, .configuration: throw ExitStatus.configuration
+        default: throw ExitStatus.notAllSent
+        }
+    }
+}
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create or migrate the queue's tables.")
+    @OptionGroup var db: DatabaseOptions
+
+    func run() throws {
+        let store = try db.open()
+        let before = try guarded { () throws(QueueError) in try store.migrate() }
+        print(before == 0 ? "created schema version 1" : "schema at version \(before), now current")
+    }
+}
+
+struct TemplateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "template", abstract: "Manage templates.",
+                                                    subcommands: [Put.self])
+
+    struct Put: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Store a template (subject and body are mustache).")
+        @OptionGroup var db: DatabaseOptions
+        @Option(help: "Template id.") var id: String
+        @Option(help: "Language.") var lang: String
+        @Option(help: "Subject template.") var subject: String
+        @Option(help: "File holding the body template.") var bodyFile: String
+        @Option(help: "Charset.") var charset: String = "UTF-8"
+
+        func run() throws {
+            let store = try db.open()
+            let body = try String(contentsOfFile: bodyFile, encoding: .utf8)
+            try guarded { () throws(QueueError) in
+                try store.checkSchema()
+                try store.putTemplate(MailTemplate(id: id, language: lang, subject: subject, body: body, charset: charset))
+            }
+        }
+    }
+}
+
+struct Enqueue: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Enqueue one request from flags, or many from a JSON Lines file; prints each id.")
+    @OptionGroup var db: DatabaseOptions
+    @Option(help: "From address.") var from: String?
+    @Option(help: "To address (repeatable).") var to: [String] = []
+    @Option(help: "Cc address (repeatable).") var cc: [String] = []
+    @Option(help: "Bcc address (repeatable).") var bcc: [String] = []
+    @Option(help: "Reply-To.") var replyTo: String?
+    @Option(help: "Return-Path (envelope sender).") var returnPath: String?
+    @Option(help: "Subject (free text).") var subject: String?
+    @Option(help: "Body text.") var body: String?
+    @Option(help: "File holding the body text.") var bodyFile: String?
+    @Option(help: "Template id.") var template: String?
+    @Option(help: "Template language.") var lang: String = "en"
+    @Option(help: "Template variable NAME=VALUE (repeatable).") var `var`: [String] = []
+    @Option(help: "Charset.") var charset: String?
+    @Option(help: "Send pattern id.") var pattern: String?
+    @Option(help: "Attach a file (repeatable).") var attach: [String] = []
+    @Option(help: "JSON Lines file: one request object per line (see README).") var jsonl: String?
+
+    func request() throws -> MailRequest {
+        guard let from else { throw ValidationError("--from is required (or use --jsonl)") }
+        let content: MailRequest.Content
+        if let template {
+            var variables: [String: TemplateValue] = [:]
+            for pair in `var` {
+                guard let eq = pair.firstIndex(of: "=") else { throw ValidationError("--var \(pair): expected NAME=VALUE") }
+                variables[String(pair[..<eq])] = .string(String(pair[pair.index(after: eq)...]))
+            }
+            content = .template(id: template, language: lang, variables: variables)
+        } else {
+            let text = try bodyFile.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? body ?? ""
+            content = .text(subject: subject ?? "", body: text)
+        }
+        let attachments = try attach.map { path in
+            MailAttachment(filename: URL(fileURLWithPath: path).lastPathComponent,
+                           data: Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+        }
+        return MailRequest(from: from, to: to, cc: cc, bcc: bcc, replyTo: replyTo, returnPath: returnPath, charset: charset,
+                           patternID: pattern, content: content, attachments: attachments)
+    }
+
+    func run() throws {
+        let store = try db.open()
+        try guarded { () throws(QueueError) in try store.checkSchema() }
+        if let jsonl {
+            let text = try String(contentsOfFile: jsonl, encoding: .utf8)
+            var failed = false
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+                do {
+                    let request = try JSONLRequest.decode(Data(line.utf8))
+                    let id = try store.enqueue(request)
+                    print(id)
+                } catch {
+                    failed = true
+                    FileHandle.standardError.write(Data("mail-queue: \(jsonl):\(number + 1): \(error)\n".utf8))
+                }
+            }
+            if failed { throw ExitStatus.notAllSent }
+            return
+        }
+        let request = try request()
+        let id = try guarded { () throws(QueueError) in try store.enqueue(request) }
+        print(id)
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Count requests by status; list uncertain ones.")
+    @OptionGroup var db: DatabaseOptions
+    @Flag(help: "JSON output.") var json = false
+
+    func run() throws {
+        let store = try db.open()
+        let (counts, uncertain) = try guarded { () throws(QueueError) in
+            try store.checkSchema()
+            return (try store.counts(), try store.ids(in: .uncertain, limit: 100))
+        }
+        if json {
+            var object: [String: Any] = [:]
+            for status in RequestStatus.allCases { object[status.rawValue] = counts[status] ?? 0 }
+            object["uncertain_ids"] = uncertain
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            for status in RequestStatus.allCases { print("\(status.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(counts[status] ?? 0)") }
+            if !uncertain.isEmpty {
+                print("delivery uncertain (the final \".\" was sent, no reply recorded; `retry ID` resends):")
+                for id in uncertain { print("  \(id)") }
+            }
+        }
+    }
+}
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show one request.")
+    @OptionGroup var db: DatabaseOptions
+    @Argument(help: "Request id.") var id: String
+
+    func run() throws {
+        let store = try db.open()
+        let d = try guarded { () throws(QueueError) in try store.details(id) }
+        print("id:          \(d.request.id)")
+        print("status:      \(d.status.rawValue)")
+        print("attempts:    \(d.attempts)")
+        print("message-id:  \(d.request.messageID)")
+        print("from:        \(d.request.from)")
+        for r in d.request.recipients { print("\(r.kind.rawValue.lowercased()):".padding(toLength: 13, withPad: " ", startingAt: 0) + r.address) }
+        print("subject:     \(d.request.subject)")
+        if let pattern = d.request.patternID { print("pattern:     \(pattern)") }
+        if let error = d.lastError { print("last error:  \(error)") }
+        if let refused = d.refused { print("refused:     \(refused.replacingOccurrences(of: "\n", with: "\n             "))") }
+    }
+}
+
+struct Retry: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make failed (or delivery-uncertain: this may send twice) requests unsent again.")
+    @OptionGroup var db: DatabaseOptions
+    @Argument(help: "Request ids.") var ids: [String] = []
+    @Flag(help: "Every failed request.") var failed = false
+
+    func validate() throws {
+        if ids.isEmpty == !failed { throw ValidationError("give request ids or --failed") }
+    }
+
+    func run() throws {
+        let store = try db.open()
+        if failed {
+            let n = try guarded { () throws(QueueError) in try store.retryFailed() }
+            print("\(n) request(s) queued again")
+        } else {
+            let changed = try guarded { () throws(QueueError) in try store.retry(ids) }
+            for id in ids where !changed.contains(id) {
+                FileHandle.standardError.write(Data("mail-queue: \(id): not failed or uncertain; left alone\n".utf8))
+            }
+            print("\(changed.count) request(s) queued again")
+            if changed.count != ids.count { throw ExitStatus.notAllSent }
+        }
+    }
+}
+
+MailQueueCommand.main()

@@ -32,6 +32,23 @@ public struct RenewalPlan: Sendable {
     /// True when nothing would change.
     public var isEmpty: Bool { changes.isEmpty }
 
+    /// Adds another plan's changes and notes, leaving out additions of a certificate this plan
+    /// already adds or replaces with.
+    public mutating func merge(_ other: RenewalPlan) {
+        var planned = Set(changes.compactMap { change -> [UInt8]? in
+            switch change {
+            case .add(let certificate, _, _): return certificate.der
+            case .replace(_, let new, _): return new.der
+            case .recordHost: return nil
+            }
+        })
+        for change in other.changes {
+            if case .add(let certificate, _, _) = change, !planned.insert(certificate.der).inserted { continue }
+            changes.append(change)
+        }
+        notes += other.notes
+    }
+
     /// Creates a plan.
     public init(changes: [Change] = [], notes: [String] = []) {
         self.changes = changes

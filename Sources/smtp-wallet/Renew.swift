@@ -43,6 +43,9 @@ struct Renew: ParsableCommand {
     @Option(help: "With --from-bundle: renew what expires within this many days.")
     var days = 30
 
+    @Flag(name: .customLong("no-hosts"), help: "With --from-bundle: do not follow the configured hosts to the roots they now chain to.")
+    var noHosts = false
+
     @Flag(name: .customLong("dry-run"), help: "Print what would change; change nothing.")
     var dryRun = false
 
@@ -64,7 +67,23 @@ struct Renew: ParsableCommand {
             let plan: RenewalPlan
             if let fromBundle {
                 let certificates = try CertificateReader.certificates(atPath: fromBundle).map(\.der)
-                let planFor: (Wallet) throws(WalletError) -> RenewalPlan = { $0.planRenewal(fromBundle: certificates, bundleName: fromBundle, days: days) }
+                // The configured hosts (recorded by renew --from-server) are asked for the chains
+                // they present now, so a successor root they moved to is added from the bundle.
+                let chains = noHosts ? [] : Self.currentChains(try Wallet.open(wallet.path, password: secret).manifest.hosts, timeout: timeout)
+                let planFor: (Wallet) throws(WalletError) -> RenewalPlan = { current in
+                    var plan = current.planRenewal(fromBundle: certificates, bundleName: fromBundle, days: days)
+                    for (host, chain) in chains {
+                        do throws(WalletError) {
+                            let followed = try current.planRenewal(
+                                fromServerChain: chain, host: host.host, port: host.port, starttls: host.starttls,
+                                bundle: certificates, bundleName: fromBundle)
+                            plan.merge(followed)
+                        } catch {
+                            plan.notes.append("\(host.address): \(error.message)")
+                        }
+                    }
+                    return plan
+                }
                 plan = try Self.run(planFor, wallet: wallet.path, password: secret, dryRun: dryRun, hooks: hooks)
             } else {
                 let (host, port) = Self.endpoint(fromServer ?? "")!
@@ -95,6 +114,20 @@ struct Renew: ParsableCommand {
             let plan = try planFor(wallet)
             try wallet.apply(plan)
             return plan
+        }
+    }
+
+    /// The chain each configured host presents now; a host that cannot be reached is noted and skipped.
+    static func currentChains(_ hosts: [Manifest.Host], timeout: Double) -> [(Manifest.Host, [[UInt8]])] {
+        hosts.compactMap { host in
+            do {
+                let chain = try ServerChain.fetch(host: host.host, port: host.port, starttls: host.starttls, timeout: timeout)
+                Output.note("\(host.address) presented \(chain.count) certificate(s)")
+                return (host, chain)
+            } catch {
+                Output.note("\(host.address) could not be reached, its chain is not followed: \(error)")
+                return nil
+            }
         }
     }
 

@@ -63,6 +63,33 @@ struct RenewalTests {
         #expect(tlsFailure(walletPath: walletPath, server: after) == nil)
     }
 
+    @Test("renew --from-bundle follows a configured host to the successor root it now chains to")
+    func bundleFollowsConfiguredHosts() throws {
+        let pki = try TestPKI.rootMove()
+        defer { pki.remove() }
+        let walletPath = try oldRootWallet(pki)
+        try pki.bundle("old-bundle.pem", ["old-root.pem"])
+        try pki.bundle("new-bundle.pem", ["new-root.pem", "old-root.pem"])
+
+        // The host is configured while it still chains to the old root.
+        let first = try serve(renewalTranscript, certificate: pki.path("old-chain.pem"), key: pki.path("server.key"))
+        let port = first.port
+        let recorded = try wallet(["renew", "-w", walletPath, "--from-server", "127.0.0.1:\(port)", "--starttls",
+                                   "--bundle", pki.path("old-bundle.pem")])
+        #expect(recorded.status == 0, "\(recorded.output)")
+        first.stop()
+        _ = first.waitForOutcome(timeout: 10)
+        #expect(try Wallet.open(walletPath).manifest.hosts.first?.port == port)
+
+        // The host moves to the new root; a bundle renewal (no --from-server) follows it.
+        let moved = try serve(renewalTranscript, certificate: pki.path("new-chain.pem"), key: pki.path("server.key"), port: port)
+        defer { moved.stop() }
+        let renewed = try wallet(["renew", "-w", walletPath, "--from-bundle", pki.path("new-bundle.pem")])
+        #expect(renewed.status == 0, "\(renewed.output)")
+        #expect(renewed.stdout.contains("add CN=Test Global Root G2"), "\(renewed.output)")
+        #expect(try Wallet.open(walletPath).certificates.contains { $0.info.commonName == "Test Global Root G2" })
+    }
+
     @Test("a chain that does not verify against the wallet and bundle changes nothing")
     func untrustedServerChangesNothing() throws {
         let pki = try TestPKI.rootMove()

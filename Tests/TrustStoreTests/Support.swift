@@ -108,9 +108,9 @@ let starttlsTranscript = """
 let renewalTranscript = starttlsTranscript.replacingOccurrences(of: "client.example.com", with: "localhost")
 
 /// Starts a transcript server presenting `certificate` (a PEM chain) with `key`.
-func serve(_ transcript: String, certificate: String, key: String, connections: Int = 1) throws -> TranscriptServer {
+func serve(_ transcript: String, certificate: String, key: String, connections: Int = 1, port: Int = 0) throws -> TranscriptServer {
     let server = try TranscriptServer(
-        transcript: try Transcript(parsing: transcript), mode: .meaning, tlsCertificatePath: certificate, tlsKeyPath: key,
+        transcript: try Transcript(parsing: transcript), port: port, mode: .meaning, tlsCertificatePath: certificate, tlsKeyPath: key,
         readTimeout: 10)
     server.start(connections: connections, acceptTimeout: 20)
     return server

@@ -42,7 +42,9 @@ struct PasswordOptions: ParsableArguments {
         if let file = passwordFile {
             guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read the password file \(file)") }
             let text = String(decoding: data, as: UTF8.self)
-            return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+            // Split on scalars: in Swift "\r\n" is one Character, so a CRLF file would not split on "\n".
+            let firstLine = text.unicodeScalars.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first
+            return String(String.UnicodeScalarView(firstLine ?? Substring.UnicodeScalarView()))
                 .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
         }
         return nil

@@ -137,3 +137,16 @@ struct WalletFormatTests {
         #expect(wallet.trustedDER.isEmpty, "the identity is not a trust anchor")
     }
 }
+
+@Suite("Password sources")
+struct PasswordSourceTests {
+    @Test("--password-file reads the first line, whether it ends in LF or CRLF", arguments: ["pw-1\n", "pw-1\r\nsecond line\r\n", "pw-1"])
+    func passwordFile(_ contents: String) throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        try contents.write(toFile: temp.file("password"), atomically: true, encoding: .utf8)
+        let created = try wallet(["create", "-w", temp.file("w"), "--password-file", temp.file("password")])
+        #expect(created.status == 0, "\(created.output)")
+        #expect(try Wallet.open(temp.file("w"), password: "pw-1").trustedDER.isEmpty)
+    }
+}

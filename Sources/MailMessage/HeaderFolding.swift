@@ -40,9 +40,10 @@ enum HeaderFolding {
 enum EncodedWords {
     /// - Parameter firstLineUsed: characters already on the first word's line (`Subject: `), so
     ///   that the first word also fits in 78 characters.
-    static func encode(_ text: String, charset: MessageCharset, converter: CharsetConverter?, field: String,
-                       firstLineUsed: Int = 0) throws(MessageError) -> [[UInt8]]
-    {
+    static func encode(
+        _ text: String, charset: MessageCharset, converter: CharsetConverter?, field: String,
+        firstLineUsed: Int = 0
+    ) throws(MessageError) -> [[UInt8]] {
         let prefix = Array("=?\(charset.mimeName)?B?".utf8)
         let suffix = Array("?=".utf8)
         let fullRoom = (75 - prefix.count - suffix.count) / 4 * 3  // raw octets per word
@@ -89,7 +90,9 @@ enum EncodedWords {
         return words
     }
 
-    static func converter(_ given: CharsetConverter?, _ charset: MessageCharset, field: String) throws(MessageError)
+    static func converter(
+        _ given: CharsetConverter?, _ charset: MessageCharset, field: String
+    ) throws(MessageError)
         -> CharsetConverter
     {
         if let given { return given }

@@ -18,8 +18,9 @@ enum HeaderSafety {
             default: name = nil
             }
             if let name {
-                throw MessageError(.headerInjection, field: field,
-                                   reason: "contains \(name) at character \(offset); line breaks and NUL are not allowed in a header")
+                throw MessageError(
+                    .headerInjection, field: field,
+                    reason: "contains \(name) at character \(offset); line breaks and NUL are not allowed in a header")
             }
             offset += 1
         }

@@ -16,8 +16,9 @@ struct HeaderValues {
             let tokens = value.split(separator: " ", omittingEmptySubsequences: false).map { Array($0.utf8) }
             if tokens.allSatisfy({ $0.count <= 900 }) { return tokens }
         }
-        return try EncodedWords.encode(value, charset: charset, converter: converter, field: field,
-                                       firstLineUsed: headerName.utf8.count + 2)
+        return try EncodedWords.encode(
+            value, charset: charset, converter: converter, field: field,
+            firstLineUsed: headerName.utf8.count + 2)
     }
 
     /// A display name as a phrase: atoms, a quoted string, or encoded words.
@@ -37,7 +38,8 @@ struct HeaderValues {
             quoted.append(UInt8(ascii: "\""))
             return [quoted]
         }
-        return try EncodedWords.encode(name, charset: charset, converter: converter, field: field, firstLineUsed: lineUsed)
+        return try EncodedWords.encode(
+            name, charset: charset, converter: converter, field: field, firstLineUsed: lineUsed)
     }
 
     /// `Name <addr>, addr, …`; a non-ASCII address needs `allowSMTPUTF8`.
@@ -46,11 +48,13 @@ struct HeaderValues {
         for (index, mailbox) in list.enumerated() {
             let name = indexed ? "\(field)[\(index)]" : field
             if mailbox.needsSMTPUTF8 && !allowSMTPUTF8 {
-                throw MessageError(.smtpUTF8Required, field: name,
-                                   reason: "\"\(mailbox.address)\" is not ASCII; it can only be sent to a server that offers SMTPUTF8")
+                throw MessageError(
+                    .smtpUTF8Required, field: name,
+                    reason: "\"\(mailbox.address)\" is not ASCII; it can only be sent to a server that offers SMTPUTF8")
             }
             if let display = mailbox.displayName, !display.isEmpty {
-                tokens += try phrase(display, field: name + ".displayName", lineUsed: index == 0 ? field.utf8.count + 2 : 0)
+                tokens += try phrase(
+                    display, field: name + ".displayName", lineUsed: index == 0 ? field.utf8.count + 2 : 0)
                 tokens.append(Array("<\(mailbox.address)>".utf8))
             } else {
                 tokens.append(Array(mailbox.address.utf8))
@@ -65,11 +69,13 @@ struct HeaderValues {
         try HeaderSafety.check(value, field: field)
         let pieces = value.split(separator: ";", omittingEmptySubsequences: true).map { String($0).trimmingSpaces }
         guard let main = pieces.first else {
-            throw MessageError(.invalidHeader, field: field, reason: "is empty; a content type such as application/pdf is needed")
+            throw MessageError(
+                .invalidHeader, field: field, reason: "is empty; a content type such as application/pdf is needed")
         }
         let halves = main.split(separator: "/", omittingEmptySubsequences: false)
         guard halves.count == 2, halves.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy(isTokenByte) }) else {
-            throw MessageError(.invalidHeader, field: field, reason: "\"\(main.prefix(100))\" is not a type/subtype content type")
+            throw MessageError(
+                .invalidHeader, field: field, reason: "\"\(main.prefix(100))\" is not a type/subtype content type")
         }
         guard value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
             throw MessageError(.invalidHeader, field: field, reason: "must be ASCII")
@@ -77,8 +83,10 @@ struct HeaderValues {
         var tokens = [Array(main.lowercased().utf8)]
         for parameter in pieces.dropFirst() {
             guard let equals = parameter.firstIndex(of: "="),
-                  parameter[..<equals].utf8.allSatisfy(isTokenByte), equals != parameter.startIndex else {
-                throw MessageError(.invalidHeader, field: field, reason: "\"\(parameter.prefix(100))\" is not a name=value parameter")
+                parameter[..<equals].utf8.allSatisfy(isTokenByte), equals != parameter.startIndex
+            else {
+                throw MessageError(
+                    .invalidHeader, field: field, reason: "\"\(parameter.prefix(100))\" is not a name=value parameter")
             }
             tokens[tokens.count - 1].append(UInt8(ascii: ";"))
             tokens.append(Array(parameter.utf8))
@@ -106,7 +114,9 @@ struct HeaderValues {
         var segments: [[UInt8]] = [[]]
         for byte in value.utf8 {
             var piece: [UInt8]
-            if isAttributeByte(byte) { piece = [byte] } else {
+            if isAttributeByte(byte) {
+                piece = [byte]
+            } else {
                 piece = [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
             }
             if segments[segments.count - 1].count + piece.count > 54 { segments.append([]) }

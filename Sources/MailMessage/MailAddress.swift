@@ -93,27 +93,49 @@ enum AddressSyntax {
         guard !local.isEmpty else { throw bad("the local part before @ is empty") }
         guard !domain.isEmpty else { throw bad("the domain after @ is empty") }
         if local.count > 64 {
-            throw MessageError(.tooLong, field: field, reason: "the local part of \"\(address.prefix(80))…\" is \(local.count) octets; at most 64 are allowed (RFC 5321 §4.5.3.1.1)")
+            throw MessageError(
+                .tooLong, field: field,
+                reason:
+                    "the local part of \"\(address.prefix(80))…\" is \(local.count) octets; at most 64 are allowed (RFC 5321 §4.5.3.1.1)"
+            )
         }
         if domain.count > 255 {
-            throw MessageError(.tooLong, field: field, reason: "the domain of \"\(address.prefix(80))…\" is \(domain.count) octets; at most 255 are allowed (RFC 5321 §4.5.3.1.2)")
+            throw MessageError(
+                .tooLong, field: field,
+                reason:
+                    "the domain of \"\(address.prefix(80))…\" is \(domain.count) octets; at most 255 are allowed (RFC 5321 §4.5.3.1.2)"
+            )
         }
         if bytes.count > 254 {
-            throw MessageError(.tooLong, field: field, reason: "\"\(address.prefix(80))…\" is \(bytes.count) octets; at most 254 fit in a path (RFC 5321 §4.5.3.1.3)")
+            throw MessageError(
+                .tooLong, field: field,
+                reason:
+                    "\"\(address.prefix(80))…\" is \(bytes.count) octets; at most 254 fit in a path (RFC 5321 §4.5.3.1.3)"
+            )
         }
         if local.first == UInt8(ascii: "\"") {
-            guard local.count >= 2, local.last == UInt8(ascii: "\"") else { throw bad("the quoted local part is not closed") }
+            guard local.count >= 2, local.last == UInt8(ascii: "\"") else {
+                throw bad("the quoted local part is not closed")
+            }
             var escaped = false
             for byte in local.dropFirst().dropLast() {
-                if escaped { escaped = false; continue }
-                if byte == UInt8(ascii: "\\") { escaped = true; continue }
+                if escaped {
+                    escaped = false
+                    continue
+                }
+                if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                    continue
+                }
                 if byte == UInt8(ascii: "\"") { throw bad("a quote inside the quoted local part is not escaped") }
                 if byte < 0x20 || byte == 0x7F { throw bad("the local part has a control character") }
             }
             if escaped { throw bad("the quoted local part ends with a backslash") }
         } else {
             for atom in local.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
-                guard !atom.isEmpty else { throw bad("the local part has an empty atom (leading, trailing or double dot)") }
+                guard !atom.isEmpty else {
+                    throw bad("the local part has an empty atom (leading, trailing or double dot)")
+                }
                 if let byte = atom.first(where: { !isAtext($0) }) {
                     throw bad("the local part has \(describe(byte)), which needs a quoted local part")
                 }
@@ -123,27 +145,36 @@ enum AddressSyntax {
             guard domain.last == UInt8(ascii: "]") else { throw bad("the address literal is not closed with ]") }
             let literal = String(decoding: domain.dropFirst().dropLast(), as: UTF8.self)
             if literal.lowercased().hasPrefix("ipv6:") {
-                guard literal.dropFirst(5).allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }), literal.count > 5 else {
+                guard literal.dropFirst(5).allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }), literal.count > 5
+                else {
                     throw bad("\"[\(literal)]\" is not an IPv6 address literal")
                 }
             } else {
                 let parts = literal.split(separator: ".", omittingEmptySubsequences: false)
-                guard parts.count == 4, parts.allSatisfy({ part in
-                    !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber) && Int(part)! <= 255
-                }) else { throw bad("\"[\(literal)]\" is not an IPv4 address literal") }
+                guard parts.count == 4,
+                    parts.allSatisfy({ part in
+                        !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
+                            && Int(part)! <= 255
+                    })
+                else { throw bad("\"[\(literal)]\" is not an IPv4 address literal") }
             }
             return
         }
         for label in domain.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
             guard !label.isEmpty else { throw bad("the domain has an empty label (leading, trailing or double dot)") }
             guard label.count <= 63 else {
-                throw MessageError(.tooLong, field: field, reason: "a domain label of \"\(address.prefix(80))\" is \(label.count) octets; at most 63 are allowed")
+                throw MessageError(
+                    .tooLong, field: field,
+                    reason:
+                        "a domain label of \"\(address.prefix(80))\" is \(label.count) octets; at most 63 are allowed")
             }
             guard label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-") else {
                 throw bad("a domain label starts or ends with -")
             }
             for byte in label {
-                let ok = byte >= 0x80 || byte == UInt8(ascii: "-") || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                let ok =
+                    byte >= 0x80 || byte == UInt8(ascii: "-")
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
                     || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "z"))
                 if !ok { throw bad("the domain has \(describe(byte))") }
             }

@@ -41,17 +41,20 @@ extension MailMessage {
         var parameters: [String] = []
         if needsSMTPUTF8 {
             guard utf8 else {
-                let fields: [(String, MailAddress?)] = [("From", from), ("Sender", sender), ("Return-Path", returnPath)]
+                let fields: [(String, MailAddress?)] =
+                    [("From", from), ("Sender", sender), ("Return-Path", returnPath)]
                     + to.enumerated().map { ("To[\($0)]", $1) } + cc.enumerated().map { ("Cc[\($0)]", $1) }
                     + bcc.enumerated().map { ("Bcc[\($0)]", $1) } + replyTo.enumerated().map { ("Reply-To[\($0)]", $1) }
                 let (field, address) = fields.first { $0.1?.needsSMTPUTF8 == true }!
-                throw MessageError(.smtpUTF8Required, field: field,
-                                   reason: "\"\(address!.address)\" is not ASCII and the server does not offer SMTPUTF8")
+                throw MessageError(
+                    .smtpUTF8Required, field: field,
+                    reason: "\"\(address!.address)\" is not ASCII and the server does not offer SMTPUTF8")
             }
             parameters.append("SMTPUTF8")
         }
         if eightBit { parameters.insert("BODY=8BITMIME", at: 0) }
-        return EnvelopePlan(mailParameters: parameters, options: EncodingOptions(allow8Bit: eightBit, allowSMTPUTF8: utf8))
+        return EnvelopePlan(
+            mailParameters: parameters, options: EncodingOptions(allow8Bit: eightBit, allowSMTPUTF8: utf8))
     }
 
     /// Sends the message in one mail transaction on an open connection (after EHLO, and
@@ -86,7 +89,8 @@ extension MailMessage {
                 accepted.append(recipient)
             } catch {
                 switch error.kind {
-                case .transientError, .permanentError: refused.append(RefusedRecipient(recipient: recipient, error: error))
+                case .transientError, .permanentError:
+                    refused.append(RefusedRecipient(recipient: recipient, error: error))
                 default: throw error
                 }
             }

@@ -68,9 +68,11 @@ public struct MailMessage: Sendable {
     /// Creates a message from address strings (as a queue stores them), parsing each and naming
     /// the field in errors (`From`, `To[1]`, …).
     /// - Throws: `MessageError` for an invalid address or header injection.
-    public init(from: String, to: [String] = [], cc: [String] = [], bcc: [String] = [], replyTo: [String] = [],
-                returnPath: String? = nil, subject: String = "", text: String? = nil, html: String? = nil,
-                charset: MessageCharset = .utf8, messageIDDomain: String? = nil) throws(MessageError) {
+    public init(
+        from: String, to: [String] = [], cc: [String] = [], bcc: [String] = [], replyTo: [String] = [],
+        returnPath: String? = nil, subject: String = "", text: String? = nil, html: String? = nil,
+        charset: MessageCharset = .utf8, messageIDDomain: String? = nil
+    ) throws(MessageError) {
         self.init(from: try MailAddress(from, field: "From"), charset: charset, messageIDDomain: messageIDDomain)
         self.to = try Self.parse(to, field: "To")
         self.cc = try Self.parse(cc, field: "Cc")

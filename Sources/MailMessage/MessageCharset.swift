@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// MessageCharset is the charset a message's text (headers and bodies) is written in.
@@ -71,8 +71,9 @@ final class CharsetConverter {
         self.charset = charset
         let descriptor = iconv_open(charset.iconvName, "UTF-8")
         if descriptor == iconv_t(bitPattern: -1) {
-            throw MessageError(.unrepresentableCharacter, field: field,
-                               reason: "the C library's iconv does not support \(charset.mimeName)")
+            throw MessageError(
+                .unrepresentableCharacter, field: field,
+                reason: "the C library's iconv does not support \(charset.mimeName)")
         }
         self.descriptor = descriptor!
     }
@@ -97,7 +98,8 @@ final class CharsetConverter {
                     var outPointer: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(buffer.baseAddress!)
                         .assumingMemoryBound(to: CChar.self)
                     var outLeft = buffer.count
-                    let result = inLeft > 0
+                    let result =
+                        inLeft > 0
                         ? iconv(descriptor, &inPointer, &inLeft, &outPointer, &outLeft)
                         : iconv(descriptor, nil, nil, &outPointer, &outLeft)
                     return (result, buffer.count - outLeft, result == -1 ? errno : 0)
@@ -177,13 +179,16 @@ final class CharsetConverter {
             let length = character.utf8.count
             if byteOffset < offset + length {
                 let scalars = character.unicodeScalars.map { String(format6: $0) }.joined(separator: " ")
-                return MessageError(.unrepresentableCharacter, field: field,
-                                    reason: "\"\(character)\" (\(scalars)) at character \(index) cannot be written in \(charset.mimeName)")
+                return MessageError(
+                    .unrepresentableCharacter, field: field,
+                    reason:
+                        "\"\(character)\" (\(scalars)) at character \(index) cannot be written in \(charset.mimeName)")
             }
             offset += length
             index += 1
         }
-        return MessageError(.unrepresentableCharacter, field: field,
-                            reason: "the text cannot be written in \(charset.mimeName) (iconv stopped at byte \(byteOffset))")
+        return MessageError(
+            .unrepresentableCharacter, field: field,
+            reason: "the text cannot be written in \(charset.mimeName) (iconv stopped at byte \(byteOffset))")
     }
 }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// MessageEncoder writes a MailMessage as MIME bytes into a sink, in chunks of about 64 KiB.
@@ -51,7 +51,8 @@ struct MessageEncoder {
 
     private mutating func flushIfFull(_ sink: ([UInt8]) throws -> Void) throws {
         if buffer.count >= Self.chunkSize {
-            lastFlushedEndedWithCRLF = buffer.count >= 2 && buffer[buffer.count - 2] == 13 && buffer[buffer.count - 1] == 10
+            lastFlushedEndedWithCRLF =
+                buffer.count >= 2 && buffer[buffer.count - 2] == 13 && buffer[buffer.count - 1] == 10
             try sink(buffer)
             buffer.removeAll(keepingCapacity: true)
         }
@@ -64,13 +65,15 @@ struct MessageEncoder {
         var textPart: Part? = nil
         var htmlPart: Part? = nil
         if let text = m.text {
-            let (encoding, bytes) = try TextBody.encode(text, charset: m.charset, converter: values.converter,
-                                                        allow8Bit: options.allow8Bit, field: "text body")
+            let (encoding, bytes) = try TextBody.encode(
+                text, charset: m.charset, converter: values.converter,
+                allow8Bit: options.allow8Bit, field: "text body")
             textPart = .text(subtype: "plain", encoding: encoding, bytes: bytes)
         }
         if let html = m.html {
-            let (encoding, bytes) = try TextBody.encode(html, charset: m.charset, converter: values.converter,
-                                                        allow8Bit: options.allow8Bit, field: "html body")
+            let (encoding, bytes) = try TextBody.encode(
+                html, charset: m.charset, converter: values.converter,
+                allow8Bit: options.allow8Bit, field: "html body")
             htmlPart = .text(subtype: "html", encoding: encoding, bytes: bytes)
         }
         var loose: [Part] = []
@@ -82,9 +85,10 @@ struct MessageEncoder {
         }
         var main: Part
         switch (textPart, htmlPart) {
-        case let (text?, html?): main = .multipart(subtype: "alternative", boundary: Self.boundary(), parts: [text, html])
-        case let (text?, nil): main = text
-        case let (nil, html?): main = html
+        case (let text?, let html?):
+            main = .multipart(subtype: "alternative", boundary: Self.boundary(), parts: [text, html])
+        case (let text?, nil): main = text
+        case (nil, let html?): main = html
         case (nil, nil): main = .text(subtype: "plain", encoding: .sevenBit, bytes: [])
         }
         let attachments = loose + m.attachments.enumerated().map { Part.attachment($1, field: "attachments[\($0)]") }
@@ -118,13 +122,19 @@ struct MessageEncoder {
         if let sender = m.sender {
             try field("Sender", try values.addresses([sender], field: "Sender", indexed: false), errorField: "Sender")
         }
-        if !m.replyTo.isEmpty { try field("Reply-To", try values.addresses(m.replyTo, field: "Reply-To"), errorField: "Reply-To") }
+        if !m.replyTo.isEmpty {
+            try field("Reply-To", try values.addresses(m.replyTo, field: "Reply-To"), errorField: "Reply-To")
+        }
         if !m.to.isEmpty { try field("To", try values.addresses(m.to, field: "To"), errorField: "To") }
         if !m.cc.isEmpty { try field("Cc", try values.addresses(m.cc, field: "Cc"), errorField: "Cc") }
         // Bcc is never written; its addresses are checked for SMTPUTF8 like the others.
         _ = try values.addresses(m.bcc, field: "Bcc")
-        if let returnPath = m.returnPath { _ = try values.addresses([returnPath], field: "Return-Path", indexed: false) }
-        try field("Subject", try values.unstructured(m.subject, field: "Subject", headerName: "Subject"), errorField: "Subject")
+        if let returnPath = m.returnPath {
+            _ = try values.addresses([returnPath], field: "Return-Path", indexed: false)
+        }
+        try field(
+            "Subject", try values.unstructured(m.subject, field: "Subject", headerName: "Subject"),
+            errorField: "Subject")
         try MessageID.validate(m.messageID, field: "Message-ID")
         try field("Message-ID", [Array(m.messageID.utf8)], errorField: "Message-ID")
         try field("MIME-Version", [Array("1.0".utf8)], errorField: "MIME-Version")
@@ -132,27 +142,39 @@ struct MessageEncoder {
             let name = "headers[\(index)]"
             try HeaderSafety.check(header.name, field: name + ".name")
             guard !header.name.isEmpty, header.name.utf8.count <= 76,
-                  header.name.utf8.allSatisfy({ $0 >= 33 && $0 <= 126 && $0 != UInt8(ascii: ":") }) else {
-                throw MessageError(.invalidHeader, field: name + ".name",
-                                   reason: "\"\(header.name.prefix(100))\" is not a header name (1 to 76 printable ASCII characters without a colon)")
+                header.name.utf8.allSatisfy({ $0 >= 33 && $0 <= 126 && $0 != UInt8(ascii: ":") })
+            else {
+                throw MessageError(
+                    .invalidHeader, field: name + ".name",
+                    reason:
+                        "\"\(header.name.prefix(100))\" is not a header name (1 to 76 printable ASCII characters without a colon)"
+                )
             }
             guard !MailHeader.reservedNames.contains(header.name.lowercased()) else {
-                throw MessageError(.invalidHeader, field: name + ".name",
-                                   reason: "\(header.name) is written by MailMessage itself; set the message's property instead")
+                throw MessageError(
+                    .invalidHeader, field: name + ".name",
+                    reason: "\(header.name) is written by MailMessage itself; set the message's property instead")
             }
-            try field(header.name, try values.unstructured(header.value, field: "\(name) (\(header.name))", headerName: header.name), errorField: name)
+            try field(
+                header.name,
+                try values.unstructured(header.value, field: "\(name) (\(header.name))", headerName: header.name),
+                errorField: name)
         }
     }
 
     private mutating func writePartHeaders(_ part: Part) throws(MessageError) {
         switch part {
         case .text(let subtype, let encoding, _):
-            try field("Content-Type", [Array("text/\(subtype);".utf8), Array("charset=\"\(message.charset.mimeName)\"".utf8)],
-                      errorField: "Content-Type")
-            try field("Content-Transfer-Encoding", [Array(encoding.rawValue.utf8)], errorField: "Content-Transfer-Encoding")
+            try field(
+                "Content-Type",
+                [Array("text/\(subtype);".utf8), Array("charset=\"\(message.charset.mimeName)\"".utf8)],
+                errorField: "Content-Type")
+            try field(
+                "Content-Transfer-Encoding", [Array(encoding.rawValue.utf8)], errorField: "Content-Transfer-Encoding")
         case .multipart(let subtype, let boundary, _):
-            try field("Content-Type", [Array("multipart/\(subtype);".utf8), Array("boundary=\"\(boundary)\"".utf8)],
-                      errorField: "Content-Type")
+            try field(
+                "Content-Type", [Array("multipart/\(subtype);".utf8), Array("boundary=\"\(boundary)\"".utf8)],
+                errorField: "Content-Type")
         case .attachment(let attachment, let name):
             var type = try HeaderValues.contentType(attachment.contentType, field: name + ".contentType")
             var disposition = [Array((attachment.contentID == nil ? "attachment" : "inline").utf8)]
@@ -211,12 +233,15 @@ struct MessageEncoder {
         }
     }
 
-    private mutating func streamFile(_ path: String, field: String, readFiles: Bool, encoder: inout Base64Lines,
-                                     sink: ([UInt8]) throws -> Void) throws {
+    private mutating func streamFile(
+        _ path: String, field: String, readFiles: Bool, encoder: inout Base64Lines,
+        sink: ([UInt8]) throws -> Void
+    ) throws {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw MessageError(.attachmentUnreadable, field: field + ".file",
-                               reason: "cannot open \"\(path)\": \(String(cString: strerror(errno)))")
+            throw MessageError(
+                .attachmentUnreadable, field: field + ".file",
+                reason: "cannot open \"\(path)\": \(String(cString: strerror(errno)))")
         }
         defer { close(descriptor) }
         guard readFiles else { return }
@@ -228,8 +253,9 @@ struct MessageEncoder {
             }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw MessageError(.attachmentUnreadable, field: field + ".file",
-                                   reason: "reading \"\(path)\" failed: \(String(cString: strerror(errno)))")
+                throw MessageError(
+                    .attachmentUnreadable, field: field + ".file",
+                    reason: "reading \"\(path)\" failed: \(String(cString: strerror(errno)))")
             }
             pending += count
             if count == 0 || pending == chunk.count {

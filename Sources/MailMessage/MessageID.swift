@@ -34,11 +34,15 @@ public enum MessageID {
         let left = inner[..<at].utf8
         let right = inner[inner.index(after: at)...].utf8
         func dotAtom(_ part: Substring.UTF8View) -> Bool {
-            !part.isEmpty && part.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy { atom in
-                !atom.isEmpty && atom.allSatisfy { $0 < 0x80 && AddressSyntax.isAtext($0) }
-            }
+            !part.isEmpty
+                && part.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy { atom in
+                    !atom.isEmpty && atom.allSatisfy { $0 < 0x80 && AddressSyntax.isAtext($0) }
+                }
         }
-        guard dotAtom(left) else { throw bad("the part before @ must be dot-atom text (ASCII letters, digits, !#$%&'*+-/=?^_`{|}~ and single dots)") }
+        guard dotAtom(left) else {
+            throw bad(
+                "the part before @ must be dot-atom text (ASCII letters, digits, !#$%&'*+-/=?^_`{|}~ and single dots)")
+        }
         guard dotAtom(right) || (right.first == UInt8(ascii: "[") && right.last == UInt8(ascii: "]")) else {
             throw bad("the part after @ must be a domain")
         }

@@ -10,7 +10,8 @@ enum QuotedPrintable {
         while index < line.endIndex {
             let byte = line[index]
             let isLast = index == line.index(before: line.endIndex)
-            let literal = (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "="))
+            let literal =
+                (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "="))
                 || ((byte == 0x20 || byte == 0x09) && !isLast)
             let width = literal ? 1 : 3
             // Keep room for the soft break's `=`, unless this is the last byte of the line.

@@ -16,7 +16,8 @@ public enum RFC5322Date {
         let weekday = days[((dayNumber % 7) + 7) % 7]
         let sign = offset < 0 ? "-" : "+"
         let minutes = abs(offset) / 60
-        return "\(weekday), \(two(day)) \(months[month - 1]) \(year) \(two(secondsOfDay / 3600)):\(two(secondsOfDay / 60 % 60)):\(two(secondsOfDay % 60)) \(sign)\(two(minutes / 60))\(two(minutes % 60))"
+        return
+            "\(weekday), \(two(day)) \(months[month - 1]) \(year) \(two(secondsOfDay / 3600)):\(two(secondsOfDay / 60 % 60)):\(two(secondsOfDay % 60)) \(sign)\(two(minutes / 60))\(two(minutes % 60))"
     }
 
     private static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }

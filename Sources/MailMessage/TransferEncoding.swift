@@ -14,11 +14,16 @@ public enum TransferEncoding: String, Sendable, Hashable {
 /// is already 7-bit with short lines, 8bit when allowed, otherwise quoted-printable for mostly
 /// ASCII text and base64 for mostly 8-bit text. Line breaks (LF, CR or CRLF) become CRLF.
 enum TextBody {
-    static func encode(_ text: String, charset: MessageCharset, converter: CharsetConverter?, allow8Bit: Bool,
-                       field: String) throws(MessageError) -> (encoding: TransferEncoding, bytes: [UInt8]) {
+    static func encode(
+        _ text: String, charset: MessageCharset, converter: CharsetConverter?, allow8Bit: Bool,
+        field: String
+    ) throws(MessageError) -> (encoding: TransferEncoding, bytes: [UInt8]) {
         if let nul = text.utf8.firstIndex(of: 0) {
-            throw MessageError(.unrepresentableCharacter, field: field,
-                               reason: "contains NUL at byte \(text.utf8.distance(from: text.utf8.startIndex, to: nul)); text parts cannot carry NUL")
+            throw MessageError(
+                .unrepresentableCharacter, field: field,
+                reason:
+                    "contains NUL at byte \(text.utf8.distance(from: text.utf8.startIndex, to: nul)); text parts cannot carry NUL"
+            )
         }
         // Split into lines on CRLF, LF or CR.
         var lines: [Substring] = []
@@ -114,7 +119,9 @@ enum TextBody {
         return (encoding, output)
     }
 
-    static func converter(_ given: CharsetConverter?, _ charset: MessageCharset, field: String) throws(MessageError)
+    static func converter(
+        _ given: CharsetConverter?, _ charset: MessageCharset, field: String
+    ) throws(MessageError)
         -> CharsetConverter
     {
         if let given { return given }

@@ -48,13 +48,16 @@ do {
             var message = try MailMessage(
                 from: "送信者 <sender@example.com>", to: ["山田 太郎 <taro@example.jp>"], cc: ["cc@example.com"],
                 subject: "月次レポート No.\(index)", text: body)
-            message.attachments = [Attachment(filename: "report-\(index).pdf", contentType: "application/pdf", bytes: attachment)]
+            message.attachments = [
+                Attachment(filename: "report-\(index).pdf", contentType: "application/pdf", bytes: attachment)
+            ]
             try message.encode { total += $0.count }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         print(count, total, String(format: "%.3f", seconds))
     case "stream":
-        var message = try MailMessage(from: "sender@example.com", to: ["taro@example.jp"], subject: "big", text: "see attachment\n")
+        var message = try MailMessage(
+            from: "sender@example.com", to: ["taro@example.jp"], subject: "big", text: "see attachment\n")
         message.attachments = [Attachment(filename: "big.bin", file: arguments[2])]
         var total = 0
         try message.encode { total += $0.count }

@@ -8,37 +8,94 @@ import Testing
     /// Each case sets one field to a value and encodes; the field's name as errors must give it.
     static let fields: [(field: String, set: @Sendable (String) throws -> Void)] = [
         ("From", { v in _ = try MailMessage(from: "a\(v)b@example.com").encoded() }),
-        ("From.displayName", { v in
-            var m = try sampleMessage()
-            m.from = try MailAddress(address: "a@example.com", displayName: "Evil\(v)Bcc: x@evil.example", field: "From")
-            _ = try m.encoded()
-        }),
-        ("Sender", { v in var m = try sampleMessage(); m.sender = try MailAddress("s\(v)@example.com", field: "Sender"); _ = try m.encoded() }),
+        (
+            "From.displayName",
+            { v in
+                var m = try sampleMessage()
+                m.from = try MailAddress(
+                    address: "a@example.com", displayName: "Evil\(v)Bcc: x@evil.example", field: "From")
+                _ = try m.encoded()
+            }
+        ),
+        (
+            "Sender",
+            { v in
+                var m = try sampleMessage()
+                m.sender = try MailAddress("s\(v)@example.com", field: "Sender")
+                _ = try m.encoded()
+            }
+        ),
         ("To[0]", { v in _ = try MailMessage(from: "a@example.com", to: ["Name\(v) <t@example.com>"]).encoded() }),
-        ("Cc[1]", { v in _ = try MailMessage(from: "a@example.com", cc: ["c@example.com", "c\(v)@example.com"]).encoded() }),
+        (
+            "Cc[1]",
+            { v in _ = try MailMessage(from: "a@example.com", cc: ["c@example.com", "c\(v)@example.com"]).encoded() }
+        ),
         ("Bcc[0]", { v in _ = try MailMessage(from: "a@example.com", bcc: ["b@example.com\(v)"]).encoded() }),
         ("Reply-To[0]", { v in _ = try MailMessage(from: "a@example.com", replyTo: ["r@exam\(v)ple.com"]).encoded() }),
-        ("Return-Path", { v in _ = try MailMessage(from: "a@example.com", returnPath: "bounce\(v)@example.com").encoded() }),
-        ("Subject", { v in var m = try sampleMessage(); m.subject = "hi\(v)Bcc: victim@example.com"; _ = try m.encoded() }),
-        ("Message-ID", { v in var m = try sampleMessage(); m.messageID = "<a\(v)b@example.com>"; _ = try m.encoded() }),
-        ("headers[0].name", { v in var m = try sampleMessage(); m.headers = [MailHeader("X-A\(v)B", "v")]; _ = try m.encoded() }),
-        ("headers[0] (X-Note)", { v in var m = try sampleMessage(); m.headers = [MailHeader("X-Note", "v\(v)Bcc: x@y.z")]; _ = try m.encoded() }),
-        ("attachments[0].filename", { v in
-            var m = try sampleMessage()
-            m.attachments = [Attachment(filename: "a\(v).pdf", bytes: [1])]
-            _ = try m.encoded()
-        }),
-        ("attachments[0].contentType", { v in
-            var m = try sampleMessage()
-            m.attachments = [Attachment(filename: "a.pdf", contentType: "application/pdf\(v)X-Evil: 1", bytes: [1])]
-            _ = try m.encoded()
-        }),
-        ("inlineParts[0].contentID", { v in
-            var m = try sampleMessage()
-            m.html = "<img src=\"cid:logo@x\">"
-            m.inlineParts = [.inline(contentID: "logo\(v)@x", filename: "logo.png", contentType: "image/png", source: .bytes([1]))]
-            _ = try m.encoded()
-        }),
+        (
+            "Return-Path",
+            { v in _ = try MailMessage(from: "a@example.com", returnPath: "bounce\(v)@example.com").encoded() }
+        ),
+        (
+            "Subject",
+            { v in
+                var m = try sampleMessage()
+                m.subject = "hi\(v)Bcc: victim@example.com"
+                _ = try m.encoded()
+            }
+        ),
+        (
+            "Message-ID",
+            { v in
+                var m = try sampleMessage()
+                m.messageID = "<a\(v)b@example.com>"
+                _ = try m.encoded()
+            }
+        ),
+        (
+            "headers[0].name",
+            { v in
+                var m = try sampleMessage()
+                m.headers = [MailHeader("X-A\(v)B", "v")]
+                _ = try m.encoded()
+            }
+        ),
+        (
+            "headers[0] (X-Note)",
+            { v in
+                var m = try sampleMessage()
+                m.headers = [MailHeader("X-Note", "v\(v)Bcc: x@y.z")]
+                _ = try m.encoded()
+            }
+        ),
+        (
+            "attachments[0].filename",
+            { v in
+                var m = try sampleMessage()
+                m.attachments = [Attachment(filename: "a\(v).pdf", bytes: [1])]
+                _ = try m.encoded()
+            }
+        ),
+        (
+            "attachments[0].contentType",
+            { v in
+                var m = try sampleMessage()
+                m.attachments = [Attachment(filename: "a.pdf", contentType: "application/pdf\(v)X-Evil: 1", bytes: [1])]
+                _ = try m.encoded()
+            }
+        ),
+        (
+            "inlineParts[0].contentID",
+            { v in
+                var m = try sampleMessage()
+                m.html = "<img src=\"cid:logo@x\">"
+                m.inlineParts = [
+                    .inline(
+                        contentID: "logo\(v)@x", filename: "logo.png", contentType: "image/png", source: .bytes([1]))
+                ]
+                _ = try m.encoded()
+            }
+        ),
     ]
 
     @Test(arguments: ["\r", "\n", "\u{0}", "\r\n"])
@@ -65,7 +122,13 @@ import Testing
 
     @Test func overLongAddressesAreRefusedWithTheLimit() throws {
         let local = String(repeating: "a", count: 65)
-        #expect(throws: MessageError(.tooLong, field: "To[0]", reason: "the local part of \"\(local)@example.com…\" is 65 octets; at most 64 are allowed (RFC 5321 §4.5.3.1.1)")) {
+        #expect(
+            throws: MessageError(
+                .tooLong, field: "To[0]",
+                reason:
+                    "the local part of \"\(local)@example.com…\" is 65 octets; at most 64 are allowed (RFC 5321 §4.5.3.1.1)"
+            )
+        ) {
             try MailMessage(from: "a@example.com", to: ["\(local)@example.com"])
         }
         let label = String(repeating: "d", count: 64)
@@ -82,16 +145,25 @@ import Testing
     @Test func overLongMessageIDAndHeaderNameAreRefused() throws {
         var message = try sampleMessage()
         message.messageID = "<\(String(repeating: "m", count: 300))@example.com>"
-        do { _ = try message.encoded(); Issue.record("long Message-ID accepted") } catch let error as MessageError {
+        do {
+            _ = try message.encoded()
+            Issue.record("long Message-ID accepted")
+        } catch let error as MessageError {
             #expect(error.kind == .tooLong && error.field == "Message-ID")
         }
         message = try sampleMessage()
         message.headers = [MailHeader("X-" + String(repeating: "n", count: 100), "v")]
-        do { _ = try message.encoded(); Issue.record("long header name accepted") } catch let error as MessageError {
+        do {
+            _ = try message.encoded()
+            Issue.record("long header name accepted")
+        } catch let error as MessageError {
             #expect(error.kind == .invalidHeader && error.field == "headers[0].name")
         }
         message.headers = [MailHeader("Bcc", "someone@example.com")]
-        do { _ = try message.encoded(); Issue.record("reserved header accepted") } catch let error as MessageError {
+        do {
+            _ = try message.encoded()
+            Issue.record("reserved header accepted")
+        } catch let error as MessageError {
             #expect(error.kind == .invalidHeader && error.description.contains("Bcc"))
         }
     }
@@ -108,7 +180,9 @@ import Testing
         message.headers = [MailHeader("X-Unbroken", unbroken), MailHeader("X-Japanese", japanese)]
         message.to = [try MailAddress(address: "t@example.com", displayName: name)]
         let fileName = String(repeating: "添付ファイル", count: 100) + ".txt"
-        message.attachments = [Attachment(filename: fileName, contentType: "text/plain; charset=us-ascii", bytes: Array("x".utf8))]
+        message.attachments = [
+            Attachment(filename: fileName, contentType: "text/plain; charset=us-ascii", bytes: Array("x".utf8))
+        ]
         let bytes = try message.encoded()
         let lines = String(decoding: bytes, as: UTF8.self).components(separatedBy: "\r\n")
         let headerLines = lines.prefix { !$0.isEmpty }
@@ -122,7 +196,8 @@ import Testing
         // (RFC 2047 §6.2 says to drop it; its own generator's output reads back the same way),
         // so compare without spaces: the name has none.
         let to = parsed.addresses("To")
-        #expect(to.count == 1 && to[0][0].replacingOccurrences(of: " ", with: "") == name && to[0][1] == "t@example.com")
+        #expect(
+            to.count == 1 && to[0][0].replacingOccurrences(of: " ", with: "") == name && to[0][1] == "t@example.com")
         #expect(parsed.leaves.last?["filename"] as? String == fileName)
         #expect(parsed.maxLine <= 998)
     }

@@ -11,11 +11,14 @@ import Testing
 
     /// Waits for a file whose bytes contain `marker` in `directory` (a Maildir's `new/`, or
     /// aiosmtpd's directory with `.json` written last), polling until `timeout` seconds.
-    func waitForMessage(in directory: String, containing marker: String, suffix: String, timeout: Double = 20) throws -> String? {
+    func waitForMessage(
+        in directory: String, containing marker: String, suffix: String, timeout: Double = 20
+    ) throws -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         let needle = Data(marker.utf8)
         repeat {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasSuffix(suffix) {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            where name.hasSuffix(suffix) {
                 let path = directory + "/" + name
                 if let data = FileManager.default.contents(atPath: path), data.range(of: needle) != nil { return path }
             }
@@ -36,7 +39,8 @@ import Testing
     @Test(arguments: [MessageCharset.iso2022JP, .utf8])
     func postfixDeliversTheMessageIntact(_ charset: MessageCharset) throws {
         guard let peer = TestEnvironment.peer("SMTP_POSTFIX_SUBMISSION"),
-              let maildir = TestEnvironment.environment("SMTP_POSTFIX_MAILDIR") else { return }
+            let maildir = TestEnvironment.environment("SMTP_POSTFIX_MAILDIR")
+        else { return }
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let content = sampleBytes(3 * 1024 * 1024 + 1, seed: 5)
@@ -45,12 +49,14 @@ import Testing
         let message = try japaneseMessage(attachment: path, charset: charset)
 
         let connection = try SMTPConnection.openConnection(
-            host: peer.host, port: peer.port, txTimeout: 30, options: SMTPConnection.Options(tls: TestEnvironment.testTLS))
+            host: peer.host, port: peer.port, txTimeout: 30,
+            options: SMTPConnection.Options(tls: TestEnvironment.testTLS))
         try connection.ehlo("client.example.test")
         try connection.starttls(secureHost: "localhost")
         try connection.ehlo("client.example.test")
-        try connection.auth(username: TestEnvironment.environment("SMTP_POSTFIX_USER") ?? "alice",
-                            password: TestEnvironment.environment("SMTP_POSTFIX_PASSWORD") ?? "wonderland", schemes: ["PLAIN"])
+        try connection.auth(
+            username: TestEnvironment.environment("SMTP_POSTFIX_USER") ?? "alice",
+            password: TestEnvironment.environment("SMTP_POSTFIX_PASSWORD") ?? "wonderland", schemes: ["PLAIN"])
         var markedBeforeDot = false
         let report = try message.write(to: connection) { markedBeforeDot = true }
         try connection.quit()
@@ -75,9 +81,11 @@ import Testing
 
     @Test func aiosmtpdSeesTheEnvelopeAnd8BitMIME() throws {
         guard let peer = TestEnvironment.peer("SMTP_AIOSMTPD"),
-              let maildir = TestEnvironment.environment("SMTP_AIOSMTPD_MAILDIR") else { return }
-        var message = try MailMessage(from: "a@example.test", to: ["t@example.test"], bcc: ["b@example.test"],
-                                      returnPath: "r@example.test", subject: "8bit \(UUID().uuidString)", text: Self.body)
+            let maildir = TestEnvironment.environment("SMTP_AIOSMTPD_MAILDIR")
+        else { return }
+        var message = try MailMessage(
+            from: "a@example.test", to: ["t@example.test"], bcc: ["b@example.test"],
+            returnPath: "r@example.test", subject: "8bit \(UUID().uuidString)", text: Self.body)
         message.headers = [MailHeader("X-Marker", message.messageID)]
         let connection = try SMTPConnection.openConnection(host: peer.host, port: peer.port, txTimeout: 30)
         try connection.ehlo("client.example.test")
@@ -88,7 +96,10 @@ import Testing
         // The same message with a UTF-8 address: aiosmtpd does not offer SMTPUTF8, so nothing is sent.
         var international = message
         international.to = [try MailAddress("用户@例子.广告")]
-        do { try international.write(to: connection); Issue.record("sent a UTF-8 address without SMTPUTF8") } catch let error as MessageError {
+        do {
+            try international.write(to: connection)
+            Issue.record("sent a UTF-8 address without SMTPUTF8")
+        } catch let error as MessageError {
             #expect(error.kind == .smtpUTF8Required && error.field == "To[0]")
         }
         try connection.quit()
@@ -97,12 +108,38 @@ import Testing
         let json = String(eml.dropLast(4)) + ".json"
         let deadline = Date().addingTimeInterval(10)
         while !FileManager.default.fileExists(atPath: json) && Date() < deadline { usleep(20_000) }
-        let envelope = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let envelope = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
         #expect(envelope["mail_from"] as? String == "r@example.test")
         #expect(envelope["rcpt_tos"] as? [String] == ["t@example.test", "b@example.test"])
         #expect(envelope["mail_options"] as? [String] == ["BODY=8BITMIME"])
         let parsed = try #require(try parseFilesWithPython([eml]).first)
         #expect(parsed.header("Content-Transfer-Encoding") == "8bit")
         #expect(parsed.leaves[0]["text"] as? String == Self.body, "dot-stuffed lines arrive unstuffed")
+    }
+
+    /// Without AUTH, Postfix submission refuses every recipient (relay denied): write(to:) throws
+    /// the refusal, resets the transaction, and the connection stays usable.
+    @Test func everyRecipientRefusedThrowsTheRefusalAndResets() throws {
+        guard let peer = TestEnvironment.peer("SMTP_POSTFIX_SUBMISSION") else { return }
+        let message = try MailMessage(
+            from: "alice@example.test", to: ["x@elsewhere.test", "y@elsewhere.test"], subject: "no auth", text: "x\n")
+        let connection = try SMTPConnection.openConnection(
+            host: peer.host, port: peer.port, txTimeout: 30, options: SMTPConnection.Options(tls: TestEnvironment.testTLS))
+        try connection.ehlo("client.example.test")
+        try connection.starttls(secureHost: "localhost")
+        try connection.ehlo("client.example.test")
+        do {
+            try message.write(to: connection)
+            Issue.record("Postfix accepted relaying without AUTH")
+        } catch let error as SMTPError {
+            guard case .permanentError(let reply) = error.kind else {
+                Issue.record("expected a 5xx refusal, got \(error)")
+                return
+            }
+            #expect(reply.code >= 500 && error.context.step == "rcpt", "\(error)")
+        }
+        #expect(try connection.noop().code == 250, "the connection is still usable after RSET")
+        try connection.quit()
     }
 }

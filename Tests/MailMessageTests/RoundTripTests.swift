@@ -31,7 +31,9 @@ import Testing
         #expect(parsed.header("Return-Path") == nil, "Return-Path is the envelope sender, not a header")
         #expect(parsed.header("MIME-Version") == "1.0")
         #expect(parsed.header("Message-ID") == message.messageID)
-        #expect(parsed.header("Date") == "Tue, 14 Nov 2023 07:13:20 +0900" || message.date.timeIntervalSince1970 != 1_700_000_000)
+        #expect(
+            parsed.header("Date") == "Tue, 14 Nov 2023 07:13:20 +0900"
+                || message.date.timeIntervalSince1970 != 1_700_000_000)
         let leaves = parsed.leaves
         try #require(leaves.count == 2)
         #expect(leaves[0]["content_type"] as? String == "text/plain")
@@ -56,12 +58,21 @@ import Testing
         message.text = "Plain version\n"
         message.html = "<p>HTML version <img src=\"cid:logo@example.com\"></p>\n"
         let png = sampleBytes(3000, seed: 7)
-        message.inlineParts = [.inline(contentID: "logo@example.com", filename: "logo.png", contentType: "image/png", source: .bytes(png))]
-        message.attachments = [Attachment(filename: "data.csv", contentType: "text/csv; header=present", bytes: Array("a,b\r\n1,2\r\n".utf8))]
+        message.inlineParts = [
+            .inline(contentID: "logo@example.com", filename: "logo.png", contentType: "image/png", source: .bytes(png))
+        ]
+        message.attachments = [
+            Attachment(
+                filename: "data.csv", contentType: "text/csv; header=present", bytes: Array("a,b\r\n1,2\r\n".utf8))
+        ]
         let parsed = try #require(try parseWithPython([try message.encoded()]).first)
         #expect(parsed.error == nil, "\(parsed.error ?? "")")
         let types = parsed.parts.map { $0["content_type"] as! String }
-        #expect(types == ["multipart/mixed", "multipart/alternative", "text/plain", "multipart/related", "text/html", "image/png", "text/csv"])
+        #expect(
+            types == [
+                "multipart/mixed", "multipart/alternative", "text/plain", "multipart/related", "text/html", "image/png",
+                "text/csv",
+            ])
         #expect(parsed.parts[2]["text"] as? String == "Plain version\n")
         #expect(parsed.parts[4]["text"] as? String == "<p>HTML version <img src=\"cid:logo@example.com\"></p>\n")
         #expect(parsed.parts[5]["content_id"] as? String == "<logo@example.com>")
@@ -76,7 +87,10 @@ import Testing
     @Test func transferEncodingsFollowTheContent() throws {
         let cases: [(String, EncodingOptions, String)] = [
             ("ascii only\nsecond line\n", EncodingOptions(), "7bit"),
-            ("mostly ASCII with one é and a long line " + String(repeating: "z", count: 2000) + "\n", EncodingOptions(), "quoted-printable"),
+            (
+                "mostly ASCII with one é and a long line " + String(repeating: "z", count: 2000) + "\n",
+                EncodingOptions(), "quoted-printable"
+            ),
             ("trailing spaces   \n=equals= and tabs\t\n.leading dot\n", EncodingOptions(), "7bit"),
             ("ほとんど日本語の本文です。\n", EncodingOptions(), "base64"),
             ("ほとんど日本語の本文です。\n", EncodingOptions(allow8Bit: true), "8bit"),
@@ -104,14 +118,20 @@ import Testing
     @Test func unrepresentableCharactersNameTheFieldAndCharacter() throws {
         var message = try sampleMessage(charset: .iso2022JP)
         message.subject = "番号①の件"
-        do { _ = try message.encoded(); Issue.record("① accepted in ISO-2022-JP") } catch let error as MessageError {
+        do {
+            _ = try message.encoded()
+            Issue.record("① accepted in ISO-2022-JP")
+        } catch let error as MessageError {
             #expect(error.kind == .unrepresentableCharacter)
             #expect(error.field == "Subject")
             #expect(error.description.contains("\"①\" (U+2460) at character 2"), "\(error)")
         }
         message = try sampleMessage(charset: .iso2022JP)
         message.text = "一行目\n二行目に𠮷野家\n"
-        do { _ = try message.encoded(); Issue.record("𠮷 accepted in ISO-2022-JP") } catch let error as MessageError {
+        do {
+            _ = try message.encoded()
+            Issue.record("𠮷 accepted in ISO-2022-JP")
+        } catch let error as MessageError {
             #expect(error.field == "text body")
             #expect(error.description.contains("U+20BB7"), "\(error)")
             #expect(error.description.contains("at character 8"), "\(error)")
@@ -119,7 +139,10 @@ import Testing
         message = try sampleMessage(charset: .shiftJIS)
         message.to = [try MailAddress(address: "t@example.com", displayName: "Ελένη")]
         message.to[0] = try MailAddress(address: "t@example.com", displayName: "山田😀")
-        do { _ = try message.encoded(); Issue.record("emoji accepted in Shift_JIS") } catch let error as MessageError {
+        do {
+            _ = try message.encoded()
+            Issue.record("emoji accepted in Shift_JIS")
+        } catch let error as MessageError {
             #expect(error.field == "To[0].displayName", "\(error)")
             #expect(error.description.contains("U+1F600"), "\(error)")
         }
@@ -132,9 +155,15 @@ import Testing
         #expect(try MailAddress("<x@[192.0.2.1]>").address == "x@[192.0.2.1]")
         #expect(try MailAddress("\"a b\"@example.com").address == "\"a b\"@example.com")
         #expect(try MailAddress("用户@例子.广告").needsSMTPUTF8)
-        for bad in ["", "no-at", "@example.com", "a@", "a..b@example.com", ".a@example.com", "a b@example.com",
-                    "a@-example.com", "a@exa_mple.com", "a@example..com", "a@[300.1.1.1]", "a(b)@example.com", "\"open@example.com"] {
-            do { _ = try MailAddress(bad, field: "To[3]"); Issue.record("accepted \(bad)") } catch {
+        for bad in [
+            "", "no-at", "@example.com", "a@", "a..b@example.com", ".a@example.com", "a b@example.com",
+            "a@-example.com", "a@exa_mple.com", "a@example..com", "a@[300.1.1.1]", "a(b)@example.com",
+            "\"open@example.com",
+        ] {
+            do {
+                _ = try MailAddress(bad, field: "To[3]")
+                Issue.record("accepted \(bad)")
+            } catch {
                 #expect(error.kind == .invalidAddress, "\(bad): \(error)")
                 #expect(error.field == "To[3]")
             }
@@ -144,22 +173,33 @@ import Testing
         message.to = [good, try MailAddress("O'Brien (work) <ob@example.com>")]
         let parsed = try #require(try parseWithPython([try message.encoded()]).first)
         #expect(parsed.error == nil, "\(parsed.error ?? "")")
-        #expect(parsed.addresses("To") == [["Doe, \"JD\" John", "john.doe+tag@mail.example.com"], ["O'Brien (work)", "ob@example.com"]])
+        #expect(
+            parsed.addresses("To") == [
+                ["Doe, \"JD\" John", "john.doe+tag@mail.example.com"], ["O'Brien (work)", "ob@example.com"],
+            ])
     }
 
     @Test func envelopeAndSMTPUTF8Planning() throws {
-        var message = try MailMessage(from: "a@example.com", to: ["x@example.com", "X@example.com"], cc: ["y@example.com"],
-                                      bcc: ["z@example.com", "y@example.com"], returnPath: "bounce@example.com")
+        var message = try MailMessage(
+            from: "a@example.com", to: ["x@example.com", "X@example.com"], cc: ["y@example.com"],
+            bcc: ["z@example.com", "y@example.com"], returnPath: "bounce@example.com")
         #expect(message.envelopeSender == "bounce@example.com")
         #expect(message.envelopeRecipients == ["x@example.com", "y@example.com", "z@example.com"])
         message.returnPath = nil
         #expect(message.envelopeSender == "a@example.com")
         message.cc = [try MailAddress("用户@例子.广告")]
         #expect(message.needsSMTPUTF8)
-        #expect(throws: MessageError(.smtpUTF8Required, field: "Cc[0]", reason: "\"用户@例子.广告\" is not ASCII and the server does not offer SMTPUTF8")) {
+        #expect(
+            throws: MessageError(
+                .smtpUTF8Required, field: "Cc[0]",
+                reason: "\"用户@例子.广告\" is not ASCII and the server does not offer SMTPUTF8")
+        ) {
             try message.plan(for: nil)
         }
-        do { _ = try message.encoded(); Issue.record("UTF-8 address written without SMTPUTF8") } catch let error as MessageError {
+        do {
+            _ = try message.encoded()
+            Issue.record("UTF-8 address written without SMTPUTF8")
+        } catch let error as MessageError {
             #expect(error.kind == .smtpUTF8Required && error.field == "Cc[0]")
         }
         let bytes = try message.encoded(options: EncodingOptions(allowSMTPUTF8: true))

@@ -18,8 +18,10 @@ import Testing
             let path = directory.appendingPathComponent("f\(size).bin").path
             FileManager.default.createFile(atPath: path, contents: Data(bytes))
             var message = try sampleMessage()
-            message.attachments = [Attachment(filename: "f\(size).bin", file: path),
-                                   Attachment(filename: "m\(size).bin", bytes: bytes)]
+            message.attachments = [
+                Attachment(filename: "f\(size).bin", file: path),
+                Attachment(filename: "m\(size).bin", bytes: bytes),
+            ]
             messages.append(try message.encoded())
             contents.append(bytes)
         }
@@ -28,8 +30,12 @@ import Testing
             let result = parsed[index]
             #expect(result.error == nil, "size \(size): \(result.error ?? "")")
             let hash = try sha256(contents[index])
-            #expect(result.leaves[1]["size"] as? Int == size && result.leaves[1]["sha256"] as? String == hash, "file, size \(size)")
-            #expect(result.leaves[2]["size"] as? Int == size && result.leaves[2]["sha256"] as? String == hash, "memory, size \(size)")
+            #expect(
+                result.leaves[1]["size"] as? Int == size && result.leaves[1]["sha256"] as? String == hash,
+                "file, size \(size)")
+            #expect(
+                result.leaves[2]["size"] as? Int == size && result.leaves[2]["sha256"] as? String == hash,
+                "memory, size \(size)")
             #expect(result.maxLine <= 78)
         }
     }
@@ -59,11 +65,19 @@ import Testing
 
     @Test func anUnreadableAttachmentIsNamedAndCaughtBeforeSending() throws {
         var message = try sampleMessage()
-        message.attachments = [Attachment(filename: "ok.txt", bytes: [65]), Attachment(filename: "gone.pdf", file: "/nonexistent/gone.pdf")]
-        do { try message.validate(); Issue.record("validate accepted a missing file") } catch {
+        message.attachments = [
+            Attachment(filename: "ok.txt", bytes: [65]),
+            Attachment(filename: "gone.pdf", file: "/nonexistent/gone.pdf"),
+        ]
+        do {
+            try message.validate()
+            Issue.record("validate accepted a missing file")
+        } catch {
             #expect(error.kind == .attachmentUnreadable)
             #expect(error.field == "attachments[1].file")
-            #expect(error.description.contains("/nonexistent/gone.pdf") && error.description.contains("No such file"), "\(error)")
+            #expect(
+                error.description.contains("/nonexistent/gone.pdf") && error.description.contains("No such file"),
+                "\(error)")
         }
         var received = 0
         #expect(throws: MessageError.self) { try message.encode { received += $0.count } }
@@ -85,7 +99,9 @@ import Testing
 
     @Test func validateRequiresARecipient() throws {
         let message = try MailMessage(from: "a@example.com", subject: "nobody")
-        #expect(throws: MessageError(.noRecipient, field: "To", reason: "the message has no recipient in To, Cc or Bcc")) {
+        #expect(
+            throws: MessageError(.noRecipient, field: "To", reason: "the message has no recipient in To, Cc or Bcc")
+        ) {
             try message.validate()
         }
     }

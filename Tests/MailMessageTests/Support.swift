@@ -7,7 +7,9 @@ import Testing
 enum TestEnvironment {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    static let certs = URL(fileURLWithPath: ProcessInfo.processInfo.environment["SMTP_CERTS_DIR"] ?? root.appendingPathComponent("certs").path)
+    static let certs = URL(
+        fileURLWithPath: ProcessInfo.processInfo.environment["SMTP_CERTS_DIR"]
+            ?? root.appendingPathComponent("certs").path)
 
     static func cert(_ name: String) -> String { certs.appendingPathComponent(name).path }
 
@@ -70,7 +72,8 @@ func parseWithPython(_ messages: [[UInt8]]) throws -> [Parsed] {
 
 /// Parses message files with Python's email package (strict policy).
 func parseFilesWithPython(_ paths: [String]) throws -> [Parsed] {
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("parse_message.py").path
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("parse_message.py")
+        .path
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", script] + paths
@@ -79,8 +82,11 @@ func parseFilesWithPython(_ paths: [String]) throws -> [Parsed] {
     try process.run()
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    guard process.terminationStatus == 0, let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
-        throw ParseFailure(description: "parse_message.py exited \(process.terminationStatus): \(String(decoding: data, as: UTF8.self))")
+    guard process.terminationStatus == 0, let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]]
+    else {
+        throw ParseFailure(
+            description:
+                "parse_message.py exited \(process.terminationStatus): \(String(decoding: data, as: UTF8.self))")
     }
     return list.map(Parsed.init)
 }
@@ -97,7 +103,10 @@ func sha256(_ bytes: [UInt8]) throws -> String {
     process.standardInput = input
     process.standardOutput = output
     try process.run()
-    let writer = Thread { input.fileHandleForWriting.write(Data(bytes)); try? input.fileHandleForWriting.close() }
+    let writer = Thread {
+        input.fileHandleForWriting.write(Data(bytes))
+        try? input.fileHandleForWriting.close()
+    }
     writer.start()
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
@@ -108,15 +117,16 @@ func sha256(_ bytes: [UInt8]) throws -> String {
 func sampleBytes(_ count: Int, seed: UInt64 = 42) -> [UInt8] {
     var state = seed
     return (0..<count).map { _ in
-        state = state &* 6364136223846793005 &+ 1442695040888963407
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         return UInt8(truncatingIfNeeded: state >> 33)
     }
 }
 
 /// A message with the usual fields set, for tests that change one thing.
 func sampleMessage(charset: MessageCharset = .utf8) throws -> MailMessage {
-    var message = try MailMessage(from: "Sender <sender@example.com>", to: ["to@example.com"], subject: "hello",
-                                  text: "body\n", charset: charset)
+    var message = try MailMessage(
+        from: "Sender <sender@example.com>", to: ["to@example.com"], subject: "hello",
+        text: "body\n", charset: charset)
     message.date = Date(timeIntervalSince1970: 1_700_000_000)
     message.timeZoneOffset = 9 * 3600
     return message

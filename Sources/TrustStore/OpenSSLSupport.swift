@@ -1,4 +1,5 @@
 import COpenSSL
+import SMTPConversation
 
 /// Small wrappers around OpenSSL's X509 and BIO calls, shared by the wallet's files.
 enum OpenSSL {
@@ -39,17 +40,7 @@ enum OpenSSL {
     }
 
     /// The queued OpenSSL error messages, oldest first; clears the queue.
-    static func errors() -> String {
-        var messages: [String] = []
-        while true {
-            let code = ERR_get_error()
-            if code == 0 { break }
-            var buffer = [CChar](repeating: 0, count: 256)
-            ERR_error_string_n(code, &buffer, buffer.count)
-            messages.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
-        return messages.isEmpty ? "unknown OpenSSL error" : messages.joined(separator: "; ")
-    }
+    static func errors() -> String { OpenSSLDiagnostics.drainErrors() }
 
     /// A new STACK_OF(X509) holding up-referenced copies of `certificates`; free with `shim_sk_X509_pop_free`.
     static func stack(_ certificates: [OpaquePointer]) -> OpaquePointer? {

@@ -140,14 +140,20 @@ func pemObjects<T>(_ pem: String, read: (OpaquePointer) -> T?) throws(SMTPError)
 }
 
 /// The queued OpenSSL error messages, oldest first, and clears the queue.
-func openSSLErrors() -> String {
-    var messages: [String] = []
-    while true {
-        let code = ERR_get_error()
-        if code == 0 { break }
-        var buffer = [CChar](repeating: 0, count: 256)
-        ERR_error_string_n(code, &buffer, buffer.count)
-        messages.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+func openSSLErrors() -> String { OpenSSLDiagnostics.drainErrors() }
+
+/// OpenSSLDiagnostics reads OpenSSL's error queue for messages; TrustStore uses it too.
+public enum OpenSSLDiagnostics {
+    /// The queued OpenSSL error messages, oldest first, joined by "; "; clears the queue.
+    public static func drainErrors() -> String {
+        var messages: [String] = []
+        while true {
+            let code = ERR_get_error()
+            if code == 0 { break }
+            var buffer = [CChar](repeating: 0, count: 256)
+            ERR_error_string_n(code, &buffer, buffer.count)
+            messages.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        return messages.isEmpty ? "unknown OpenSSL error" : messages.joined(separator: "; ")
     }
-    return messages.isEmpty ? "unknown OpenSSL error" : messages.joined(separator: "; ")
 }

@@ -124,12 +124,14 @@ struct Enqueue: ParsableCommand {
         let store = try db.open()
         try guarded { () throws(QueueError) in try store.checkSchema() }
         if let jsonl {
-            let text = try String(contentsOfFile: jsonl, encoding: .utf8)
+            let data = try Data(contentsOf: URL(fileURLWithPath: jsonl))
             var failed = false
-            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-            where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            // Bytes, not Characters: splitting and trimming a large file as Strings cost more
+            // than enqueuing it.
+            for (number, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated()
+            where line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
                 do {
-                    let request = try JSONLRequest.decode(Data(line.utf8))
+                    let request = try JSONLRequest.decode(Data(line))
                     let id = try store.enqueue(request)
                     print(id)
                 } catch {

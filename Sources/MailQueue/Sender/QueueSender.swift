@@ -230,8 +230,12 @@ public final class QueueSender: @unchecked Sendable {
             try open.openData()
             inData = true
             step = "message body"
+            // One write for the whole body: the queue's limits (2 MiB of attachments by default)
+            // keep it small, and a write per encoder chunk cost a system call each.
+            var encoded: [UInt8] = []
             do {
-                try message.encode(options: encoding) { chunk in try open.writeRawData(chunk) }
+                try message.encode(options: encoding) { chunk in encoded.append(contentsOf: chunk) }
+                try open.writeRawData(encoded)
             } catch let error as SMTPError {
                 throw error
             } catch {

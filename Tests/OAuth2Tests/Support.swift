@@ -1,0 +1,161 @@
+import Foundation
+import OAuth2
+import SMTPConversation
+import Testing
+import TrustStore
+
+/// Paths shared by the OAuth2 tests.
+enum Paths {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static func cert(_ name: String) -> String { root.appendingPathComponent("certs/" + name).path }
+    static let tokenServerScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("token_server.py").path
+
+    /// The built `smtp-wallet` (next to the test bundle, else in .build/debug).
+    static var walletTool: String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for directory in [beside, beside.deletingLastPathComponent(), root.appendingPathComponent(".build/debug")] {
+            let candidate = directory.appendingPathComponent("smtp-wallet").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return root.appendingPathComponent(".build/debug/smtp-wallet").path
+    }
+}
+
+/// TokenServer is `token_server.py` (the identity platform's endpoints over TLS with the test
+/// PKI) started on 127.0.0.1 with a system-chosen port; `stop()` ends it.
+final class TokenServer {
+    let process = Process()
+    let stdin = Pipe()
+    let port: Int
+    var authority: String { "https://127.0.0.1:\(port)" }
+
+    init() throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Paths.tokenServerScript, Paths.cert("server.pem"), Paths.cert("server.key"), Paths.cert("client.pem")]
+        let out = Pipe()
+        // The script exits when this pipe closes, so it cannot outlive a killed test run.
+        process.standardInput = stdin
+        process.standardOutput = out
+        process.standardError = FileHandle.standardError
+        try process.run()
+        // The script prints "PORT n" once it listens; reading blocks until then (or EOF if it died).
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        let fd = out.fileHandleForReading.fileDescriptor
+        while read(fd, &byte, 1) == 1, byte != 0x0A { line.append(byte) }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5)) else {
+            process.terminate()
+            throw OAuth2Error(.configuration, "token_server.py did not start (printed '\(text)')")
+        }
+        self.port = port
+    }
+
+    /// A client trusting the test CA.
+    static let http = HTTPSClient(caFile: Paths.cert("ca.pem"), timeout: 10)
+
+    /// The identity platform for `tenant` at this server.
+    func platform(_ tenant: String = "contoso.onmicrosoft.com", clock: OAuth2Clock = .system) -> IdentityPlatform {
+        IdentityPlatform(tenant: tenant, authority: authority, http: Self.http, clock: clock)
+    }
+
+    /// The requests received so far (path and form fields).
+    func requests() throws -> [(path: String, form: [String: String], contentType: String)] {
+        // HTTPSClient only POSTs; Python's own client fetches GET /requests (over TLS, test CA).
+        let result = try run("/usr/bin/env", ["python3", "-c", """
+            import ssl, urllib.request, sys
+            ctx = ssl.create_default_context(cafile=sys.argv[1])
+            print(urllib.request.urlopen(sys.argv[2], context=ctx).read().decode())
+            """, Paths.cert("ca.pem"), "\(authority)/requests"])
+        let array = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]] ?? []
+        return array.map { ($0["path"] as? String ?? "", $0["form"] as? [String: String] ?? [:], $0["contentType"] as? String ?? "") }
+    }
+
+    /// Ends the script (SIGTERM, and its stdin closed) and reaps it. `Process.waitUntilExit`
+    /// can miss the exit of a child whose SIGCHLD Foundation's reaper did not see, so waitpid.
+    func stop() {
+        guard !stopped else { return }
+        stopped = true
+        try? stdin.fileHandleForWriting.close()
+        process.terminate()
+        var status: Int32 = 0
+        _ = waitpid(process.processIdentifier, &status, 0)
+    }
+
+    private var stopped = false
+
+    deinit { stop() }
+}
+
+/// A clock that moves only when told to, recording each wait instead of sleeping.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var time: Double
+    private(set) var waits: [Double] = []
+
+    init(start: Double = 1_800_000_000) { time = start }
+
+    var now: Double { lock.withLock { time } }
+    func advance(_ seconds: Double) { lock.withLock { time += seconds } }
+
+    var clock: OAuth2Clock {
+        OAuth2Clock(now: { [self] in now }, sleep: { [self] seconds in
+            lock.withLock {
+                waits.append(seconds)
+                time += seconds
+            }
+        })
+    }
+}
+
+/// A fresh temporary directory.
+func temporaryDirectory() throws -> String {
+    var template = Array((NSTemporaryDirectory() + "/oauth2-test-XXXXXX").utf8CString)
+    guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else { throw OAuth2Error(.configuration, "mkdtemp failed") }
+    return String(cString: template)
+}
+
+/// The outcome of a child process.
+struct ProcessResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+/// Runs a program to completion (stdin closed), capturing its output.
+@discardableResult
+func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let group = DispatchGroup()
+    nonisolated(unsafe) var errData = Data()
+    DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A wallet in a new directory holding `credentials`.
+func makeWallet(password: String, credentials: [WalletCredential], identity: Bool = false) throws -> String {
+    let path = try temporaryDirectory() + "/wallet"
+    try Wallet.create(path, password: password)
+    let der = identity ? try CertificateReader.certificates(atPath: Paths.cert("client.pem")).first?.der ?? [] : []
+    let key = identity ? try String(contentsOfFile: Paths.cert("client.key"), encoding: .utf8) : ""
+    try Wallet.modify(path, password: password) { wallet throws(WalletError) in
+        for credential in credentials { try wallet.setCredential(credential) }
+        if identity {
+            try wallet.setIdentity(certificate: der, privateKeyPEM: key, source: "client.pem")
+        }
+    }
+    return path
+}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OAuth2
 import TrustStore
 
 /// `smtp-wallet credential add|list|remove`: named credentials kept encrypted in the wallet.
@@ -59,18 +60,35 @@ struct CredentialAdd: ParsableCommand {
 
     @OptionGroup var secret: SecretOptions
 
+    @Flag(name: .customLong("device-code"), help: "With --kind refresh-token: sign in now with the device code flow and keep the refresh token.")
+    var deviceCode = false
+
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp("With --device-code: trust this CA for the authority instead of the system's.", valueName: "PEM"))
+    var caFile: String?
+
     func validate() throws {
         guard let parsed = WalletCredential.Kind(rawValue: kind) else {
             throw ValidationError("--kind must be one of \(WalletCredential.Kind.allCases.map(\.rawValue).joined(separator: ", ")), not '\(kind)'")
         }
         if parsed == .tokenCommand && command == nil { throw ValidationError("--kind token-command needs --command") }
         if parsed != .tokenCommand && command != nil { throw ValidationError("--command goes with --kind token-command") }
+        if deviceCode && (parsed != .refreshToken || tenant == nil || clientID == nil) {
+            throw ValidationError("--device-code goes with --kind refresh-token, --tenant and --client-id")
+        }
     }
 
     func run() throws {
         try Failure.guarding {
             let kind = WalletCredential.Kind(rawValue: kind)!
             let walletSecret = try password.forOpening(wallet.path)
+            if deviceCode, let tenant, let clientID {
+                let stored = try WalletTokens.signIn(
+                    alias: alias, username: username, tenant: tenant, clientID: clientID, authority: authority,
+                    scope: scope ?? IdentityPlatform.delegatedScope, walletPath: wallet.path, walletPassword: walletSecret,
+                    settings: .init(http: HTTPSClient(caFile: caFile))) { prompt in Output.note(prompt.message) }
+                Output.line("signed in; stored credential \(stored)")
+                return
+            }
             let value = kind == .tokenCommand || kind == .clientCertificate ? "" : try secret.read(for: alias, kind: kind)
             let credential = WalletCredential(
                 alias: alias, username: username, kind: kind, secret: value, tenant: tenant, clientID: clientID,

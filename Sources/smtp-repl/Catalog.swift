@@ -15,7 +15,7 @@ enum Catalog {
         CommandInfo(name: "helo", usage: "helo DOMAIN", summary: "send HELO", parameters: ["expect="]),
         CommandInfo(name: "ehlo", usage: "ehlo DOMAIN", summary: "send EHLO and learn the server's extensions", parameters: ["expect="]),
         CommandInfo(name: "starttls", usage: "starttls [secure_host=NAME]", summary: "upgrade to TLS; fails (never continues in plaintext) when refused", parameters: ["secure_host="]),
-        CommandInfo(name: "auth", usage: "auth username=USER password=PASS schemes=\"LOGIN XOAUTH2\"", summary: "authenticate; the password is asked for without echo when not given", parameters: ["username=", "password=", "schemes=", "token=", "expect="]),
+        CommandInfo(name: "auth", usage: "auth username=USER password=PASS schemes=\"LOGIN XOAUTH2\" | auth credential=ALIAS [username=USER] [schemes=XOAUTH2]", summary: "authenticate; the password is asked for without echo when not given; credential= takes it (or an OAuth2 token) from the wallet", parameters: ["username=", "password=", "schemes=", "token=", "credential=", "wallet_path=", "wallet_password=", "expect="]),
         CommandInfo(name: "mail", usage: "mail SENDER [PARAM…]", summary: "send MAIL FROM", parameters: ["expect="]),
         CommandInfo(name: "rcpt", usage: "rcpt RECIPIENT [PARAM…]", summary: "send RCPT TO", parameters: ["expect="]),
         CommandInfo(name: "data", usage: "data <<EOF … EOF | data \"TEXT\" | data (then lines, end with a lone .)", summary: "send a whole message", parameters: ["expect="]),

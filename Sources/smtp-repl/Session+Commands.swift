@@ -116,8 +116,11 @@ extension Session {
             }
             tls.trust = isDirectory.boolValue ? .pemDirectory(trust) : .pemFile(trust)
         }
-        if let wallet = arguments.named["wallet_path"] {
-            tls.trust = try walletTrust(path: wallet, password: arguments.named["wallet_password"])
+        if let walletPath = arguments.named["wallet_path"] {
+            tls.trust = try walletTrust(path: walletPath, password: arguments.named["wallet_password"])
+            wallet = (walletPath, arguments.named["wallet_password"])
+        } else {
+            wallet = nil
         }
         let options = SMTPConnection.Options(
             tls: tls, allowCleartextAuth: try arguments.flag("allow_cleartext"),
@@ -146,6 +149,16 @@ extension Session {
 
     private func auth(_ arguments: Arguments) throws(ScriptError) {
         let connection = try requireConnection("auth")
+        if let alias = arguments.named["credential"] {
+            // A credential kept in the wallet: no secret in the script.
+            let reply = try credentialAuth(
+                alias: alias, username: arguments.value("username", position: 0),
+                schemes: arguments.named["schemes"].map { $0.split(separator: " ").map(String.init) } ?? [],
+                walletPath: arguments.named["wallet_path"] ?? wallet?.path,
+                walletPassword: arguments.named["wallet_password"] ?? wallet?.password)
+            try settle(reply, arguments, command: "auth")
+            return
+        }
         let username = try arguments.required("username", position: 0)
         let schemes = (arguments.named["schemes"] ?? SMTPConnection.nonCleartextPasswordSchemes.joined(separator: " "))
             .split(separator: " ").map(String.init)

@@ -26,6 +26,8 @@ final class Session {
     /// The trust used when a command names none (e.g. the demo's CA).
     var defaultTrust: TrustSource = .system
     var sourceDepth = 0
+    /// The `wallet_path=` and `wallet_password=` the last `open_connection` used, for `auth credential=`.
+    var wallet: (path: String, password: String?)?
 
     init(printer: Printer, variables: [String: String], interactive: Bool) {
         self.printer = printer

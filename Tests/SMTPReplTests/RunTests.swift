@@ -197,4 +197,41 @@ struct RunTests {
         #expect(upgraded.status == 0, "\(upgraded.output)")
         #expect(upgraded.output.contains("STARTTLS"))
     }
+
+    @Test("auth credential=o365 schemes=XOAUTH2: the token comes from the wallet; the server sees the exact XOAUTH2 string; no secret in the output")
+    func credentialXOAUTH2() throws {
+        let wallet = FileManager.default.temporaryDirectory.appendingPathComponent("o365-\(UUID().uuidString)").path
+        let tool = Repl.root.appendingPathComponent(".build/debug/smtp-wallet").path
+        let environment = ["WALLET_PASSWORD": "wallet-pw-9"]
+        #expect(try Repl.run(tool, ["create", "-w", wallet, "--password-env", "WALLET_PASSWORD"], environment: environment).status == 0)
+        #expect(try Repl.run(tool, ["add", "-w", wallet, "--password-env", "WALLET_PASSWORD", Repl.path("certs/ca.pem")], environment: environment).status == 0)
+        let added = try Repl.run(tool, ["credential", "add", "o365", "-w", wallet, "--password-env", "WALLET_PASSWORD",
+                                        "--kind", "token-command", "--username", "sender@contoso.com", "--command", "echo at-123"],
+                                 environment: environment)
+        #expect(added.status == 0, "\(added.output)")
+        let server = try Repl.serve("office365-xoauth2.txt", mode: .strict)
+        defer { server.stop() }
+        let script = try Repl.temporaryFile("""
+            open_connection 127.0.0.1 ${PORT} tx_timeout=10 wallet_path=file:\(wallet) wallet_password=${WALLET_PASSWORD} secure_host=localhost
+            ehlo client.example.com
+            starttls
+            ehlo client.example.com
+            auth username=sender@contoso.com credential=o365 schemes="XOAUTH2"
+            mail sender@contoso.com
+            rcpt receiver@example.com
+            data "Subject: oauth2\\n\\nsent with a token\\n"
+            quit
+            """)
+        let record = script + ".transcript"
+        let result = try Repl.run(Repl.binary, ["run", script, "--var", "PORT=\(server.port)", "--record", record], environment: environment)
+        #expect(result.status == 0, "\(result.output)")
+        let outcome = try #require(server.waitForOutcome())
+        #expect(outcome.followed, "the server saw the exact XOAUTH2 string: \(String(describing: outcome.deviation))")
+        let recorded = try String(contentsOfFile: record, encoding: .utf8)
+        let xoauth = Base64.encode("user=sender@contoso.com\u{1}auth=Bearer at-123\u{1}\u{1}")
+        for text in [result.output, recorded] {
+            #expect(!text.contains("at-123") && !text.contains(xoauth) && !text.contains("wallet-pw-9"))
+        }
+        #expect(recorded.contains("> AUTH XOAUTH2 {secret}"))
+    }
 }

@@ -1,3 +1,4 @@
+import OAuth2
 import SMTPConversation
 import TrustStore
 
@@ -7,11 +8,15 @@ struct SMTPSession {
     let settings: SMTPSettings
     /// The resolved credentials (password read, wallet alias looked up), if any.
     let credentials: Credentials?
+    /// For an OAuth2 credential in the wallet: the user name and the token provider (cached,
+    /// refreshed before expiry) that XOAUTH2 uses, unattended.
+    private(set) var oauth: (username: String, provider: TokenProvider)?
 
     /// Resolves the settings' secret once, at sender start-up.
     /// - Throws: `QueueError.configuration` naming the alias or setting (never the secret).
     init(settings: SMTPSettings) throws(QueueError) {
         self.settings = settings
+        oauth = nil
         guard let username = settings.username else {
             credentials = nil
             return
@@ -27,10 +32,18 @@ struct SMTPSession {
                 let wallet = try Wallet.open(walletPath, password: settings.walletPassword ?? "")
                 let credential = try wallet.credential(alias)
                 guard credential.kind == .password else {
-                    // OAuth2 kinds (client secret, refresh token, …) need a token provider: the
-                    // OAuth2 module's XOAUTH2 helper plugs in here.
-                    throw QueueError(.configuration, field: "credential alias \(alias)",
-                                     reason: "is a \(credential.kind.rawValue) credential; the queue sends with password credentials only so far")
+                    // OAuth2 kinds (client secret, certificate, refresh token, token command):
+                    // a token provider, and AUTH XOAUTH2 when the connection opens.
+                    let provider: TokenProvider
+                    do throws(OAuth2Error) {
+                        provider = try WalletTokens.provider(
+                            alias: alias, walletPath: walletPath, walletPassword: settings.walletPassword ?? "")
+                    } catch {
+                        throw QueueError(.configuration, field: "credential alias \(alias)", reason: error.description)
+                    }
+                    credentials = nil
+                    oauth = (credential.username.isEmpty ? username : credential.username, provider)
+                    return
                 }
                 credentials = Credentials(username: credential.username.isEmpty ? username : credential.username,
                                           password: credential.secret)
@@ -68,6 +81,7 @@ struct SMTPSession {
                 try connection.ehlo(settings.heloName)
             }
             if let credentials { try connection.auth(credentials, schemes: settings.authSchemes) }
+            if let oauth { try authenticateXOAUTH2(connection: connection, username: oauth.username, provider: oauth.provider) }
             return connection
         } catch {
             connection.closeConnection()

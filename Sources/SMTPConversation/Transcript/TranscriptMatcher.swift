@@ -1,8 +1,9 @@
 /// MatchMode says how closely a live conversation must follow a transcript.
 public enum MatchMode: String, Sendable, CaseIterable {
     /// By meaning: the same verbs, the same addresses in MAIL and RCPT, the same AUTH
-    /// mechanism and TLS boundary; EHLO names, credentials, ESMTP parameters and message
-    /// content may differ. Patterns still apply.
+    /// mechanism (and initial response, when the transcript writes one out literally) and TLS
+    /// boundary; EHLO names, `{secret}` credentials, ESMTP parameters and message content may
+    /// differ. Patterns still apply.
     case meaning
     /// Byte for byte, except where the transcript has patterns.
     case strict
@@ -32,7 +33,11 @@ public struct TranscriptMatcher: Sendable {
             guard let wanted = Self.address(expected), let got = Self.address(actual) else { return false }
             return TranscriptPattern(wanted).matches(got, caseInsensitive: true)
         case "AUTH":
-            return Self.word(expected, 1)?.uppercased() == Self.word(actual, 1)?.uppercased()
+            guard Self.word(expected, 1)?.uppercased() == Self.word(actual, 1)?.uppercased() else { return false }
+            // A literal initial response (e.g. the exact XOAUTH2 string a test expects) is checked;
+            // `{secret}` or none matches any credential.
+            guard let response = Self.word(expected, 2), !TranscriptPattern(response).hasPlaceholders else { return true }
+            return Self.word(actual, 2) == response
         default:
             return pattern.matches(actual, caseInsensitive: true)
         }

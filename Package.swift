@@ -92,31 +92,35 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "wallet-bench", dependencies: ["TrustStore", "COpenSSL"]),
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "SMTPConversationTests",
-            dependencies: ["SMTPConversation"]
+            dependencies: ["TestSupport", "SMTPConversation"]
         ),
         .testTarget(
             name: "SMTPReplTests",
-            dependencies: ["SMTPConversation"],
+            dependencies: ["TestSupport", "SMTPConversation"],
             exclude: ["javamail"]
         ),
         .testTarget(
             name: "MailMessageTests",
-            dependencies: ["MailMessage", "SMTPConversation"]
+            dependencies: ["TestSupport", "MailMessage", "SMTPConversation"]
         ),
         .testTarget(
             name: "OAuth2Tests",
-            dependencies: ["OAuth2", "TrustStore", "SMTPConversation"],
+            dependencies: ["TestSupport", "OAuth2", "TrustStore", "SMTPConversation"],
             exclude: ["token_server.py"]
         ),
         .testTarget(
             name: "MailQueueTests",
-            dependencies: ["MailQueue", "MailMessage", "SMTPConversation", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["TestSupport", "MailQueue", "MailMessage", "SMTPConversation", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "TrustStoreTests",
-            dependencies: ["TrustStore", "SMTPConversation"]
+            dependencies: ["TestSupport", "TrustStore", "SMTPConversation"]
         ),
     ]
 )

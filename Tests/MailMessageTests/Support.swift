@@ -1,35 +1,21 @@
 import Foundation
 import MailMessage
 import SMTPConversation
+@_exported import TestSupport
 import Testing
 
 /// Paths and peers shared by the tests (copied from SMTPConversationTests' Support.swift).
 enum TestEnvironment {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let certs = URL(
-        fileURLWithPath: ProcessInfo.processInfo.environment["SMTP_CERTS_DIR"]
-            ?? root.appendingPathComponent("certs").path)
+    static let root = TestPaths.root
+    static let certs = TestPaths.certs
 
     static func cert(_ name: String) -> String { certs.appendingPathComponent(name).path }
 
     /// Trust only the test CA.
     static var testTLS: TLSConfiguration { TLSConfiguration(trust: .pemFile(cert("ca.pem"))) }
 
-    /// A peer's `host:port` from the environment. Without it the test is skipped by hand and
-    /// fails under CI=true, where the test script must have started it.
-    static func peer(_ variable: String) -> (host: String, port: Int)? {
-        let environment = ProcessInfo.processInfo.environment
-        guard let value = environment[variable], let colon = value.lastIndex(of: ":"),
-            let port = Int(value[value.index(after: colon)...])
-        else {
-            if environment["CI"] == "true" {
-                Issue.record("\(variable) is not set: scripts/test must start this peer under CI")
-            }
-            return nil
-        }
-        return (String(value[..<colon]), port)
-    }
+    /// A peer's `host:port` from the environment (see `TestPeers`).
+    static func peer(_ variable: String) -> (host: String, port: Int)? { TestPeers.peer(variable) }
 
     static func environment(_ name: String) -> String? { ProcessInfo.processInfo.environment[name] }
 }

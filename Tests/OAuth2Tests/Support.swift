@@ -1,13 +1,13 @@
 import Foundation
 import OAuth2
 import SMTPConversation
+@_exported import TestSupport
 import Testing
 import TrustStore
 
 /// Paths shared by the OAuth2 tests.
 enum Paths {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = TestPaths.root
     static func cert(_ name: String) -> String { root.appendingPathComponent("certs/" + name).path }
     static let tokenServerScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("token_server.py").path
 
@@ -116,33 +116,13 @@ func temporaryDirectory() throws -> String {
     return String(cString: template)
 }
 
-/// The outcome of a child process.
-struct ProcessResult {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-}
 
-/// Runs a program to completion (stdin closed), capturing its output.
+
+/// Runs a program to completion (see `runProcess`).
 @discardableResult
-func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let group = DispatchGroup()
-    nonisolated(unsafe) var errData = Data()
-    DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+         directory: String? = nil) throws -> ProcessResult {
+    try runProcess(executable, arguments, environment: environment, directory: directory)
 }
 
 /// A wallet in a new directory holding `credentials`.

@@ -1,10 +1,10 @@
 import Foundation
 import SMTPConversation
+@_exported import TestSupport
 import Testing
 
 enum Repl {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = TestPaths.root
     static let binary = ProcessInfo.processInfo.environment["SMTP_REPL_BIN"] ?? root.appendingPathComponent(".build/debug/smtp-repl").path
     static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 

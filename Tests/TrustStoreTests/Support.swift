@@ -1,14 +1,14 @@
 import Foundation
 import SMTPConversation
+@_exported import TestSupport
 import Testing
 
 @testable import TrustStore
 
 /// Paths shared by the wallet tests.
 enum TestEnvironment {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let certs = URL(fileURLWithPath: ProcessInfo.processInfo.environment["SMTP_CERTS_DIR"] ?? root.appendingPathComponent("certs").path)
+    static let root = TestPaths.root
+    static let certs = TestPaths.certs
 
     static func cert(_ name: String) -> String { certs.appendingPathComponent(name).path }
 
@@ -40,39 +40,13 @@ struct TemporaryDirectory {
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// The outcome of a child process.
-struct ProcessResult {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-    var output: String { stdout + stderr }
-}
 
-/// Runs a program to completion (stdin closed), capturing its output.
+
+/// Runs a program to completion (see `runProcess`).
 @discardableResult
 func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
          directory: String? = nil) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
-    process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
-    var env = ProcessInfo.processInfo.environment
-    for (key, value) in environment { env[key] = value }
-    process.environment = env
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    // Read both pipes before waiting, so a child that fills one cannot block.
-    let group = DispatchGroup()
-    nonisolated(unsafe) var errData = Data()
-    DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+    try runProcess(executable, arguments, environment: environment, directory: directory)
 }
 
 /// Runs `smtp-wallet` with arguments.

@@ -189,8 +189,7 @@ struct SecretOptions: ParsableArguments {
         }
         if let file {
             guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read the secret file \(file)") }
-            return String(String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
-                .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+            return firstLine(of: data)
         }
         do {
             return try Prompt.secret("The \(kind.rawValue) for \(alias): ")

@@ -41,11 +41,7 @@ struct PasswordOptions: ParsableArguments {
         }
         if let file = passwordFile {
             guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read the password file \(file)") }
-            let text = String(decoding: data, as: UTF8.self)
-            // Split on scalars: in Swift "\r\n" is one Character, so a CRLF file would not split on "\n".
-            let firstLine = text.unicodeScalars.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first
-            return String(String.UnicodeScalarView(firstLine ?? Substring.UnicodeScalarView()))
-                .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+            return firstLine(of: data)
         }
         return nil
     }
@@ -85,4 +81,13 @@ struct WalletOption: ParsableArguments {
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// The first line of a secret file, without its line end (LF or CRLF).
+func firstLine(of data: Data) -> String {
+    // Split on scalars: in Swift "\r\n" is one Character, so a CRLF file would not split on "\n".
+    let text = String(decoding: data, as: UTF8.self)
+    let line = text.unicodeScalars.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first
+    return String(String.UnicodeScalarView(line ?? Substring.UnicodeScalarView()))
+        .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
 }

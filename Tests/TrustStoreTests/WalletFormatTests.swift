@@ -149,4 +149,16 @@ struct PasswordSourceTests {
         #expect(created.status == 0, "\(created.output)")
         #expect(try Wallet.open(temp.file("w"), password: "pw-1").trustedDER.isEmpty)
     }
+
+    @Test("credential add --secret-file reads the first line, whether it ends in LF or CRLF", arguments: ["s3cr3t\n", "s3cr3t\r\n"])
+    func secretFile(_ contents: String) throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        try contents.write(toFile: temp.file("secret"), atomically: true, encoding: .utf8)
+        #expect(try wallet(["create", "-w", temp.file("w"), "--auto-login"]).status == 0)
+        let added = try wallet(["credential", "add", "a1", "-w", temp.file("w"), "--auto-login", "--username", "u",
+                                "--secret-file", temp.file("secret")])
+        #expect(added.status == 0, "\(added.output)")
+        #expect(try Wallet.open(temp.file("w")).credential("a1").secret == "s3cr3t")
+    }
 }

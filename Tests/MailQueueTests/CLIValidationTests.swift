@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+/// Every enqueue validation error through the `mail-queue` binary: exit 1, the message names the
+/// field, and nothing is enqueued.
+@Suite("mail-queue CLI validation")
+struct CLIValidationTests {
+    struct Queue {
+        let directory: String
+        var database: String { "sqlite:\(directory)/queue.sqlite" }
+
+        init() throws {
+            directory = try temporaryDirectory()
+            let initialised = try run(["init"])
+            #expect(initialised.status == 0, "\(initialised.output)")
+            try "Hello {{name}},\n{{#items}}- {{.}}\n{{/items}}".write(toFile: directory + "/body.mustache", atomically: true, encoding: .utf8)
+            let put = try run(["template", "put", "--id", "welcome", "--lang", "en", "--subject", "Hi {{name}}",
+                               "--body-file", directory + "/body.mustache"])
+            #expect(put.status == 0, "\(put.output)")
+        }
+
+        func run(_ arguments: [String]) throws -> ProcessResult {
+            try runProcess(TestEnvironment.binary, [arguments[0]] + (arguments[0] == "template" ? [arguments[1]] : [])
+                + ["--database", database] + Array(arguments.dropFirst(arguments[0] == "template" ? 2 : 1)))
+        }
+
+        /// The number of requests in every status.
+        func total() throws -> Int {
+            let status = try run(["status", "--json"])
+            let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any] ?? [:]
+            return ["unsent", "sending", "sent", "failed", "uncertain"].compactMap { object[$0] as? Int }.reduce(0, +)
+        }
+    }
+
+    static let base = ["enqueue", "--from", "alice@example.com", "--subject", "s", "--body", "b"]
+
+    static let cases: [(String, [String], String)] = [
+        ("no recipient", base, "noRecipient"),
+        ("invalid address", base + ["--to", "not an address"], "To[0]"),
+        ("header injection in the subject", ["enqueue", "--from", "alice@example.com", "--to", "bob@example.com", "--subject", "x\ry", "--body", "b"], "Subject"),
+        ("header injection in Reply-To", base + ["--to", "bob@example.com", "--reply-to", "a@example.com\nBcc: x@example.com"], "Reply-To"),
+        ("too many recipients", base + (0..<101).flatMap { ["--to", "r\($0)@example.com"] }, "101"),
+        ("unknown template", ["enqueue", "--from", "alice@example.com", "--to", "bob@example.com", "--template", "nope"], "nope"),
+        ("missing template variable", ["enqueue", "--from", "alice@example.com", "--to", "bob@example.com", "--template", "welcome",
+                                       "--var", "items=x"], "name"),
+        ("unused template variable", ["enqueue", "--from", "alice@example.com", "--to", "bob@example.com", "--template", "welcome",
+                                      "--var", "name=Ann", "--var", "items=x", "--var", "colour=red"], "colour"),
+    ]
+
+    @Test("refused with exit 1, the field named, nothing enqueued", arguments: cases)
+    func refused(_ name: String, _ arguments: [String], _ named: String) throws {
+        let queue = try Queue()
+        let result = try queue.run(arguments)
+        #expect(result.status == 1, "\(name): \(result.output)")
+        #expect(result.stderr.contains(named), "\(name): \(result.stderr)")
+        #expect(try queue.total() == 0, "\(name): nothing is enqueued")
+    }
+
+    @Test("attachments over the maximum are refused; a valid request is enqueued and its id printed")
+    func attachmentsAndSuccess() throws {
+        let queue = try Queue()
+        let big = queue.directory + "/big.bin"
+        try Data(repeating: 0x41, count: 2 * 1024 * 1024 + 1).write(to: URL(fileURLWithPath: big))
+        let refused = try queue.run(Self.base + ["--to", "bob@example.com", "--attach", big])
+        #expect(refused.status == 1 && refused.stderr.contains("attachments"), "\(refused.output)")
+        #expect(try queue.total() == 0)
+        let accepted = try queue.run(["enqueue", "--from", "alice@example.com", "--to", "bob@example.com", "--template", "welcome",
+                                      "--var", "name=Ann", "--var", "items=x"])
+        #expect(accepted.status == 0, "\(accepted.output)")
+        #expect(!accepted.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "the id is printed")
+        #expect(try queue.total() == 1)
+    }
+}

@@ -252,4 +252,69 @@ struct ConnectionTests {
         let outcome = try #require(server.waitForOutcome())
         #expect(outcome.followed, "\(String(describing: outcome.deviation))")
     }
+
+    @Test("beginMail pipelines MAIL, RCPT and DATA and leaves the body and the final dot to the caller")
+    func beginMailPipelined() throws {
+        let transcript = try Transcript(parsing: """
+            220 mx
+            > EHLO client.example.com
+            250-mx
+            250 PIPELINING
+            > MAIL FROM:<alice@example.com>
+            > RCPT TO:<bob@example.com>
+            > RCPT TO:<nobody@example.com>
+            > DATA
+            250 ok
+            250 ok
+            550 5.1.1 no such user
+            354 go ahead
+            > Subject: x
+            >
+            > body
+            > .
+            250 2.0.0 queued
+            > QUIT
+            221 bye
+            """)
+        let server = try serve(transcript, mode: .strict)
+        defer { server.stop() }
+        let log = EventLog()
+        let connection = try SMTPConnection.openConnection(
+            host: "127.0.0.1", port: server.port, txTimeout: 10, options: SMTPConnection.Options(observer: log.observer))
+        try connection.ehlo("client.example.com")
+        let envelope = try connection.beginMail(from: "alice@example.com", to: ["bob@example.com", "nobody@example.com"])
+        #expect(envelope.dataReply?.code == 354 && envelope.acceptedRecipients == ["bob@example.com"])
+        #expect(envelope.finalReply == nil)
+        #expect(connection.phase == .data, "the body is the caller's")
+        try connection.writeRawData(Array("Subject: x\n\nbody\n".utf8))
+        #expect(try connection.closeData().code == 250)
+        try connection.quit()
+        #expect(try #require(server.waitForOutcome()).followed)
+    }
+
+    @Test("beginMail without PIPELINING goes step by step and stops when no recipient is accepted")
+    func beginMailStepByStep() throws {
+        let transcript = try Transcript(parsing: """
+            220 mx
+            > EHLO client.example.com
+            250 mx
+            > MAIL FROM:<alice@example.com>
+            250 ok
+            > RCPT TO:<nobody@example.com>
+            550 5.1.1 no such user
+            > RSET
+            250 ok
+            > QUIT
+            221 bye
+            """)
+        let server = try serve(transcript, mode: .strict)
+        defer { server.stop() }
+        let connection = try SMTPConnection.openConnection(host: "127.0.0.1", port: server.port, txTimeout: 10)
+        try connection.ehlo("client.example.com")
+        let envelope = try connection.beginMail(from: "alice@example.com", to: ["nobody@example.com"])
+        #expect(envelope.dataReply == nil && envelope.acceptedRecipients.isEmpty)
+        try connection.rset()
+        try connection.quit()
+        #expect(try #require(server.waitForOutcome()).followed)
+    }
 }

@@ -207,12 +207,14 @@ public final class QueueSender: @unchecked Sendable {
         var databaseError: QueueError?
         defer { if let databaseError { logger.error("cannot mark a request", metadata: ["id": "\(request.id)", "error": "\(databaseError)"]) } }
         do throws(SMTPError) {
-            try open.mail(from: message.envelopeSender, parameters: parameters)
+            // MAIL, RCPT and DATA in one write when the server offers PIPELINING; the body and
+            // the final dot stay ours, so the request is marked uncertain before the dot.
+            let envelope = try open.beginMail(from: message.envelopeSender, to: message.envelopeRecipients, mailParameters: parameters)
+            try Self.raiseIfRefused(envelope.mailReply)
             step = "RCPT TO"
             var accepted = 0
             var transientRefusal = false
-            for recipient in message.envelopeRecipients {
-                let reply = try open.returningReplies.rcpt(to: recipient)
+            for (recipient, reply) in envelope.recipientReplies {
                 if reply.isPositiveCompletion {
                     accepted += 1
                 } else {
@@ -222,12 +224,15 @@ public final class QueueSender: @unchecked Sendable {
             }
             let refused = refusedText.isEmpty ? nil : refusedText.joined(separator: "\n")
             if accepted == 0 {
-                _ = try? open.rset()
+                if !open.isClosed { _ = try? open.rset() }
                 let text = "RCPT TO: every recipient refused: " + refusedText.joined(separator: "; ")
                 return (transientRefusal ? .retry(text) : .failed(text), refused)
             }
             step = "DATA"
-            try open.openData()
+            guard let dataReply = envelope.dataReply, dataReply.code == 354 else {
+                try Self.raiseIfRefused(envelope.dataReply ?? Reply(554, "no reply to DATA"))
+                throw SMTPError(.malformedReply("DATA was answered \(envelope.dataReply?.singleLine ?? "nothing"), not 354"))
+            }
             inData = true
             step = "message body"
             // One write for the whole body: the queue's limits (2 MiB of attachments by default)
@@ -271,5 +276,11 @@ public final class QueueSender: @unchecked Sendable {
             }
             return (DeliveryOutcome.of(error, step: step), refusedText.isEmpty ? nil : refusedText.joined(separator: "\n"))
         }
+    }
+
+    /// Throws the reply as the error `SMTPConnection`'s procedure form would, when it is a 4xx/5xx.
+    static func raiseIfRefused(_ reply: Reply) throws(SMTPError) {
+        if reply.isTransientFailure { throw SMTPError(.transientError(reply)) }
+        if reply.isPermanentFailure { throw SMTPError(.permanentError(reply)) }
     }
 }

@@ -1,0 +1,45 @@
+import Foundation
+import MailQueue
+import SMTPConversation
+import Testing
+
+/// The sender with a server that offers PIPELINING: MAIL, RCPT and DATA go out together, the
+/// body and the final dot after the uncertain mark.
+@Suite("Sender with PIPELINING")
+struct PipelinedSenderTests {
+    @Test("MAIL, RCPT and DATA in one group; the request ends sent")
+    func pipelined() throws {
+        let script = """
+            220 mx ESMTP
+            > EHLO client.example.com
+            250-mx
+            250 PIPELINING
+            > MAIL FROM:<alice@example.com>
+            > RCPT TO:<bob@example.com>
+            > DATA
+            250 2.1.0 Ok
+            250 2.1.5 Ok
+            354 go ahead
+            > Subject: hello
+            >
+            > body
+            > .
+            250 2.0.0 OK
+            > QUIT
+            221 bye
+            """
+        let server = try TranscriptServer(transcript: try Transcript(parsing: script), mode: .meaning, readTimeout: 10)
+        server.start(connections: 1, acceptTimeout: 20)
+        defer { server.stop() }
+        let (store, path) = try makeSQLiteStore()
+        let id = try store.enqueue(textRequest())
+        let sender = try QueueSender(
+            store: { () throws(QueueError) -> QueueStore in QueueStore(database: try SQLiteQueueDatabase(path: path)) },
+            settings: SMTPSettings(host: "127.0.0.1", port: server.port, heloName: "client.example.com", timeout: 10),
+            options: SenderOptions(once: true))
+        _ = try sender.run()
+        let outcome = try #require(server.waitForOutcome(timeout: 10))
+        #expect(outcome.followed, "\(String(describing: outcome.deviation))")
+        #expect(try store.details(id).status == .sent)
+    }
+}

@@ -70,7 +70,7 @@ enum EncodedWords {
             if !pending.isEmpty { emit(pending) }
             return words
         }
-        let converter = try Self.converter(converter, charset, field: field)
+        let converter = try CharsetConverter.reusing(converter, charset, field: field)
         _ = try converter.convert(text, field: field)  // names the first bad character of the whole value
         var pendingText = ""
         var pendingBytes: [UInt8] = []
@@ -88,14 +88,5 @@ enum EncodedWords {
         }
         if !pendingText.isEmpty { emit(pendingBytes) }
         return words
-    }
-
-    static func converter(
-        _ given: CharsetConverter?, _ charset: MessageCharset, field: String
-    ) throws(MessageError)
-        -> CharsetConverter
-    {
-        if let given { return given }
-        return try CharsetConverter(charset, field: field)
     }
 }

@@ -67,6 +67,14 @@ final class CharsetConverter {
     let charset: MessageCharset
     private let descriptor: iconv_t
 
+    /// `given` when the caller already has a converter for the charset, else a new one.
+    static func reusing(_ given: CharsetConverter?, _ charset: MessageCharset, field: String) throws(MessageError)
+        -> CharsetConverter
+    {
+        if let given { return given }
+        return try CharsetConverter(charset, field: field)
+    }
+
     init(_ charset: MessageCharset, field: String) throws(MessageError) {
         self.charset = charset
         let descriptor = iconv_open(charset.iconvName, "UTF-8")

@@ -54,7 +54,7 @@ enum TextBody {
                 longest = max(longest, converted.count - start)
             }
         } else {
-            let converter = try Self.converter(converter, charset, field: field)
+            let converter = try CharsetConverter.reusing(converter, charset, field: field)
             for line in lines {
                 let start = converted.count
                 do { try converter.convert(String(line), field: field, into: &converted) } catch {
@@ -117,14 +117,5 @@ enum TextBody {
         // boundary belongs to the boundary, RFC 2046 §5.1.1).
         if !hasFinalBreak, output.count >= 2 { output.removeLast(2) }
         return (encoding, output)
-    }
-
-    static func converter(
-        _ given: CharsetConverter?, _ charset: MessageCharset, field: String
-    ) throws(MessageError)
-        -> CharsetConverter
-    {
-        if let given { return given }
-        return try CharsetConverter(charset, field: field)
     }
 }

@@ -28,18 +28,11 @@ struct PipelinedSenderTests {
             > QUIT
             221 bye
             """
-        let server = try TranscriptServer(transcript: try Transcript(parsing: script), mode: .meaning, readTimeout: 10)
-        server.start(connections: 1, acceptTimeout: 20)
-        defer { server.stop() }
-        let (store, path) = try makeSQLiteStore()
-        let id = try store.enqueue(textRequest())
-        let sender = try QueueSender(
-            store: { () throws(QueueError) -> QueueStore in QueueStore(database: try SQLiteQueueDatabase(path: path)) },
-            settings: SMTPSettings(host: "127.0.0.1", port: server.port, heloName: "client.example.com", timeout: 10),
-            options: SenderOptions(once: true))
-        _ = try sender.run()
-        let outcome = try #require(server.waitForOutcome(timeout: 10))
-        #expect(outcome.followed, "\(String(describing: outcome.deviation))")
-        #expect(try store.details(id).status == .sent)
+        let (details, _, outcome) = try sendOnce(script) { port in
+            SMTPSettings(host: "127.0.0.1", port: port, heloName: "client.example.com", timeout: 10)
+        }
+        let served = try #require(outcome)
+        #expect(served.followed, "\(String(describing: served.deviation))")
+        #expect(details.status == .sent)
     }
 }

@@ -65,19 +65,7 @@ struct SenderFailureTests {
 
     func run(_ script: String, settings: (Int) -> SMTPSettings, retry: RetryPolicy = RetryPolicy(),
              request: MailRequest = textRequest()) throws -> (RequestDetails, SenderReport, ServeOutcome?) {
-        let server = try TranscriptServer(
-            transcript: try Transcript(parsing: script), mode: .meaning, tlsCertificatePath: TestEnvironment.cert("server.pem"),
-            tlsKeyPath: TestEnvironment.cert("server.key"), readTimeout: 10)
-        server.start(connections: 1, acceptTimeout: 20)
-        defer { server.stop() }
-        let (store, path) = try makeSQLiteStore()
-        let id = try store.enqueue(request)
-        let sender = try QueueSender(
-            store: { () throws(QueueError) -> QueueStore in QueueStore(database: try SQLiteQueueDatabase(path: path)) },
-            settings: settings(server.port), options: SenderOptions(retry: retry, once: true, random: { 0.5 }))
-        let report = try sender.run()
-        let outcome = server.waitForOutcome(timeout: 10)
-        return (try store.details(id), report, outcome)
+        try sendOnce(script, settings: settings, retry: retry, request: request)
     }
 
     static func settings(for step: Step) -> (Int) -> SMTPSettings {

@@ -54,3 +54,24 @@ func eventually(timeout: Double = 10, _ condition: () throws -> Bool) rethrows -
     }
     return try condition()
 }
+
+/// Enqueues `request` in a new SQLite queue, serves `script` (over TLS with the test PKI when it
+/// has a TLS step) and runs one `send --once` pass against it.
+/// - Returns: the request as stored afterwards, the sender's report, and how the client
+///   followed the script.
+func sendOnce(_ script: String, settings: (Int) -> SMTPSettings, retry: RetryPolicy = RetryPolicy(),
+              request: MailRequest = textRequest()) throws -> (RequestDetails, SenderReport, ServeOutcome?) {
+    let server = try TranscriptServer(
+        transcript: try Transcript(parsing: script), mode: .meaning, tlsCertificatePath: TestEnvironment.cert("server.pem"),
+        tlsKeyPath: TestEnvironment.cert("server.key"), readTimeout: 10)
+    server.start(connections: 1, acceptTimeout: 20)
+    defer { server.stop() }
+    let (store, path) = try makeSQLiteStore()
+    let id = try store.enqueue(request)
+    let sender = try QueueSender(
+        store: { () throws(QueueError) -> QueueStore in QueueStore(database: try SQLiteQueueDatabase(path: path)) },
+        settings: settings(server.port), options: SenderOptions(retry: retry, once: true, random: { 0.5 }))
+    let report = try sender.run()
+    let outcome = server.waitForOutcome(timeout: 10)
+    return (try store.details(id), report, outcome)
+}

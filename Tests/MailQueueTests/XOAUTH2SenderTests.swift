@@ -56,24 +56,15 @@ struct XOAUTH2SenderTests {
             > QUIT
             221 bye
             """
-        let server = try TranscriptServer(
-            transcript: try Transcript(parsing: script), mode: .meaning, tlsCertificatePath: TestEnvironment.cert("server.pem"),
-            tlsKeyPath: TestEnvironment.cert("server.key"), readTimeout: 10)
-        server.start(connections: 1, acceptTimeout: 20)
-        defer { server.stop() }
-        let (store, path) = try makeSQLiteStore()
-        let id = try store.enqueue(textRequest())
-        let settings = SMTPSettings(
-            host: "127.0.0.1", port: server.port, security: .starttls, caFile: TestEnvironment.cert("ca.pem"), walletPath: wallet,
-            walletPassword: "queue-wallet-pw", username: "alice@contoso.com", secret: .walletAlias("o365"),
-            heloName: "client.example.com", timeout: 10)
-        let sender = try QueueSender(
-            store: { () throws(QueueError) -> QueueStore in QueueStore(database: try SQLiteQueueDatabase(path: path)) },
-            settings: settings, options: SenderOptions(once: true))
-        _ = try sender.run()
-        let outcome = try #require(server.waitForOutcome(timeout: 10))
-        #expect(outcome.followed, "the exact XOAUTH2 string was sent: \(String(describing: outcome.deviation))")
-        #expect(try store.details(id).status == .sent)
-        #expect(!outcome.transcript.render().contains("at-queue-7"))
+        let (details, _, outcome) = try sendOnce(script) { port in
+            SMTPSettings(
+                host: "127.0.0.1", port: port, security: .starttls, caFile: TestEnvironment.cert("ca.pem"), walletPath: wallet,
+                walletPassword: "queue-wallet-pw", username: "alice@contoso.com", secret: .walletAlias("o365"),
+                heloName: "client.example.com", timeout: 10)
+        }
+        let served = try #require(outcome)
+        #expect(served.followed, "the exact XOAUTH2 string was sent: \(String(describing: served.deviation))")
+        #expect(details.status == .sent)
+        #expect(!served.transcript.render().contains("at-queue-7"))
     }
 }

@@ -5,19 +5,7 @@ import Testing
 /// Real TLS with the test PKI in certs/: each verification failure says why.
 @Suite("TLS verification")
 struct TLSTests {
-    static let starttls = """
-        220 mail.example.test ESMTP
-        > EHLO client.example.com
-        250-mail.example.test
-        250 STARTTLS
-        > STARTTLS
-        220 2.0.0 go ahead
-        @tls
-        > EHLO client.example.com
-        250 mail.example.test
-        > QUIT
-        221 bye
-        """
+    static let starttls = TestTranscripts.starttls
 
     func attempt(certificate: String, host: String = "127.0.0.1", secureHost: String? = nil,
                  tls: TLSConfiguration = TestEnvironment.testTLS) throws -> (SMTPError?, SMTPConnection?) {

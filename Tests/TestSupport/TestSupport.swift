@@ -79,3 +79,21 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))
 }
+
+/// TestTranscripts are server scripts several test targets play.
+public enum TestTranscripts {
+    /// EHLO, STARTTLS, the handshake, EHLO again and QUIT: enough to exercise a TLS upgrade.
+    public static let starttls = """
+        220 mail.example.test ESMTP
+        > EHLO client.example.com
+        250-mail.example.test
+        250 STARTTLS
+        > STARTTLS
+        220 2.0.0 go ahead
+        @tls
+        > EHLO client.example.com
+        250 mail.example.test
+        > QUIT
+        221 bye
+        """
+}

@@ -64,19 +64,7 @@ func openssl(_ arguments: [String], input: String? = nil) throws -> ProcessResul
 }
 
 /// The STARTTLS transcript the test servers play.
-let starttlsTranscript = """
-    220 mail.example.test ESMTP
-    > EHLO client.example.com
-    250-mail.example.test
-    250 STARTTLS
-    > STARTTLS
-    220 2.0.0 go ahead
-    @tls
-    > EHLO client.example.com
-    250 mail.example.test
-    > QUIT
-    221 bye
-    """
+let starttlsTranscript = TestTranscripts.starttls
 
 /// The same conversation as `ServerChain.fetch` has (EHLO localhost).
 let renewalTranscript = starttlsTranscript.replacingOccurrences(of: "client.example.com", with: "localhost")

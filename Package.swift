@@ -30,13 +30,15 @@ let package = Package(
             name: "CReadline",
             providers: [.apt(["libreadline-dev"])]
         ),
+        // glibc calls the Glibc module does not import (accept4, mkostemp).
+        .target(name: "CSystem"),
         .target(
             name: "SMTPConversation",
-            dependencies: ["COpenSSL"]
+            dependencies: ["COpenSSL", "CSystem"]
         ),
         .target(
             name: "TrustStore",
-            dependencies: ["SMTPConversation", "COpenSSL"]
+            dependencies: ["SMTPConversation", "COpenSSL", "CSystem"]
         ),
         .executableTarget(
             name: "smtp-repl",

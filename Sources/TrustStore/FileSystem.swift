@@ -1,3 +1,4 @@
+import CSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -73,7 +74,7 @@ enum FileSystem {
     /// returns the temporary file's path. The caller renames it into place.
     static func writeTemporary(_ bytes: [UInt8], next path: String, mode: mode_t) throws(WalletError) -> String {
         var template = Array((path + ".tmp-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        let fd = template.withUnsafeMutableBufferPointer { csystem_mkstemp_cloexec($0.baseAddress!) }
         guard fd >= 0 else { throw WalletError(.io, "cannot create a temporary file next to \(path): \(errnoText())") }
         let temporary = String(cString: template)
         var ok = false

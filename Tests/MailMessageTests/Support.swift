@@ -65,10 +65,9 @@ func parseFilesWithPython(_ paths: [String]) throws -> [Parsed] {
     process.arguments = ["python3", script] + paths
     let output = Pipe()
     process.standardOutput = output
-    try process.run()
+    let child = try Child(process)
     let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0, let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]]
+    guard try child.wait() == 0, let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]]
     else {
         throw ParseFailure(
             description:
@@ -88,14 +87,14 @@ func sha256(_ bytes: [UInt8]) throws -> String {
     let output = Pipe()
     process.standardInput = input
     process.standardOutput = output
-    try process.run()
+    let child = try Child(process)
     let writer = Thread {
         input.fileHandleForWriting.write(Data(bytes))
         try? input.fileHandleForWriting.close()
     }
     writer.start()
     let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    try child.wait()
     return String(String(decoding: data, as: UTF8.self).prefix(64))
 }
 

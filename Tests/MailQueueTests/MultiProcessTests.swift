@@ -10,14 +10,13 @@ struct MultiProcessTests {
     /// Requests per drain: MQ_DRAIN_COUNT (default: the 5000).
     static var count: Int { Int(TestEnvironment.environment("MQ_DRAIN_COUNT") ?? "") ?? 5000 }
 
-    static func spawn(_ arguments: [String], database: String) throws -> Process {
+    static func spawn(_ arguments: [String], database: String) throws -> Child {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestEnvironment.binary)
         process.arguments = arguments + ["--database", database]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+        return try Child(process)
     }
 
     /// Message-IDs in the sink's files written after `before` (file names are sequential).
@@ -49,8 +48,8 @@ struct MultiProcessTests {
         let senders = try (0..<4).map { _ in
             try Self.spawn(["send", "--once", "--smtp", smtp, "--batch", "10", "--timeout", "20"], database: database)
         }
-        for sender in senders { sender.waitUntilExit() }
-        #expect(senders.allSatisfy { $0.terminationStatus == 0 })
+        let statuses = try senders.map { try $0.wait() }
+        #expect(statuses.allSatisfy { $0 == 0 })
         #expect(try store.counts()[.sent] == Self.count)
         // aiosmtpd writes the .json last; wait (bounded) for the last files to land.
         let expected = Set(try ids.map { try store.load($0).messageID })
@@ -96,15 +95,15 @@ struct MultiProcessTests {
             let sender = try Self.spawn(arguments, database: "sqlite:" + path)
             let target = (try store.counts()[.sent] ?? 0) + Int.random(in: 20...120)
             _ = try eventually(timeout: 30) { try store.counts()[.sent] ?? 0 >= target || !sender.isRunning }
-            if sender.isRunning { kill(sender.processIdentifier, SIGKILL); kills += 1 }
-            sender.waitUntilExit()
+            if sender.isRunning { kill(sender.pid, SIGKILL); kills += 1 }
+            try sender.wait()
         }
         // The killed senders' claims expire after 1 s (--lease-seconds 1): restart a sender
         // until nothing is left to claim (bounded).
         var counts = try store.counts()
         _ = try eventually(timeout: 30) {
             let restarted = try Self.spawn(arguments, database: "sqlite:" + path)
-            restarted.waitUntilExit()
+            try restarted.wait()
             counts = try store.counts()
             return counts[.unsent] == 0 && counts[.sending] == 0
         }

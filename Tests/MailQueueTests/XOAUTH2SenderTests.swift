@@ -17,9 +17,7 @@ struct XOAUTH2SenderTests {
         process.environment = ProcessInfo.processInfo.environment.merging(["WALLET_PASSWORD": "queue-wallet-pw"]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+        return try Child(process).wait()
     }
 
     @Test("a token-command credential: the server sees the exact XOAUTH2 string and the request is sent")

@@ -25,12 +25,13 @@ enum Paths {
 /// TokenServer is `token_server.py` (the identity platform's endpoints over TLS with the test
 /// PKI) started on 127.0.0.1 with a system-chosen port; `stop()` ends it.
 final class TokenServer {
-    let process = Process()
     let stdin = Pipe()
+    let child: Child
     let port: Int
     var authority: String { "https://127.0.0.1:\(port)" }
 
     init() throws {
+        let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Paths.tokenServerScript, Paths.cert("server.pem"), Paths.cert("server.key"), Paths.cert("client.pem")]
         let out = Pipe()
@@ -38,16 +39,16 @@ final class TokenServer {
         process.standardInput = stdin
         process.standardOutput = out
         process.standardError = FileHandle.standardError
-        try process.run()
-        // The script prints "PORT n" once it listens; reading blocks until then (or EOF if it died).
+        child = try Child(process)
+        // The script prints "PORT n" once it listens (or exits if it cannot); 30 s at most.
         var line: [UInt8] = []
         var byte: UInt8 = 0
-        let fd = out.fileHandleForReading.fileDescriptor
-        while read(fd, &byte, 1) == 1, byte != 0x0A { line.append(byte) }
+        var ready = pollfd(fd: out.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        while poll(&ready, 1, 30_000) == 1, read(ready.fd, &byte, 1) == 1, byte != 0x0A { line.append(byte) }
         let text = String(decoding: line, as: UTF8.self)
         guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5)) else {
-            process.terminate()
-            throw OAuth2Error(.configuration, "token_server.py did not start (printed '\(text)')")
+            child.stop(SIGKILL)
+            throw OAuth2Error(.configuration, "token_server.py did not start within 30 s (printed '\(text)')")
         }
         self.port = port
     }
@@ -66,24 +67,17 @@ final class TokenServer {
         let result = try run("/usr/bin/env", ["python3", "-c", """
             import ssl, urllib.request, sys
             ctx = ssl.create_default_context(cafile=sys.argv[1])
-            print(urllib.request.urlopen(sys.argv[2], context=ctx).read().decode())
+            print(urllib.request.urlopen(sys.argv[2], context=ctx, timeout=30).read().decode())
             """, Paths.cert("ca.pem"), "\(authority)/requests"])
         let array = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]] ?? []
         return array.map { ($0["path"] as? String ?? "", $0["form"] as? [String: String] ?? [:], $0["contentType"] as? String ?? "") }
     }
 
-    /// Ends the script (SIGTERM, and its stdin closed) and reaps it. `Process.waitUntilExit`
-    /// can miss the exit of a child whose SIGCHLD Foundation's reaper did not see, so waitpid.
+    /// Ends the script (its stdin closed, then SIGTERM) and waits for it (bounded).
     func stop() {
-        guard !stopped else { return }
-        stopped = true
         try? stdin.fileHandleForWriting.close()
-        process.terminate()
-        var status: Int32 = 0
-        _ = waitpid(process.processIdentifier, &status, 0)
+        child.stop()
     }
-
-    private var stopped = false
 
     deinit { stop() }
 }

@@ -6,7 +6,7 @@ import Testing
 @Suite("smtp-repl serve with real clients")
 struct ServeTests {
     /// Starts `smtp-repl serve FIXTURE --once` on a free port and returns it with the port.
-    func startServe(_ fixture: String, tls: Bool = false, extra: [String] = []) throws -> (Process, Pipe, Int) {
+    func startServe(_ fixture: String, tls: Bool = false, extra: [String] = []) throws -> (Child, Pipe, Int) {
         let probe = try TranscriptServer(transcript: Transcript(parsing: "220 x\n"))
         let port = probe.port
         probe.stop()
@@ -19,7 +19,7 @@ struct ServeTests {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        try process.run()
+        let child = try Child(process)
         // Wait (bounded) until it listens: the first line says so.
         let handle = pipe.fileHandleForReading
         var banner = Data()
@@ -29,13 +29,13 @@ struct ServeTests {
             banner += chunk
         }
         #expect(String(decoding: banner, as: UTF8.self).contains("serving"))
-        return (process, pipe, port)
+        return (child, pipe, port)
     }
 
-    func finish(_ process: Process, _ pipe: Pipe) -> (Int32, String) {
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    /// Waits (bounded) for serve to exit, then reads what it printed (a few lines: the pipe holds them).
+    func finish(_ child: Child, _ pipe: Pipe) throws -> (Int32, String) {
+        let status = try child.wait(timeout: 60)
+        return (status, String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }
 
     @Test("swaks follows plain-submission: serve exits 0; a different recipient: exit 1 with the line", arguments: [
@@ -46,7 +46,7 @@ struct ServeTests {
         let (process, pipe, port) = try startServe("plain-submission.txt")
         _ = try Repl.run(swaks, ["--server", "127.0.0.1:\(port)", "--from", "alice@example.com", "--to", recipient,
                                  "--helo", "client.example.com", "--body", "A line.\n.A line that starts with a dot.", "--timeout", "10"])
-        let (code, output) = finish(process, pipe)
+        let (code, output) = try finish(process, pipe)
         #expect(code == status, "\(output)")
         if status == 1 {
             #expect(output.contains("plain-submission.txt:10: expected \"> RCPT TO:<bob@example.com>\""), "\(output)")
@@ -65,7 +65,7 @@ struct ServeTests {
             "--server", "127.0.0.1:\(port)", "--from", "sender@example.com", "--to", "receiver@example.com", "--helo", "client.example.com",
             "--tls", "--auth", "LOGIN", "--auth-user", "sender@example.com", "--auth-password", "pw", "--timeout", "10",
         ])
-        let (code, output) = finish(process, pipe)
+        let (code, output) = try finish(process, pipe)
         #expect(code == 0, "\(output)\n\(result.output)")
         // --record: both sides as served, the password never written.
         let recorded = try String(contentsOfFile: record, encoding: .utf8)
@@ -95,7 +95,7 @@ struct ServeTests {
                 print('smtplib:', e)
             """
         _ = try Repl.run(python, ["-c", program])
-        let (code, output) = finish(process, pipe)
+        let (code, output) = try finish(process, pipe)
         #expect(code == status, "\(output)")
         if status == 1 { #expect(output.contains("left the transcript")) }
     }

@@ -28,7 +28,7 @@ enum Repl {
         process.standardError = pipe
         let stdin = Pipe()
         process.standardInput = stdin
-        try process.run()
+        let child = try Child(process)
         if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
         try stdin.fileHandleForWriting.close()
         let deadline = DispatchTime.now() + timeout
@@ -43,8 +43,8 @@ enum Repl {
             process.terminate()
             group.wait()
         }
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        let status = try child.wait(timeout: 30)
+        return Result(status: status, output: String(decoding: data, as: UTF8.self))
     }
 
     static func repl(_ arguments: [String], input: String? = nil) throws -> Result {

@@ -57,9 +57,10 @@ public struct ProcessResult: Sendable {
 
 /// Runs a program to completion with standard input closed, capturing both outputs (read
 /// before waiting, so a child that fills one pipe cannot block). A bare name is looked up on PATH.
+/// A program still running after `timeout` seconds is killed and `ChildTimeout` thrown.
 @discardableResult
 public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                       directory: String? = nil) throws -> ProcessResult {
+                       directory: String? = nil, timeout: Double = 300) throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
     process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
@@ -68,15 +69,18 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
+    let child = try Child(process)
     let group = DispatchGroup()
     nonisolated(unsafe) var errData = Data()
+    nonisolated(unsafe) var outData = Data()
     DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+    DispatchQueue.global().async(group: group) { outData = out.fileHandleForReading.readDataToEndOfFile() }
+    let status = try child.wait(timeout: timeout)
+    // A grandchild may still hold the pipes open: bounded too.
+    guard group.wait(timeout: .now() + 30) == .success else {
+        throw ChildTimeout(program: child.description + " (its output, still open)", seconds: 30)
+    }
+    return ProcessResult(status: status, stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))
 }
 

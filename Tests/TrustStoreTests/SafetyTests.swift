@@ -32,11 +32,11 @@ struct SafetyTests {
         defer { pki.remove() }
         let environment = ["PW": "pw"]
         // The first renewal stops holding the lock, its new wallet written but not renamed.
-        let first = try Child(TestEnvironment.walletTool, renewArguments(path, bundle: pki.path("a-new.pem")) + ["--stop-before-rename"],
+        let first = try StoppableChild(TestEnvironment.walletTool, renewArguments(path, bundle: pki.path("a-new.pem")) + ["--stop-before-rename"],
                               environment: environment)
         #expect(first.waitUntilStopped())
         // The second one must wait; without the lock it would read the old wallet and drop A's renewal.
-        let second = try Child(TestEnvironment.walletTool, renewArguments(path, bundle: pki.path("b-new.pem")), environment: environment)
+        let second = try StoppableChild(TestEnvironment.walletTool, renewArguments(path, bundle: pki.path("b-new.pem")), environment: environment)
         #expect(second.waitForStderr(containing: "waiting for another change"))
         first.signal(SIGCONT)
         #expect(first.waitForExit() == 0)
@@ -83,7 +83,7 @@ struct SafetyTests {
         let (pki, path) = try Self.twoExpiringRoots()
         defer { pki.remove() }
         let before = try FileSystem.read(path + "/ewallet.p12")
-        let child = try Child(TestEnvironment.walletTool, renewArguments(path, bundle: pki.path("a-new.pem")) + ["--stop-before-rename"],
+        let child = try StoppableChild(TestEnvironment.walletTool, renewArguments(path, bundle: pki.path("a-new.pem")) + ["--stop-before-rename"],
                               environment: ["PW": "pw"])
         #expect(child.waitUntilStopped())
         let leftovers = try FileSystem.list(path).filter { $0.contains(".tmp-") }

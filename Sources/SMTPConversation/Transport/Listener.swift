@@ -1,3 +1,4 @@
+import CSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,7 +64,8 @@ final class Listener {
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let client = withUnsafeMutablePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.accept(fd, $0, &length) }
+                // Close-on-exec from the start: a child spawned meanwhile must not keep the connection open.
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { csystem_accept_cloexec(fd, $0, &length) }
             }
             if client < 0 {
                 if errno == EINTR || errno == EAGAIN || errno == ECONNABORTED { continue }

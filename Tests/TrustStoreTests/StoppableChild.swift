@@ -1,15 +1,18 @@
+import CSystem
 import Foundation
 
-/// Child is a process started with posix_spawn so a test can see it stop (SIGSTOP), continue
+/// StoppableChild is a process started with posix_spawn so a test can see it stop (SIGSTOP), continue
 /// it, kill it and read its stderr line by line: Foundation's Process hides stops.
-final class Child {
+final class StoppableChild {
     let pid: pid_t
     private let stderr: FileHandle
     private var buffered: [UInt8] = []
 
     init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         var pipe: [Int32] = [0, 0]
-        guard Glibc.pipe(&pipe) == 0 else { throw POSIXError(.EIO) }
+        // Close-on-exec: a program another test starts meanwhile must not hold the write end
+        // (this child's stderr would then never reach end of file). dup2 clears it for fd 2.
+        guard csystem_pipe_cloexec(&pipe) == 0 else { throw POSIXError(.EIO) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

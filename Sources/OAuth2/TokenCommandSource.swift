@@ -53,13 +53,16 @@ public struct TokenCommandSource: TokenSource {
         DispatchQueue.global().async(group: reading) { errorBytes = err.fileHandleForReading.readDataToEndOfFile() }
         nonisolated(unsafe) var outputBytes = Data()
         DispatchQueue.global().async(group: reading) { outputBytes = out.fileHandleForReading.readDataToEndOfFile() }
+        // Bounded throughout: a command that leaves a background process behind keeps the
+        // pipes (and the descriptor Foundation watches for the exit) open.
         if finished.wait(timeout: .now() + timeout) == .timedOut {
             kill(process.processIdentifier, SIGKILL)
-            finished.wait()
-            reading.wait()
+            _ = finished.wait(timeout: .now() + 5)
             throw OAuth2Error(.tokenCommand, "the token command did not finish within \(Int(timeout)) s and was stopped", transient: true)
         }
-        reading.wait()
+        guard reading.wait(timeout: .now() + 5) == .success else {
+            throw OAuth2Error(.tokenCommand, "the token command exited but left its output open (a background process?)", transient: true)
+        }
         let output = String(decoding: outputBytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let stderrLine = OAuth2Error.redacting(
             String(decoding: errorBytes, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? "",

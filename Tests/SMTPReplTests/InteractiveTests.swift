@@ -5,19 +5,32 @@ import Testing
 /// The interactive REPL driven through tmux: prompt, completion, history, hidden password.
 @Suite("smtp-repl interactive (tmux)", .serialized)
 struct InteractiveTests {
+    /// A tmux session on a server of its own (`-L`): never the user's tmux, nor one a killed
+    /// earlier run left behind; `close` ends that server.
     final class Pane {
         let name = "repl-\(UUID().uuidString.prefix(8))"
         let tmux: String
+        var socket: [String] { ["-L", "smtp-repl-test-" + name] }
 
         init(tmux: String, command: String, environment: [String: String]) throws {
             self.tmux = tmux
             let exports = environment.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
-            _ = try Repl.run(tmux, ["new-session", "-d", "-s", name, "-x", "160", "-y", "50", "env \(exports) \(command)"])
+            // The tmux server forks from this first client and would keep what the client
+            // inherited: the test thread's signal mask (SIGCHLD and SIGTERM blocked: it would
+            // never reap its panes) and the descriptor Foundation watches to see the client
+            // exit (held open by the server, the client's exit would never be seen: a test run
+            // on a machine with no tmux server running hung on this). So Python starts the
+            // client with an empty mask and only descriptors 0-2, and waits for it.
+            let clean = "import signal, subprocess, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); "
+                + "sys.exit(subprocess.call(sys.argv[1:], close_fds=True))"
+            _ = try Repl.run("/usr/bin/env", ["python3", "-c", clean, tmux] + socket + [
+                "-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "160", "-y", "50", "env \(exports) \(command)",
+            ])
         }
 
-        func send(_ keys: String...) throws { _ = try Repl.run(tmux, ["send-keys", "-t", name] + keys) }
+        func send(_ keys: String...) throws { _ = try Repl.run(tmux, socket + ["send-keys", "-t", name] + keys) }
 
-        func capture() throws -> String { try Repl.run(tmux, ["capture-pane", "-p", "-t", name]).output }
+        func capture() throws -> String { try Repl.run(tmux, socket + ["capture-pane", "-p", "-t", name]).output }
 
         /// Polls the pane (bounded, 10 s) until `condition` holds; returns the last capture.
         @discardableResult
@@ -32,7 +45,7 @@ struct InteractiveTests {
             return screen
         }
 
-        func close() { _ = try? Repl.run(tmux, ["kill-session", "-t", name]) }
+        func close() { _ = try? Repl.run(tmux, socket + ["kill-server"]) }
     }
 
     @Test("prompt shows the state; Tab completes commands and parameters; the password is not echoed; history survives a restart")

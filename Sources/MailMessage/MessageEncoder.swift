@@ -99,13 +99,7 @@ struct MessageEncoder {
     }
 
     /// `=_` and 28 random letters and digits: `=_` never occurs in base64 or quoted-printable.
-    static func boundary() -> String {
-        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
-        var generator = SystemRandomNumberGenerator()
-        var bytes = Array("=_".utf8)
-        for _ in 0..<28 { bytes.append(alphabet[Int(generator.next(upperBound: UInt8(alphabet.count)))]) }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    static func boundary() -> String { "=_" + MessageID.randomBase36(28) }
 
     // MARK: - Headers
 

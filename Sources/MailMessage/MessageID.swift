@@ -4,10 +4,23 @@ public enum MessageID {
 
     /// A new unique identifier: `<` 26 random base-36 characters `@domain>` (about 134 bits).
     public static func make(domain: String) -> String {
+        "<\(randomBase36(26))@\(domain)>"
+    }
+
+    /// `count` uniformly random characters from `0-9a-z`, from the system's generator: one
+    /// draw (one system call) gives 12 characters, not one.
+    public static func randomBase36(_ count: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        var left = [UInt8]()
-        for _ in 0..<26 { left.append(alphabet[Int(generator.next(upperBound: UInt8(alphabet.count)))]) }
-        return "<\(String(decoding: left, as: UTF8.self))@\(domain)>"
+        var characters: [UInt8] = []
+        characters.reserveCapacity(count)
+        while characters.count < count {
+            var value = UInt64.random(in: 0..<4_738_381_338_321_616_896, using: &generator)  // 36^12
+            for _ in 0..<min(12, count - characters.count) {
+                characters.append(alphabet[Int(value % 36)])
+                value /= 36
+            }
+        }
+        return String(decoding: characters, as: UTF8.self)
     }
 
     /// A stable identifier for something that may be sent more than once (a queue request):

@@ -20,8 +20,8 @@ struct JSONLRequest: Decodable {
     var charset: String?
     var pattern: String?
 
-    static func decode(_ data: Data) throws -> MailRequest {
-        let line = try JSONDecoder().decode(JSONLRequest.self, from: data)
+    static func decode(_ data: Data, decoder: JSONDecoder = JSONDecoder()) throws -> MailRequest {
+        let line = try decoder.decode(JSONLRequest.self, from: data)
         let content: MailRequest.Content = line.template.map {
             .template(id: $0, language: line.lang ?? "en", variables: line.variables ?? [:])
         } ?? .text(subject: line.subject ?? "", body: line.body ?? "")

@@ -124,19 +124,26 @@ struct Enqueue: ParsableCommand {
         let store = try db.open()
         try guarded { () throws(QueueError) in try store.checkSchema() }
         if let jsonl {
-            let data = try Data(contentsOf: URL(fileURLWithPath: jsonl))
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: jsonl)))
+            let decoder = JSONDecoder()
             var failed = false
-            // Bytes, not Characters: splitting and trimming a large file as Strings cost more
-            // than enqueuing it.
-            for (number, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated()
-            where line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
+            // Bytes, not Characters, and array slices, not Data's generic split: splitting a
+            // large file cost more than enqueuing it.
+            var start = 0
+            var number = 0
+            while start < bytes.count {
+                let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+                defer { start = end + 1 }
+                number += 1
+                let line = bytes[start..<end]
+                guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
                 do {
-                    let request = try JSONLRequest.decode(Data(line))
+                    let request = try JSONLRequest.decode(Data(line), decoder: decoder)
                     let id = try store.enqueue(request)
                     print(id)
                 } catch {
                     failed = true
-                    FileHandle.standardError.write(Data("mail-queue: \(jsonl):\(number + 1): \(error)\n".utf8))
+                    FileHandle.standardError.write(Data("mail-queue: \(jsonl):\(number): \(error)\n".utf8))
                 }
             }
             if failed { throw ExitStatus.notAllSent }

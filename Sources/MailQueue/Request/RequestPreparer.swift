@@ -1,3 +1,5 @@
+import MailMessage
+
 /// RequestPreparer checks a request and resolves it into what is stored: the template
 /// rendered, defaults applied, an id and a stable Message-ID given. No I/O: the template, if
 /// any, is passed in.
@@ -61,16 +63,11 @@ public struct RequestPreparer: Sendable {
 
 /// RequestID makes request ids: time-ordered, unique without asking the database.
 public enum RequestID {
-    private static let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz")
-
     /// A new id: milliseconds since 1970 in base 36 (9 characters), `-`, 16 random base-36
     /// characters (about 82 bits). Safe as the left part of a Message-ID.
     public static func make(now: Int64 = Clock.milliseconds()) -> String {
-        var generator = SystemRandomNumberGenerator()
         var time = String(now, radix: 36)
         while time.count < 9 { time = "0" + time }
-        var random = ""
-        for _ in 0..<16 { random.append(alphabet[Int(generator.next(upperBound: UInt8(alphabet.count)))]) }
-        return time + "-" + random
+        return time + "-" + MessageID.randomBase36(16)
     }
 }

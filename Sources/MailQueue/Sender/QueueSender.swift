@@ -25,6 +25,9 @@ public final class QueueSender: @unchecked Sendable {
     let progress: (@Sendable (SenderReport) -> Void)?
     private let lock = NSLock()
     private var total = SenderReport()
+    /// What `progress` is shown: counted as outcomes happen, apart from `total`, which adds up
+    /// the workers' reports when they end (counting both in one doubled every figure).
+    private var shown = SenderReport()
 
     /// Creates a sender.
     /// - Parameters:
@@ -45,6 +48,9 @@ public final class QueueSender: @unchecked Sendable {
         self.limiter = settings.messagesPerMinute.map { RateLimiter(perMinute: $0) }
         self.progress = progress
     }
+
+    /// Bytes of bodies and attachments a worker reads ahead from its claimed batch.
+    static let batchByteBudget = 8 << 20
 
     /// A claim owner id unique to this process and worker.
     static func ownerID(worker: Int) -> String {
@@ -81,8 +87,8 @@ public final class QueueSender: @unchecked Sendable {
     private func note(_ change: (inout SenderReport) -> Void) {
         guard let progress else { return }
         let snapshot = lock.withLock { () -> SenderReport in
-            change(&total)
-            return total
+            change(&shown)
+            return shown
         }
         progress(snapshot)
     }
@@ -94,10 +100,17 @@ public final class QueueSender: @unchecked Sendable {
         var report = SenderReport()
         var connection: SMTPConnection?
         var onConnection = 0
+        // Requests whose 250 came and that are not yet marked sent: the mark goes with the
+        // next write (the next message's uncertain mark, any other outcome, the next claim, or
+        // the end), one commit per message instead of two. Until then such a request reads
+        // "uncertain", which is never resent silently.
+        var sent: [SentMark] = []
         defer {
             if let connection { _ = try? connection.quit(); connection.closeConnection() }
         }
         batches: while !stop.isStopped {
+            try store.markSent(sent, owner: owner)
+            sent.removeAll()
             let ids = try store.claim(owner: owner, limit: options.batchSize, leaseMillis: options.leaseMillis,
                                       pattern: options.pattern, resendUncertain: options.resendUncertain)
             if ids.isEmpty {
@@ -106,6 +119,8 @@ public final class QueueSender: @unchecked Sendable {
                 stop.wait(seconds: options.idlePollSeconds)
                 continue
             }
+            // The batch is read in one transaction (a few at a time when attachments are large).
+            var loaded: [String: RequestDetails] = [:]
             for (index, id) in ids.enumerated() {
                 if stop.isStopped {
                     try store.release(Array(ids[index...]), owner: owner)
@@ -126,9 +141,10 @@ public final class QueueSender: @unchecked Sendable {
                         let text = "connect: \(error.reply?.singleLine ?? error.description)"
                         logger.error("cannot open an SMTP session", metadata: ["error": "\(text)"])
                         for rest in ids[index...] {
-                            let details = try store.details(rest)
-                            try record(.retry(text), id: rest, attempts: details.attempts, store: store, owner: owner,
-                                       report: &report)
+                            var attempts = loaded[rest]?.attempts ?? 0
+                            if loaded[rest] == nil { attempts = try store.details([rest], byteBudget: 0).first?.attempts ?? 0 }
+                            try record(.retry(text), id: rest, attempts: attempts, store: store, owner: owner,
+                                       sent: &sent, report: &report)
                         }
                         if error.isPermanent { report.configurationError = text }
                         if options.once || error.isPermanent { break batches }
@@ -136,26 +152,40 @@ public final class QueueSender: @unchecked Sendable {
                         continue batches
                     }
                 }
-                let details = try store.details(id)
-                let outcome = try deliver(details.request, on: &connection, store: store, owner: owner)
+                if loaded[id] == nil {
+                    for details in try store.details(ids[index...], byteBudget: Self.batchByteBudget) {
+                        loaded[details.request.id] = details
+                    }
+                }
+                guard let details = loaded.removeValue(forKey: id) else {
+                    logger.warning("a claimed request is gone from the database", metadata: ["id": "\(id)"])
+                    continue
+                }
+                let outcome = try deliver(details.request, on: &connection, store: store, owner: owner, sent: &sent)
                 onConnection += 1
                 if let outcome {
                     try record(outcome.0, id: id, attempts: details.attempts, store: store, owner: owner,
-                               refused: outcome.1, report: &report)
+                               refused: outcome.1, sent: &sent, report: &report)
                 } else {
                     report.lost += 1
                 }
             }
         }
+        try store.markSent(sent, owner: owner)
         return report
     }
 
     /// Records `outcome` for `id`.
     func record(_ outcome: DeliveryOutcome, id: String, attempts: Int, store: QueueStore, owner: String,
-                refused: String? = nil, report: inout SenderReport) throws(QueueError) {
+                refused: String? = nil, sent: inout [SentMark], report: inout SenderReport) throws(QueueError) {
+        if case .sent = outcome {
+            sent.append(SentMark(id: id, refused: refused))
+        } else {
+            try store.markSent(sent, owner: owner)
+            sent.removeAll()
+        }
         switch outcome {
         case .sent:
-            try store.markSent(id, owner: owner, refused: refused)
             report.sent += 1
             note { $0.sent += 1 }
         case .failed(let error):
@@ -184,8 +214,8 @@ public final class QueueSender: @unchecked Sendable {
 
     /// Sends one request on `connection` (reopened by the caller when set to nil).
     /// - Returns: the outcome and the refused recipients, or nil when the claim was lost.
-    func deliver(_ request: StoredRequest, on connection: inout SMTPConnection?, store: QueueStore, owner: String)
-        throws(QueueError) -> (DeliveryOutcome, String?)?
+    func deliver(_ request: StoredRequest, on connection: inout SMTPConnection?, store: QueueStore, owner: String,
+                 sent: inout [SentMark]) throws(QueueError) -> (DeliveryOutcome, String?)?
     {
         guard let open = connection else { return (.retry("no connection"), nil) }
         let message: MailMessage
@@ -235,14 +265,11 @@ public final class QueueSender: @unchecked Sendable {
             }
             inData = true
             step = "message body"
-            // One write for the whole body: the queue's limits (2 MiB of attachments by default)
-            // keep it small, and a write per encoder chunk cost a system call each.
+            // The whole body in memory (the queue's limits, 2 MiB of attachments by default,
+            // keep it small), so that it and the final dot leave in one write after the mark.
             var encoded: [UInt8] = []
             do {
                 try message.encode(options: encoding) { chunk in encoded.append(contentsOf: chunk) }
-                try open.writeRawData(encoded)
-            } catch let error as SMTPError {
-                throw error
             } catch {
                 // Without the final dot the server discards what it received.
                 open.closeConnection()
@@ -250,7 +277,10 @@ public final class QueueSender: @unchecked Sendable {
                 return (.failed("message: \(error)"), refused)
             }
             var marked = false
-            do { marked = try store.markUncertain(request.id, owner: owner) } catch { databaseError = error }
+            do {
+                marked = try store.markUncertain(request.id, owner: owner, recordingSent: sent)
+                sent.removeAll()
+            } catch { databaseError = error }
             guard marked else {
                 // Another sender holds the request now, or the mark could not be written:
                 // never send our final dot. The request stays claimed until its lease expires.
@@ -260,9 +290,15 @@ public final class QueueSender: @unchecked Sendable {
             }
             step = "final dot"
             do throws(SMTPError) {
-                try open.closeData()
+                try open.closeData(after: encoded)
             } catch {
                 if DeliveryOutcome.connectionLost(error, connection: open) { open.closeConnection(); connection = nil }
+                if case .invalidArgument = error.kind {
+                    // Refused before anything was written (a bare CR): not delivered.
+                    open.closeConnection()
+                    connection = nil
+                    return (.failed("message: \(error)"), refused)
+                }
                 return (DeliveryOutcome.of(error, step: step, afterFinalDot: true), refused)
             }
             return (.sent, refused)

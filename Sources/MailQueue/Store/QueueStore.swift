@@ -108,7 +108,7 @@ public final class QueueStore {
     /// - Throws: `QueueError.notFound` for an unknown id.
     public func load(_ id: String) throws(QueueError) -> StoredRequest {
         let statements = sender
-        return try database.transaction { (db) throws(QueueError) -> StoredRequest in
+        return try database.read { (db) throws(QueueError) -> StoredRequest in
             try Self.load(id, on: db, statements: statements).request
         }
     }
@@ -139,13 +139,28 @@ public final class QueueStore {
     }
 
     /// Marks `id` delivery-uncertain before the final `.`; false when the claim was lost.
-    public func markUncertain(_ id: String, owner: String) throws(QueueError) -> Bool {
-        try record(sender.markUncertain(id: id, owner: owner))
+    /// `sent` (requests whose 250 came since the last write) are marked sent in the same
+    /// transaction, and stay marked even when the claim on `id` was lost.
+    public func markUncertain(_ id: String, owner: String, recordingSent sent: [SentMark] = []) throws(QueueError) -> Bool {
+        let statements = sender, now = self.now()
+        return try database.transaction { (db) throws(QueueError) -> Bool in
+            for mark in sent { try db.execute(statements.markSent(id: mark.id, owner: owner, now: now, refused: mark.refused)) }
+            return try db.execute(statements.markUncertain(id: id, owner: owner)) == 1
+        }
     }
 
     /// Marks `id` sent after the 250.
     public func markSent(_ id: String, owner: String, refused: String?) throws(QueueError) {
-        try record(sender.markSent(id: id, owner: owner, now: now(), refused: refused))
+        try markSent([SentMark(id: id, refused: refused)], owner: owner)
+    }
+
+    /// Marks requests sent after their 250s, in one transaction.
+    public func markSent(_ marks: [SentMark], owner: String) throws(QueueError) {
+        guard !marks.isEmpty else { return }
+        let statements = sender, now = self.now()
+        try database.transaction { (db) throws(QueueError) in
+            for mark in marks { try db.execute(statements.markSent(id: mark.id, owner: owner, now: now, refused: mark.refused)) }
+        }
     }
 
     /// Puts `id` back for another attempt at `nextAttemptAt`.
@@ -177,7 +192,7 @@ public final class QueueStore {
     /// Counts requests by status (every status present, zero when none).
     public func counts() throws(QueueError) -> [RequestStatus: Int] {
         let statement = sender.countByStatus
-        let rows = try database.transaction { (db) throws(QueueError) -> [[SQLValue]] in try db.query(statement) }
+        let rows = try database.read { (db) throws(QueueError) -> [[SQLValue]] in try db.query(statement) }
         var counts = Dictionary(uniqueKeysWithValues: RequestStatus.allCases.map { ($0, 0) })
         for row in rows {
             if let status = RequestStatus(rawValue: row[0].text ?? ""), let n = row[1].integer { counts[status] = Int(n) }
@@ -188,20 +203,46 @@ public final class QueueStore {
     /// The ids in `status`, oldest first.
     public func ids(in status: RequestStatus, limit: Int = 1000) throws(QueueError) -> [String] {
         let statement = sender.ids(status: status, limit: limit)
-        return try database.transaction { (db) throws(QueueError) -> [String] in
+        return try database.read { (db) throws(QueueError) -> [String] in
             try db.query(statement).compactMap { $0.first?.text }
         }
     }
 
     /// Everything known about one request.
+    /// - Throws: `QueueError.notFound` for an unknown id.
     public func details(_ id: String) throws(QueueError) -> RequestDetails {
+        guard let details = try details([id], byteBudget: .max).first else {
+            throw QueueError(.notFound, field: "request \(id)", reason: "no such request")
+        }
+        return details
+    }
+
+    /// Everything known about each of `ids`, in order, read in one transaction (a sender loads
+    /// its claimed batch this way, not one transaction per request). Reading stops after the
+    /// request whose attachments bring the bytes read past `byteBudget`, so a batch of large
+    /// requests is read a few at a time; at least one is read. Unknown ids are left out.
+    public func details<IDs: Collection<String>>(_ ids: IDs, byteBudget: Int) throws(QueueError) -> [RequestDetails] {
         let statements = sender
-        return try database.transaction { (db) throws(QueueError) -> RequestDetails in
-            let (request, row) = try Self.load(id, on: db, statements: statements)
-            return RequestDetails(
-                request: request, status: RequestStatus(rawValue: row[9].text ?? "") ?? .failed,
-                attempts: Int(row[10].integer ?? 0), requestedAt: row[11].integer ?? 0, sentAt: row[12].integer,
-                lastError: row[13].text, refused: row[14].text, leaseOwner: row[15].text, nextAttemptAt: row[16].integer ?? 0)
+        return try database.read { (db) throws(QueueError) -> [RequestDetails] in
+            var result: [RequestDetails] = []
+            var bytes = 0
+            for id in ids {
+                guard bytes <= byteBudget || result.isEmpty else { break }
+                let loaded: (request: StoredRequest, row: [SQLValue])
+                do throws(QueueError) {
+                    loaded = try Self.load(id, on: db, statements: statements)
+                } catch where error.kind == .notFound {
+                    continue
+                }
+                let (request, row) = loaded
+                bytes += request.attachments.reduce(request.body.utf8.count) { $0 + $1.data.count }
+                result.append(RequestDetails(
+                    request: request, status: RequestStatus(rawValue: row[9].text ?? "") ?? .failed,
+                    attempts: Int(row[10].integer ?? 0), requestedAt: row[11].integer ?? 0, sentAt: row[12].integer,
+                    lastError: row[13].text, refused: row[14].text, leaseOwner: row[15].text,
+                    nextAttemptAt: row[16].integer ?? 0))
+            }
+            return result
         }
     }
 
@@ -221,6 +262,20 @@ public final class QueueStore {
     public func retryFailed() throws(QueueError) -> Int {
         let statement = sender.retryAllFailed(now: now())
         return try database.transaction { (db) throws(QueueError) -> Int in try db.execute(statement) }
+    }
+}
+
+/// SentMark is a request whose final dot the server accepted, waiting to be marked sent.
+public struct SentMark: Sendable, Hashable {
+    /// The request id.
+    public var id: String
+    /// Recipients the server refused, if any.
+    public var refused: String?
+
+    /// Creates a mark.
+    public init(id: String, refused: String?) {
+        self.id = id
+        self.refused = refused
     }
 }
 

@@ -20,6 +20,16 @@ public protocol QueueDatabase: AnyObject {
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
     /// SQLite takes the write lock at once (`BEGIN IMMEDIATE`).
     func transaction<T>(_ body: (any SQLExecutor) throws(QueueError) -> T) throws(QueueError) -> T
+    /// Runs `body` in a transaction that only reads: SQLite does not take the write lock
+    /// (`BEGIN DEFERRED`), so readers do not queue behind the senders' marks.
+    func read<T>(_ body: (any SQLExecutor) throws(QueueError) -> T) throws(QueueError) -> T
+}
+
+extension QueueDatabase {
+    /// By default a read is an ordinary transaction.
+    public func read<T>(_ body: (any SQLExecutor) throws(QueueError) -> T) throws(QueueError) -> T {
+        try transaction(body)
+    }
 }
 
 extension SQLValue {

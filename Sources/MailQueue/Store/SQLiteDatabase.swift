@@ -86,6 +86,9 @@ public final class SQLiteQueueDatabase: QueueDatabase {
             // WAL: readers never block the writer. NORMAL: a commit survives a crashed process
             // (only an OS crash or power loss may lose the last commits).
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Reads through a memory map, not a pread(2) and a copy per page: a sender reads
+            // every request it sends once.
+            try db.execute(sql: "PRAGMA mmap_size = 268435456")
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
@@ -104,25 +107,43 @@ public final class SQLiteQueueDatabase: QueueDatabase {
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction.
     public func transaction<T>(_ body: (any SQLExecutor) throws(QueueError) -> T) throws(QueueError) -> T {
-        var result: T?
-        var failure: QueueError?
+        try run(begin: "BEGIN IMMEDIATE", body)
+    }
+
+    /// Runs `body` in a `BEGIN DEFERRED` transaction (it should only read).
+    public func read<T>(_ body: (any SQLExecutor) throws(QueueError) -> T) throws(QueueError) -> T {
+        try run(begin: "BEGIN DEFERRED", body)
+    }
+
+    /// BEGIN, `body`, COMMIT, or ROLLBACK when `body` or the commit fails. The three are cached
+    /// statements: a sender runs two transactions per message, and GRDB's `inTransaction`
+    /// parsed BEGIN and COMMIT anew each time.
+    private func run<T>(begin: String, _ body: (any SQLExecutor) throws(QueueError) -> T) throws(QueueError) -> T {
+        var outcome: Result<T, QueueError>?
         do {
             try queue.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
-                    do throws(QueueError) {
-                        result = try body(SQLiteExecutor(db))
-                        return .commit
-                    } catch {
-                        failure = error
-                        return .rollback
-                    }
+                try db.cachedStatement(sql: begin).execute()
+                let value: T
+                do throws(QueueError) {
+                    value = try body(SQLiteExecutor(db))
+                } catch {
+                    outcome = .failure(error)
+                    if db.isInsideTransaction { try db.cachedStatement(sql: "ROLLBACK").execute() }
+                    return
                 }
+                do {
+                    try db.cachedStatement(sql: "COMMIT").execute()
+                } catch {
+                    if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
+                    throw error
+                }
+                outcome = .success(value)
             }
         } catch {
+            // BEGIN, COMMIT or ROLLBACK failed (busy past the timeout, disk full, …).
             throw QueueError(.database, field: "sqlite:\(path)", reason: SQLiteExecutor.describe(error))
         }
-        if let failure { throw failure }
-        guard let result else { throw QueueError(.database, field: "sqlite:\(path)", reason: "transaction produced no result") }
-        return result
+        guard let outcome else { throw QueueError(.database, field: "sqlite:\(path)", reason: "transaction produced no result") }
+        return try outcome.get()
     }
 }

@@ -57,6 +57,15 @@ extension SMTPConnection {
         try finishData(step: "close_data", raising: true)
     }
 
+    /// Writes the last part of the body and the final `.` in one write, then reads the
+    /// server's verdict: `writeRawData(lastBytes)` then `closeData()`, one system call (and one
+    /// loopback wake-up) fewer per message. A bare CR in `lastBytes` is refused before anything
+    /// is written.
+    @discardableResult
+    public func closeData<Bytes: Collection>(after lastBytes: Bytes) throws(SMTPError) -> Reply where Bytes.Element == UInt8 {
+        try finishData(step: "close_data", raising: true, after: lastBytes)
+    }
+
     func writeBody<Bytes: Collection>(_ bytes: Bytes, step: String) throws(SMTPError) where Bytes.Element == UInt8 {
         let encoded: [UInt8]
         do throws(SMTPError) { encoded = try conversation.body(bytes) } catch { throw error.filling(context(step)) }
@@ -66,8 +75,16 @@ extension SMTPConnection {
     }
 
     func finishData(step: String, raising: Bool) throws(SMTPError) -> Reply {
-        let ending: [UInt8]
-        do throws(SMTPError) { ending = try conversation.endOfData() } catch { throw error.filling(context(step)) }
+        try finishData(step: step, raising: raising, after: EmptyCollection())
+    }
+
+    func finishData<Bytes: Collection>(step: String, raising: Bool, after lastBytes: Bytes) throws(SMTPError) -> Reply
+    where Bytes.Element == UInt8 {
+        var ending: [UInt8]
+        do throws(SMTPError) {
+            ending = lastBytes.isEmpty ? [] : try conversation.body(lastBytes)
+            ending += try conversation.endOfData()
+        } catch { throw error.filling(context(step)) }
         emit(.sentData(ending))
         try writeBytes(ending, step: step)
         let reply = try readReply(step: step)

@@ -19,35 +19,51 @@ public struct DotStuffer: Sendable {
     /// Encodes one chunk of the body; throws `invalidArgument` for a bare CR.
     public mutating func encode<Bytes: Collection>(_ chunk: Bytes) throws(SMTPError) -> [UInt8]
     where Bytes.Element == UInt8 {
+        // One non-generic loop over contiguous bytes: a generic byte-by-byte iteration, not
+        // specialised for callers in other modules, cost more than the rest of a send.
+        let result = chunk.withContiguousStorageIfAvailable { encode(contiguous: $0) }
+            ?? Array(chunk).withUnsafeBufferPointer { encode(contiguous: $0) }
+        return try result.get()
+    }
+
+    private mutating func encode(contiguous input: UnsafeBufferPointer<UInt8>) -> Result<[UInt8], SMTPError> {
         var output: [UInt8] = []
-        output.reserveCapacity(chunk.count + chunk.count / 64 + 2)
+        output.reserveCapacity(input.count + input.count / 64 + 2)
         var atLineStart = self.atLineStart
         var pendingCR = self.pendingCR
-        var offset = 0
-        for byte in chunk {
+        var index = 0
+        while index < input.count {
             if pendingCR {
-                guard byte == lf else { throw bareCR(at: inputCount + offset - 1) }
+                guard input[index] == lf else { return .failure(bareCR(at: inputCount + index - 1)) }
                 pendingCR = false
                 output.append(cr)
                 output.append(lf)
                 atLineStart = true
-            } else if byte == cr {
-                pendingCR = true
-            } else if byte == lf {
+                index += 1
+                continue
+            }
+            if atLineStart && input[index] == dot { output.append(dot) }
+            // Copy the run up to the next CR or LF as it is.
+            var end = index
+            while end < input.count, input[end] != cr, input[end] != lf { end += 1 }
+            if end > index {
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: input[index..<end]))
+                atLineStart = false
+            }
+            guard end < input.count else { break }
+            if input[end] == lf {
                 output.append(cr)
                 output.append(lf)
                 atLineStart = true
             } else {
-                if atLineStart && byte == dot { output.append(dot) }
-                output.append(byte)
-                atLineStart = false
+                pendingCR = true
             }
-            offset += 1
+            index = end + 1
         }
         self.atLineStart = atLineStart
         self.pendingCR = pendingCR
-        inputCount += offset
-        return output
+        inputCount += input.count
+        return .success(output)
     }
 
     /// Ends the body: CRLF if the last line is open, then `.` CRLF.

@@ -144,6 +144,14 @@ public struct SenderStatements: Sendable {
             """, [.text(RequestStatus.unsent.rawValue), .text(id), .text(owner), .text(RequestStatus.sending.rawValue)])
     }
 
+    /// Extends `owner`'s claim on a request it has not finished (still `sending`) until
+    /// `leaseUntil`: a long batch (a rate limit, a slow server) keeps what it claimed.
+    public func renew(id: String, owner: String, leaseUntil: Int64) -> SQLStatement {
+        SQLStatement(dialect, """
+            UPDATE \(q(r.table)) SET \(q(r.leaseUntil)) = ? WHERE \(q(r.id)) = ? AND \(q(r.leaseOwner)) = ? AND \(q(r.status)) = ?
+            """, [.integer(leaseUntil), .text(id), .text(owner), .text(RequestStatus.sending.rawValue)])
+    }
+
     /// Counts requests per status: status, count.
     public var countByStatus: SQLStatement {
         SQLStatement(dialect, "SELECT \(q(r.status)), COUNT(*) FROM \(q(r.table)) GROUP BY \(q(r.status))")

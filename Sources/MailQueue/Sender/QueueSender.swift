@@ -121,12 +121,19 @@ public final class QueueSender: @unchecked Sendable {
             }
             // The batch is read in one transaction (a few at a time when attachments are large).
             var loaded: [String: RequestDetails] = [:]
+            // The claims are renewed once half the lease has passed, so that a batch slower
+            // than its lease (a rate limit, a slow server) is not taken over while it is sent.
+            var renewAt = store.now() + options.leaseMillis / 2
             for (index, id) in ids.enumerated() {
                 if stop.isStopped {
                     try store.release(Array(ids[index...]), owner: owner)
                     break batches
                 }
                 limiter?.acquire(stop: stop)
+                if store.now() >= renewAt {
+                    try store.renew(Array(ids[index...]), owner: owner, leaseMillis: options.leaseMillis)
+                    renewAt = store.now() + options.leaseMillis / 2
+                }
                 if let limit = session.settings.messagesPerConnection, onConnection >= limit, let open = connection {
                     _ = try? open.quit()
                     open.closeConnection()

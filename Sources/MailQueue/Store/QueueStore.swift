@@ -178,6 +178,21 @@ public final class QueueStore {
         try record(sender.noteUncertain(id: id, owner: owner, error: error))
     }
 
+    /// Extends `owner`'s claims on `ids` (those still `sending`) by `leaseMillis` from now.
+    /// - Returns: the ids still held.
+    @discardableResult
+    public func renew(_ ids: [String], owner: String, leaseMillis: Int64) throws(QueueError) -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        let statements = sender, until = now() + leaseMillis
+        return try database.transaction { (db) throws(QueueError) -> Set<String> in
+            var held: Set<String> = []
+            for id in ids where try db.execute(statements.renew(id: id, owner: owner, leaseUntil: until)) == 1 {
+                held.insert(id)
+            }
+            return held
+        }
+    }
+
     /// Gives back claimed requests never started.
     public func release(_ ids: [String], owner: String) throws(QueueError) {
         guard !ids.isEmpty else { return }

@@ -11,77 +11,132 @@ struct Send: ParsableCommand {
             --credential-alias (a wallet credential).
             """)
     @OptionGroup var db: DatabaseOptions
+    @Option(help: "Settings file: key = value lines, the keys named as these flags (default $MAIL_QUEUE_CONFIG). Flags and the environment win over it.")
+    var config: String?
     @Flag(help: "Send what is due, then exit.") var once = false
     @Flag(help: "Keep running; stop on SIGTERM/SIGINT after the message in flight.") var daemon = false
     @Option(help: "SMTP server host:port (default $MAIL_QUEUE_SMTP).") var smtp: String?
-    @Option(help: "none, starttls or implicit.") var security: String = "none"
+    @Option(help: "none, starttls or implicit (default none).") var security: String?
     @Option(help: "Preset: office365 (587, STARTTLS, 3 connections, 30/minute).") var profile: String?
     @Option(help: "PEM file of trusted CAs.") var caFile: String?
     @Option(help: "TrustStore wallet (file:DIR); its password in $MAIL_QUEUE_WALLET_PASSWORD.") var wallet: String?
     @Option(help: "SMTP user (default $MAIL_QUEUE_SMTP_USER).") var user: String?
     @Option(help: "File holding the SMTP password.") var passwordFile: String?
     @Option(help: "Wallet credential alias holding the password.") var credentialAlias: String?
-    @Option(help: "Name sent in EHLO.") var helo: String = ProcessInfo.processInfo.hostName
-    @Option(help: "Parallel connections.") var connections: Int?
+    @Option(help: "Name sent in EHLO (default: this host's name).") var helo: String?
+    @Option(help: "Parallel connections (default 1).") var connections: Int?
     @Option(help: "Messages per minute across connections.") var rate: Int?
-    @Option(help: "Requests claimed at a time per connection.") var batch: Int = 20
-    @Option(help: "Seconds a claim lasts (a dead sender's claims are taken over after this).") var leaseSeconds: Int = 300
+    @Option(help: "Messages per connection before it is reopened.") var messagesPerConnection: Int?
+    @Option(help: "Requests claimed at a time per connection (default 20).") var batch: Int?
+    @Option(help: "Seconds a claim lasts; renewed while a batch is sent, taken over after a sender dies (default 300).")
+    var leaseSeconds: Int?
     @Option(help: "Only this send pattern id.") var pattern: String?
-    @Option(help: "Attempts before a request fails.") var maxAttempts: Int = 8
-    @Option(help: "Milliseconds before the first retry (doubles each time).") var retryBaseMs: Int64 = 60_000
-    @Option(help: "Seconds to wait for each SMTP read or write.") var timeout: Double = 60
+    @Option(help: "Attempts before a request fails (default 8).") var maxAttempts: Int?
+    @Option(help: "Milliseconds before the first retry, doubling each time (default 60000).") var retryBaseMs: Int64?
+    @Option(help: "Seconds to wait for each SMTP read or write (default 60).") var timeout: Double?
+    @Option(help: "--daemon: seconds between looks at an empty queue (default 2).") var idlePollSeconds: Double?
     @Flag(help: "Also send delivery-uncertain requests again (may duplicate).") var resendUncertain = false
 
     func validate() throws {
         if once == daemon { throw ValidationError("give exactly one of --once and --daemon") }
     }
 
-    func settings() throws -> SMTPSettings {
+    /// The settings file (--config, else $MAIL_QUEUE_CONFIG), if any.
+    func configFile() throws -> SenderConfigFile? {
+        guard let path = config ?? ProcessInfo.processInfo.environment["MAIL_QUEUE_CONFIG"] else { return nil }
+        var info = stat()
+        guard stat(path, &info) == 0, let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            return try guarded { () throws(QueueError) -> SenderConfigFile? in
+                throw QueueError(.configuration, field: "--config", reason: "cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        return try guarded { () throws(QueueError) in try SenderConfigFile.parse(text, file: path, mode: UInt32(info.st_mode)) }
+    }
+
+    func settings(_ file: SenderConfigFile?) throws -> SMTPSettings {
         let env = ProcessInfo.processInfo.environment
-        let username = user ?? env["MAIL_QUEUE_SMTP_USER"]
+        func number<T>(_ flag: T?, _ key: String, _ parse: (String) throws(QueueError) -> T?) throws -> T? {
+            if let flag { return flag }
+            return try guarded { () throws(QueueError) -> T? in try parse(key) }
+        }
+        let username = user ?? env["MAIL_QUEUE_SMTP_USER"] ?? file?["user"]
         var secret: SMTPSettings.Secret?
-        if let credentialAlias {
-            secret = .walletAlias(credentialAlias)
-        } else if let passwordFile {
+        if let alias = credentialAlias ?? file?["credential-alias"] {
+            secret = .walletAlias(alias)
+        } else if let passwordFile = passwordFile ?? file?["password-file"] {
             let text = try String(contentsOfFile: passwordFile, encoding: .utf8)
             secret = .password(text.hasSuffix("\n") ? String(text.dropLast()) : text)
-        } else if let password = env["MAIL_QUEUE_SMTP_PASSWORD"] {
+        } else if let password = env["MAIL_QUEUE_SMTP_PASSWORD"] ?? file?["password"] {
             secret = .password(password)
         }
+        let heloName = helo ?? file?["helo"] ?? ProcessInfo.processInfo.hostName
         var settings: SMTPSettings
+        let profile = self.profile ?? file?["profile"]
         if profile == "office365" {
-            guard let username, let secret else {
+            guard let username, !username.isEmpty, let secret else {
                 throw ValidationError("--profile office365 needs a user and a password or credential alias")
             }
-            settings = .office365(username: username, secret: secret, heloName: helo)
+            settings = .office365(username: username, secret: secret, heloName: heloName)
         } else if let profile {
             throw ValidationError("--profile \(profile): the known profile is office365")
         } else {
-            guard let server = smtp ?? env["MAIL_QUEUE_SMTP"], let colon = server.lastIndex(of: ":"),
+            guard let server = smtp ?? env["MAIL_QUEUE_SMTP"] ?? file?["smtp"], let colon = server.lastIndex(of: ":"),
                   let port = Int(server[server.index(after: colon)...]) else {
-                throw ValidationError("--smtp host:port (or MAIL_QUEUE_SMTP) is required")
+                throw ValidationError("--smtp host:port (or MAIL_QUEUE_SMTP, or smtp in the --config file) is required")
             }
-            guard let mode = SMTPSettings.Security(rawValue: security) else {
-                throw ValidationError("--security \(security): expected none, starttls or implicit")
+            let securityName = security ?? file?["security"] ?? "none"
+            guard let mode = SMTPSettings.Security(rawValue: securityName) else {
+                throw ValidationError("--security \(securityName): expected none, starttls or implicit")
             }
             settings = SMTPSettings(host: String(server[..<colon]), port: port, security: mode, username: username,
-                                    secret: secret, heloName: helo)
+                                    secret: secret, heloName: heloName)
         }
-        settings.caFile = caFile
-        settings.walletPath = wallet
+        settings.caFile = caFile ?? file?["ca-file"]
+        settings.walletPath = wallet ?? file?["wallet"]
         settings.walletPassword = env["MAIL_QUEUE_WALLET_PASSWORD"]
-        settings.timeout = timeout
-        if let connections { settings.connections = connections }
-        if let rate { settings.messagesPerMinute = rate }
+        settings.timeout = try number(timeout, "timeout") { (k) throws(QueueError) in try file?.number(k) } ?? 60
+        if let connections = try number(connections, "connections", { (k) throws(QueueError) in try file?.integer(k) }) {
+            settings.connections = connections
+        }
+        if let rate = try number(rate, "rate", { (k) throws(QueueError) in try file?.integer(k) }) { settings.messagesPerMinute = rate }
+        if let limit = try number(messagesPerConnection, "messages-per-connection", { (k) throws(QueueError) in try file?.integer(k) }) {
+            settings.messagesPerConnection = limit
+        }
+        guard settings.connections >= 1, settings.timeout > 0, (settings.messagesPerMinute ?? 1) >= 1,
+              (settings.messagesPerConnection ?? 1) >= 1 else {
+            throw ValidationError("connections, rate, messages-per-connection and timeout must be at least 1")
+        }
         return settings
     }
 
+    func options(_ file: SenderConfigFile?) throws -> SenderOptions {
+        func value<T>(_ flag: T?, _ read: () throws(QueueError) -> T?) throws -> T? {
+            if let flag { return flag }
+            return try guarded { () throws(QueueError) -> T? in try read() }
+        }
+        let batch = try value(batch) { () throws(QueueError) in try file?.integer("batch") } ?? 20
+        let lease = try value(leaseSeconds) { () throws(QueueError) in try file?.integer("lease-seconds") } ?? 300
+        let attempts = try value(maxAttempts) { () throws(QueueError) in try file?.integer("max-attempts") } ?? 8
+        let retryBase = try value(retryBaseMs) { () throws(QueueError) in try file?.integer("retry-base-ms").map(Int64.init) } ?? 60_000
+        let idle = try value(idlePollSeconds) { () throws(QueueError) in try file?.number("idle-poll-seconds") } ?? 2
+        let resend = try resendUncertain || (value(nil as Bool?) { () throws(QueueError) in try file?.flag("resend-uncertain") } ?? false)
+        guard batch >= 1, lease >= 1, attempts >= 1, retryBase >= 0, idle > 0 else {
+            throw ValidationError("batch, lease-seconds, max-attempts and idle-poll-seconds must be positive")
+        }
+        return SenderOptions(batchSize: batch, leaseMillis: Int64(lease) * 1000, pattern: pattern ?? file?["pattern"],
+                             resendUncertain: resend, retry: RetryPolicy(maxAttempts: attempts, baseDelayMillis: retryBase),
+                             once: once, idlePollSeconds: idle)
+    }
+
     func run() throws {
-        let settings = try settings()
-        let databaseValue = db.value
-        let first = try db.open()
+        let file = try configFile()
+        let settings = try settings(file)
+        let options = try options(file)
+        let databaseValue = db.database ?? ProcessInfo.processInfo.environment["MAIL_QUEUE_DATABASE"] ?? file?["database"]
+            ?? DatabaseURL.defaultValue
+        let first = QueueStore(database: try guarded { () throws(QueueError) in try DatabaseURL.open(databaseValue) })
         try guarded { () throws(QueueError) in try first.checkSchema() }
-        if let wallet {
+        if let wallet = settings.walletPath {
             let password = ProcessInfo.processInfo.environment["MAIL_QUEUE_WALLET_PASSWORD"] ?? ""
             for line in WalletCheck.warnings(walletPath: wallet, password: password) {
                 FileHandle.standardError.write(Data("mail-queue: warning: \(line)\n".utf8))
@@ -98,9 +153,6 @@ struct Send: ParsableCommand {
             sources.append(source)
         }
         let terminal = isatty(STDERR_FILENO) == 1
-        let options = SenderOptions(
-            batchSize: batch, leaseMillis: Int64(leaseSeconds) * 1000, pattern: pattern, resendUncertain: resendUncertain,
-            retry: RetryPolicy(maxAttempts: maxAttempts, baseDelayMillis: retryBaseMs), once: once)
         var progress: (@Sendable (SenderReport) -> Void)?
         if terminal {
             progress = { (r: SenderReport) in

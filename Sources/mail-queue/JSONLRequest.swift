@@ -4,29 +4,61 @@ import MailQueue
 /// JSONLRequest is one line of `enqueue --jsonl`:
 /// `{"from": "a@x", "to": ["b@y"], "cc": [], "bcc": [], "subject": "…", "body": "…"}` or with
 /// `"template": "id", "lang": "ja", "variables": {…}` instead of subject and body; optional
-/// `reply_to`, `return_path`, `charset`, `pattern`.
-struct JSONLRequest: Decodable {
-    var from: String
-    var to: [String]?
-    var cc: [String]?
-    var bcc: [String]?
-    var subject: String?
-    var body: String?
-    var template: String?
-    var lang: String?
-    var variables: [String: TemplateValue]?
-    var reply_to: String?
-    var return_path: String?
-    var charset: String?
-    var pattern: String?
+/// `reply_to`, `return_path`, `charset`, `pattern`. A recipient list may be a single string.
+enum JSONLRequest {
+    /// The members a line may have.
+    static let members: Set<String> = [
+        "from", "to", "cc", "bcc", "subject", "body", "template", "lang", "variables", "reply_to", "return_path",
+        "charset", "pattern",
+    ]
 
-    static func decode(_ data: Data, decoder: JSONDecoder = JSONDecoder()) throws -> MailRequest {
-        let line = try decoder.decode(JSONLRequest.self, from: data)
-        let content: MailRequest.Content = line.template.map {
-            .template(id: $0, language: line.lang ?? "en", variables: line.variables ?? [:])
-        } ?? .text(subject: line.subject ?? "", body: line.body ?? "")
-        return MailRequest(from: line.from, to: line.to ?? [], cc: line.cc ?? [], bcc: line.bcc ?? [],
-                           replyTo: line.reply_to, returnPath: line.return_path, charset: line.charset,
-                           patternID: line.pattern, content: content)
+    /// Reads one line. Unknown members and wrong types are errors naming the member.
+    static func decode(_ line: some Collection<UInt8>) throws(QueueError) -> MailRequest {
+        guard case .object(let object) = try TemplateValue.parseJSON(line, field: "line") else {
+            throw QueueError(.invalidMessage, field: "line", reason: "a line must be a JSON object {…}")
+        }
+        if let unknown = object.keys.filter({ !members.contains($0) }).sorted().first {
+            throw QueueError(.invalidMessage, field: unknown,
+                             reason: "unknown member; a line may have \(members.sorted().joined(separator: ", "))")
+        }
+        func text(_ key: String) throws(QueueError) -> String? {
+            switch object[key] {
+            case nil, .null?: return nil
+            case .string(let value)?: return value
+            default: throw QueueError(.invalidMessage, field: key, reason: "must be a string")
+            }
+        }
+        func list(_ key: String) throws(QueueError) -> [String] {
+            switch object[key] {
+            case nil, .null?: return []
+            case .string(let value)?: return [value]
+            case .list(let values)?:
+                var strings: [String] = []
+                for (index, value) in values.enumerated() {
+                    guard case .string(let string) = value else {
+                        throw QueueError(.invalidMessage, field: "\(key)[\(index)]", reason: "must be a string")
+                    }
+                    strings.append(string)
+                }
+                return strings
+            default: throw QueueError(.invalidMessage, field: key, reason: "must be a list of strings")
+            }
+        }
+        guard let from = try text("from") else { throw QueueError(.invalidMessage, field: "from", reason: "is required") }
+        var variables: [String: TemplateValue] = [:]
+        switch object["variables"] {
+        case nil, .null?: break
+        case .object(let values)?: variables = values
+        default: throw QueueError(.invalidMessage, field: "variables", reason: "must be an object")
+        }
+        let content: MailRequest.Content
+        if let template = try text("template") {
+            content = .template(id: template, language: try text("lang") ?? "en", variables: variables)
+        } else {
+            content = .text(subject: try text("subject") ?? "", body: try text("body") ?? "")
+        }
+        return MailRequest(from: from, to: try list("to"), cc: try list("cc"), bcc: try list("bcc"),
+                           replyTo: try text("reply_to"), returnPath: try text("return_path"), charset: try text("charset"),
+                           patternID: try text("pattern"), content: content)
     }
 }

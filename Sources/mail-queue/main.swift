@@ -125,7 +125,6 @@ struct Enqueue: ParsableCommand {
         try guarded { () throws(QueueError) in try store.checkSchema() }
         if let jsonl {
             let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: jsonl)))
-            let decoder = JSONDecoder()
             var failed = false
             // Bytes, not Characters, and array slices, not Data's generic split: splitting a
             // large file cost more than enqueuing it.
@@ -138,7 +137,7 @@ struct Enqueue: ParsableCommand {
                 let line = bytes[start..<end]
                 guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
                 do {
-                    let request = try JSONLRequest.decode(Data(line), decoder: decoder)
+                    let request = try JSONLRequest.decode(line)
                     let id = try store.enqueue(request)
                     print(id)
                 } catch {

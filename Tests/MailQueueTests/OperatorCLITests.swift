@@ -1,0 +1,102 @@
+import Foundation
+import MailQueue
+import Testing
+
+/// What an operator does with `mail-queue` beyond enqueue: send one pattern only, look at a
+/// failed request, retry it, and be warned at start-up about an expiring wallet certificate.
+@Suite("mail-queue for operators")
+struct OperatorCLITests {
+    struct Queue {
+        let directory: String
+        var database: String { "sqlite:\(directory)/queue.sqlite" }
+
+        init() throws {
+            directory = try temporaryDirectory()
+            #expect(try run(["init"]).status == 0)
+        }
+
+        /// Runs `mail-queue SUBCOMMAND --database … ARGS`.
+        func run(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+            try runProcess(TestEnvironment.binary, [arguments[0], "--database", database] + arguments.dropFirst(),
+                           environment: environment)
+        }
+
+        func enqueue(_ subject: String, pattern: String? = nil) throws -> String {
+            let result = try run(["enqueue", "--from", "alice@example.com", "--to", "bob@example.com", "--subject", subject,
+                                  "--body", "b"] + (pattern.map { ["--pattern", $0] } ?? []))
+            #expect(result.status == 0, "\(result.output)")
+            return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        func counts() throws -> [String: Int] {
+            let status = try run(["status", "--json"])
+            let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any] ?? [:]
+            return object.compactMapValues { $0 as? Int }
+        }
+    }
+
+    @Test("send --pattern sends only that pattern's requests; the others stay unsent")
+    func patternFilter() throws {
+        guard let smtp = TestEnvironment.required("SMTP_AIOSMTPD") else { return }
+        let queue = try Queue()
+        let invoices = try (0..<2).map { try queue.enqueue("invoice \($0)", pattern: "invoice") }
+        let newsletter = try queue.enqueue("newsletter", pattern: "newsletter")
+        let plain = try queue.enqueue("no pattern")
+        let sent = try queue.run(["send", "--once", "--smtp", smtp, "--pattern", "invoice", "--timeout", "10"])
+        #expect(sent.status == 0 && sent.stdout.contains("sent 2,"), "\(sent.output)")
+        let store = QueueStore(database: try SQLiteQueueDatabase(path: queue.directory + "/queue.sqlite"))
+        for id in invoices { #expect(try store.details(id).status == .sent) }
+        #expect(try store.details(newsletter).status == .unsent)
+        #expect(try store.details(plain).status == .unsent)
+    }
+
+    @Test("a failed request: status counts it, show gives the error, retry makes it unsent, and it is then sent")
+    func failedShowRetry() throws {
+        guard let smtp = TestEnvironment.required("SMTP_AIOSMTPD") else { return }
+        let queue = try Queue()
+        let id = try queue.enqueue("will fail first")
+        // Port 1 on loopback refuses the connection; one attempt allowed: failed at once.
+        let failed = try queue.run(["send", "--once", "--smtp", "127.0.0.1:1", "--max-attempts", "1", "--timeout", "5"])
+        #expect(failed.status == 1, "\(failed.output)")
+        #expect(try queue.counts()["failed"] == 1)
+        let shown = try queue.run(["show", id])
+        #expect(shown.status == 0)
+        #expect(shown.stdout.contains("status:      failed"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("last error:") && shown.stdout.contains("connect"), "\(shown.stdout)")
+        let unknown = try queue.run(["show", "no-such-id"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("no-such-id"), "\(unknown.output)")
+
+        let retried = try queue.run(["retry", "--failed"])
+        #expect(retried.status == 0, "\(retried.output)")
+        #expect(try queue.counts()["unsent"] == 1 && queue.counts()["failed"] == 0)
+        let sent = try queue.run(["send", "--once", "--smtp", smtp, "--timeout", "10"])
+        #expect(sent.status == 0 && sent.stdout.contains("sent 1,"), "\(sent.output)")
+        // retry ID leaves a sent request alone and says so.
+        let again = try queue.run(["retry", id])
+        #expect(again.output.contains(id), "\(again.output)")
+        #expect(try queue.counts()["sent"] == 1)
+    }
+
+    @Test("send warns at start-up about a wallet certificate that expires within 30 days, and still sends")
+    func walletExpiryWarning() throws {
+        guard let smtp = TestEnvironment.required("SMTP_AIOSMTPD") else { return }
+        let queue = try Queue()
+        _ = try queue.enqueue("with a wallet")
+        let key = queue.directory + "/soon.key", cert = queue.directory + "/soon.pem"
+        let made = try runProcess("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                                              "-days", "5", "-subj", "/CN=Expiring Soon Test CA"])
+        #expect(made.status == 0, "\(made.output)")
+        let wallet = "file:" + queue.directory + "/wallet"
+        let tool = TestPaths.executable("smtp-wallet")
+        let env = ["WALLET_PASSWORD": "wallet-pw-1"]
+        #expect(try runProcess(tool, ["create", "-w", wallet, "--password-env", "WALLET_PASSWORD"], environment: env).status == 0)
+        let added = try runProcess(tool, ["add", cert, "-w", wallet, "--password-env", "WALLET_PASSWORD"], environment: env)
+        #expect(added.status == 0, "\(added.output)")
+        let sent = try queue.run(["send", "--once", "--smtp", smtp, "--wallet", wallet, "--timeout", "10"],
+                                 environment: ["MAIL_QUEUE_WALLET_PASSWORD": "wallet-pw-1"])
+        #expect(sent.status == 0 && sent.stdout.contains("sent 1,"), "\(sent.output)")
+        #expect(sent.stderr.contains("warning: wallet certificate") && sent.stderr.contains("Expiring Soon Test CA"), "\(sent.stderr)")
+        #expect(sent.stderr.contains("expires in 4 day") || sent.stderr.contains("expires in 5 day"), "\(sent.stderr)")
+        #expect(!sent.output.contains("wallet-pw-1"))
+    }
+}

@@ -160,8 +160,13 @@ struct Send: ParsableCommand {
                 FileHandle.standardError.write(Data(line.utf8))
             }
         }
+        // SQLite: the workers share the connection already open (GRDB serialises it), so they
+        // queue on a lock in this process instead of sleeping in SQLite's busy handler for the
+        // file lock. PostgreSQL: a connection each, as SKIP LOCKED claims are meant to be.
+        let shared = first.database as? SQLiteQueueDatabase
         let factory: QueueSender.StoreFactory = { () throws(QueueError) -> QueueStore in
-            QueueStore(database: try DatabaseURL.open(databaseValue))
+            if let shared { return QueueStore(database: shared) }
+            return QueueStore(database: try DatabaseURL.open(databaseValue))
         }
         let sender = try guarded { () throws(QueueError) -> QueueSender in
             try QueueSender(store: factory, settings: settings, options: options, stop: stop, progress: progress)

@@ -68,7 +68,7 @@ public struct SQLiteExecutor: SQLExecutor {
 
 /// SQLiteQueueDatabase is the queue's own SQLite database: a file opened in WAL mode, used by
 /// the CLI and the sender. Several processes may use one file; claims take the write lock.
-public final class SQLiteQueueDatabase: QueueDatabase {
+public final class SQLiteQueueDatabase: QueueDatabase, Sendable {
     /// The GRDB queue (one connection).
     public let queue: DatabaseQueue
     /// The file path.

@@ -77,6 +77,37 @@ public struct SenderStatements: Sendable {
             """, [.text(id)])
     }
 
+    /// Reads several requests (the columns of `load`), in no particular order.
+    public func load(ids: [String]) -> SQLStatement {
+        SQLStatement(dialect, """
+            SELECT \(q(r.id)), \(q(r.patternID)), \(q(r.from)), \(q(r.replyTo)), \(q(r.returnPath)), \(q(r.charset)), \
+            \(q(r.subject)), \(q(r.body)), \(q(r.messageID)), \(q(r.status)), \(q(r.attempts)), \(q(r.requestedAt)), \
+            \(q(r.sentAt)), \(q(r.lastError)), \(q(r.refused)), \(q(r.leaseOwner)), \(q(r.nextAttemptAt)) \
+            FROM \(q(r.table)) WHERE \(q(r.id)) IN (\(marks(ids.count)))
+            """, ids.map { .text($0) })
+    }
+
+    /// Reads the recipients of several requests: request id, kind, address; each request's in order.
+    public func recipients(ids: [String]) -> SQLStatement {
+        let c = schema.recipients
+        return SQLStatement(dialect, """
+            SELECT \(q(c.requestID)), \(q(c.kind)), \(q(c.address)) FROM \(q(c.table)) \
+            WHERE \(q(c.requestID)) IN (\(marks(ids.count))) ORDER BY \(q(c.requestID)), \(q(c.sequence))
+            """, ids.map { .text($0) })
+    }
+
+    /// The attachment bytes of each of several requests that has any: request id, total bytes.
+    public func attachmentSizes(ids: [String]) -> SQLStatement {
+        let a = schema.attachments
+        return SQLStatement(dialect, """
+            SELECT \(q(a.requestID)), SUM(LENGTH(\(q(a.data)))) FROM \(q(a.table)) \
+            WHERE \(q(a.requestID)) IN (\(marks(ids.count))) GROUP BY \(q(a.requestID))
+            """, ids.map { .text($0) })
+    }
+
+    /// Placeholders for `count` values (the dialect's style is applied by `SQLStatement`).
+    private func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+
     /// Reads a request's recipients in order: kind, address.
     public func recipients(id: String) -> SQLStatement {
         let c = schema.recipients

@@ -109,7 +109,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MailMessageTests",
-            dependencies: ["TestSupport", "MailMessage", "SMTPConversation"]
+            dependencies: ["TestSupport", "MailMessage", "SMTPConversation"],
+            exclude: ["parse_message.py"]
         ),
         .testTarget(
             name: "OAuth2Tests",

@@ -37,6 +37,15 @@ public struct QueueError: Error, CustomStringConvertible, Sendable, Equatable {
 
     /// What went wrong.
     public let kind: Kind
+
+    /// The kind in words for people: `noRecipient` → "no recipient".
+    public var kindWords: String {
+        var words = ""
+        for character in kind.rawValue {
+            if character.isUppercase { words += " " + character.lowercased() } else { words.append(character) }
+        }
+        return words
+    }
     /// What it is about: a field (`To[2]`, `template welcome/ja`), a table, a setting.
     public let field: String
     /// What was wrong, in words. Never holds a secret.

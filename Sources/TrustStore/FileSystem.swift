@@ -76,7 +76,7 @@ enum FileSystem {
         var template = Array((path + ".tmp-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { csystem_mkstemp_cloexec($0.baseAddress!) }
         guard fd >= 0 else { throw WalletError(.io, "cannot create a temporary file next to \(path): \(errnoText())") }
-        let temporary = String(cString: template)
+        let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var ok = false
         defer {
             close(fd)

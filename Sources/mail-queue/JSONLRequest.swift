@@ -14,8 +14,8 @@ enum JSONLRequest {
 
     /// Reads one line. Unknown members and wrong types are errors naming the member.
     static func decode(_ line: some Collection<UInt8>) throws(QueueError) -> MailRequest {
-        guard case .object(let object) = try TemplateValue.parseJSON(line, field: "line") else {
-            throw QueueError(.invalidMessage, field: "line", reason: "a line must be a JSON object {…}")
+        guard case .object(let object) = try TemplateValue.parseJSON(line, field: "JSON") else {
+            throw QueueError(.invalidMessage, field: "JSON", reason: "a line must be a JSON object {…}")
         }
         if let unknown = object.keys.filter({ !members.contains($0) }).sorted().first {
             throw QueueError(.invalidMessage, field: unknown,

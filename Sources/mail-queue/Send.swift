@@ -130,8 +130,15 @@ struct Send: ParsableCommand {
 
     func run() throws {
         let file = try configFile()
-        let settings = try settings(file)
-        let options = try options(file)
+        let settings: SMTPSettings, options: SenderOptions
+        do {
+            settings = try self.settings(file)
+            options = try self.options(file)
+        } catch let error as ValidationError {
+            // A setting missing or wrong, wherever it came from: a configuration error (exit 2).
+            FileHandle.standardError.write(Data("mail-queue: configuration: \(error.message)\n".utf8))
+            throw ExitStatus.configuration
+        }
         let databaseValue = db.database ?? ProcessInfo.processInfo.environment["MAIL_QUEUE_DATABASE"] ?? file?["database"]
             ?? DatabaseURL.defaultValue
         let first = QueueStore(database: try guarded { () throws(QueueError) in try DatabaseURL.open(databaseValue) })

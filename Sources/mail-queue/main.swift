@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import MailQueue
 
-/// Exit codes: 0 success; 1 some request failed, is uncertain or was refused; 2 configuration
-/// or database error.
+/// Exit codes: 0 success; 1 some request failed, is uncertain or was refused; 2 usage,
+/// configuration or database error.
 enum ExitStatus {
     static let notAllSent = ExitCode(1)
     static let configuration = ExitCode(2)
@@ -13,6 +13,7 @@ struct MailQueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mail-queue",
         abstract: "A database-backed mail queue: enqueue in your transaction, send later.",
+        discussion: "Exit codes: 0 success; 1 some request failed, is uncertain or was refused; 2 usage, configuration or database error.",
         subcommands: [Init.self, TemplateCommand.self, Enqueue.self, Send.self, Status.self, Show.self, Retry.self])
 }
 
@@ -29,12 +30,21 @@ struct DatabaseOptions: ParsableArguments {
     var value: String { database ?? ProcessInfo.processInfo.environment["MAIL_QUEUE_DATABASE"] ?? DatabaseURL.defaultValue }
 }
 
+/// `ms` (since 1970) as an RFC 3339 UTC time, e.g. `2026-11-24T05:20:01Z`.
+func timestamp(_ ms: Int64) -> String {
+    var seconds = time_t(ms / 1000)
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                  Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+}
+
 /// Runs `body`, turning a QueueError into a message on stderr and the matching exit code.
 func guarded<T>(_ body: () throws(QueueError) -> T) throws -> T {
     do {
         return try body()
     } catch {
-        FileHandle.standardError.write(Data("mail-queue: \(error.kind.rawValue): \(error)\n".utf8))
+        FileHandle.standardError.write(Data("mail-queue: \(error.kindWords): \(error)\n".utf8))
         switch error.kind {
         case .database, .schema, .configuration: throw ExitStatus.configuration
         default: throw ExitStatus.notAllSent
@@ -49,7 +59,8 @@ struct Init: ParsableCommand {
     func run() throws {
         let store = try db.open()
         let before = try guarded { () throws(QueueError) in try store.migrate() }
-        print(before == 0 ? "created schema version 1" : "schema at version \(before), now current")
+        let place = PostgresConnection.redact(db.value)  // a postgres:// URL may hold a password
+        print(before == 0 ? "created schema version 1 in \(place)" : "schema at version \(before), now current in \(place)")
     }
 }
 
@@ -73,6 +84,7 @@ struct TemplateCommand: ParsableCommand {
                 try store.checkSchema()
                 try store.putTemplate(MailTemplate(id: id, language: lang, subject: subject, body: body, charset: charset))
             }
+            print("stored template \(id) (\(lang))")
         }
     }
 }
@@ -161,18 +173,26 @@ struct Status: ParsableCommand {
 
     func run() throws {
         let store = try db.open()
-        let (counts, uncertain) = try guarded { () throws(QueueError) in
+        let (counts, uncertain, waiting) = try guarded { () throws(QueueError) in
             try store.checkSchema()
-            return (try store.counts(), try store.ids(in: .uncertain, limit: 100))
+            return (try store.counts(), try store.ids(in: .uncertain, limit: 100), try store.waiting())
         }
         if json {
             var object: [String: Any] = [:]
             for status in RequestStatus.allCases { object[status.rawValue] = counts[status] ?? 0 }
             object["uncertain_ids"] = uncertain
+            object["waiting_to_retry"] = waiting.count
+            object["next_retry_at"] = waiting.next.map { timestamp($0) } ?? NSNull()
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            for status in RequestStatus.allCases { print("\(status.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(counts[status] ?? 0)") }
+            for status in RequestStatus.allCases {
+                var line = "\(status.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(counts[status] ?? 0)"
+                if status == .unsent, waiting.count > 0, let next = waiting.next {
+                    line += "  (\(waiting.count) waiting to retry; the next at \(timestamp(next)))"
+                }
+                print(line)
+            }
             if !uncertain.isEmpty {
                 print("delivery uncertain (the final \".\" was sent, no reply recorded; `retry ID` resends):")
                 for id in uncertain { print("  \(id)") }
@@ -197,6 +217,9 @@ struct Show: ParsableCommand {
         for r in d.request.recipients { print("\(r.kind.rawValue.lowercased()):".padding(toLength: 13, withPad: " ", startingAt: 0) + r.address) }
         print("subject:     \(d.request.subject)")
         if let pattern = d.request.patternID { print("pattern:     \(pattern)") }
+        if d.status == .unsent, d.nextAttemptAt > store.now() {
+            print("next try:    \(timestamp(d.nextAttemptAt)) (in \((d.nextAttemptAt - store.now() + 999) / 1000) s)")
+        }
         if let error = d.lastError { print("last error:  \(error)") }
         if let refused = d.refused { print("refused:     \(refused.replacingOccurrences(of: "\n", with: "\n             "))") }
     }
@@ -229,4 +252,14 @@ struct Retry: ParsableCommand {
     }
 }
 
-MailQueueCommand.main()
+// A usage error exits 2 like any other configuration error (ArgumentParser's own code is 64).
+do {
+    var command = try MailQueueCommand.parseAsRoot()
+    try command.run()
+} catch {
+    if MailQueueCommand.exitCode(for: error) == .validationFailure {
+        FileHandle.standardError.write(Data((MailQueueCommand.fullMessage(for: error) + "\n").utf8))
+        Foundation.exit(2)
+    }
+    MailQueueCommand.exit(withError: error)
+}

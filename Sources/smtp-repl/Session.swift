@@ -79,7 +79,8 @@ final class Session {
 
     func requireConnection(_ command: String) throws(ScriptError) -> SMTPConnection {
         guard let connection, !connection.isClosed else {
-            throw ScriptError(exitCode: 2, message: "\(command): not connected; use open_connection first")
+            let leave = command == "quit" ? " (to leave the REPL: exit, or Ctrl-D)" : ""
+            throw ScriptError(exitCode: 2, message: "\(command): not connected; use open_connection first\(leave)")
         }
         return connection
     }

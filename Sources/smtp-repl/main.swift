@@ -56,4 +56,14 @@ func fail(_ error: ScriptError, printer: Printer) -> Never {
     Foundation.exit(error.exitCode)
 }
 
-SMTPRepl.main()
+// A usage error exits 2, as the help says (ArgumentParser's own code for it is 64).
+do {
+    var command = try SMTPRepl.parseAsRoot()
+    try command.run()
+} catch {
+    if SMTPRepl.exitCode(for: error) == .validationFailure {
+        FileHandle.standardError.write(Data((SMTPRepl.fullMessage(for: error) + "\n").utf8))
+        Foundation.exit(2)
+    }
+    SMTPRepl.exit(withError: error)
+}

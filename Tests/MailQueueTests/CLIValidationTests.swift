@@ -35,7 +35,7 @@ struct CLIValidationTests {
     static let base = ["enqueue", "--from", "alice@example.com", "--subject", "s", "--body", "b"]
 
     static let cases: [(String, [String], String)] = [
-        ("no recipient", base, "noRecipient"),
+        ("no recipient", base, "mail-queue: no recipient: To:"),
         ("invalid address", base + ["--to", "not an address"], "To[0]"),
         ("header injection in the subject", ["enqueue", "--from", "alice@example.com", "--to", "bob@example.com", "--subject", "x\ry", "--body", "b"], "Subject"),
         ("header injection in Reply-To", base + ["--to", "bob@example.com", "--reply-to", "a@example.com\nBcc: x@example.com"], "Reply-To"),

@@ -17,6 +17,11 @@ struct ConfigFileTests {
         #expect(try file.number("timeout") == 2.5)
         #expect(try file.flag("resend-uncertain") == true)
         #expect(file["user"] == nil)
+        let commented = try SenderConfigFile.parse(
+            "batch = 300          # comment\nhelo = \"a # b\"  # comment\npattern = a#b\n", file: "c.conf")
+        #expect(try commented.integer("batch") == 300)
+        #expect(commented["helo"] == "a # b")
+        #expect(commented["pattern"] == "a#b", "a # without white space before it is part of the value")
         #expect(try file.integer("connections") == nil)
     }
 
@@ -25,6 +30,7 @@ struct ConfigFileTests {
         ("smtp\n", "send.conf:1", "expected key = value"),
         ("smtp = a:1\nsmtp = b:2\n", "send.conf:2", "already set on line 1"),
         ("helo = \"open\n", "send.conf:1", "quote is not closed"),
+        ("helo = \"a\" b\n", "send.conf:1", "only a # comment may follow the closing quote"),
     ])
     func refusesMistakes(_ text: String, _ place: String, _ reason: String) throws {
         let error = try #require(throws: QueueError.self) { try SenderConfigFile.parse(text, file: "send.conf") }

@@ -84,7 +84,7 @@ struct JSONParserTests {
         #expect(result.stdout.split(separator: "\n").count == 2, "two ids printed: \(result.stdout)")
         #expect(result.stderr.contains("in.jsonl:2: too: unknown member"), "\(result.stderr)")
         #expect(result.stderr.contains("in.jsonl:3: to[0]: must be a string"), "\(result.stderr)")
-        #expect(result.stderr.contains("in.jsonl:4: line: invalid JSON at byte"), "\(result.stderr)")
+        #expect(result.stderr.contains("in.jsonl:4: JSON: invalid JSON at byte"), "\(result.stderr)")
         #expect(!result.stderr.contains("in.jsonl:5"), "a blank line is skipped")
     }
 }

@@ -77,6 +77,34 @@ struct OperatorCLITests {
         #expect(try queue.counts()["sent"] == 1)
     }
 
+    @Test("an unreachable PostgreSQL: a database error naming the URL without its password (exit 2), no crash")
+    func unreachablePostgres() throws {
+        let url = "postgres://mq:secret-pw-9@127.0.0.1:1/queue"
+        let error = try #require(throws: QueueError.self) { try PostgresConnection(url: url) }
+        #expect(error.kind == .database)
+        #expect(error.description.contains("postgres://mq:***@127.0.0.1:1/queue"), "\(error)")
+        #expect(!error.description.contains("secret-pw-9"))
+        for arguments in [["init"], ["status"], ["send", "--once", "--smtp", "127.0.0.1:1"]] {
+            let result = try runProcess(TestEnvironment.binary, arguments + ["--database", url])
+            #expect(result.status == 2, "\(arguments): \(result.output)")
+            #expect(result.stderr.contains("mail-queue: database: postgres://mq:***@127.0.0.1:1/queue"), "\(result.stderr)")
+            #expect(!result.output.contains("secret-pw-9"))
+        }
+    }
+
+    @Test("usage and settings mistakes exit 2 with the reason", arguments: [
+        (["send", "--once"], "--smtp host:port"),
+        (["send"], "exactly one of --once and --daemon"),
+        (["send", "--once", "--smtp", "x:1", "--security", "tls"], "--security tls"),
+        (["bogus"], "Unexpected argument 'bogus'"),
+    ])
+    func usageMistakes(_ arguments: [String], _ reason: String) throws {
+        let queue = try Queue()
+        let result = try runProcess(TestEnvironment.binary, arguments + (arguments[0] == "bogus" ? [] : ["--database", queue.database]))
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.stderr.contains(reason), "\(result.stderr)")
+    }
+
     @Test("send warns at start-up about a wallet certificate that expires within 30 days, and still sends")
     func walletExpiryWarning() throws {
         guard let smtp = TestEnvironment.required("SMTP_AIOSMTPD") else { return }

@@ -183,6 +183,13 @@ public struct SenderStatements: Sendable {
             """, [.integer(leaseUntil), .text(id), .text(owner), .text(RequestStatus.sending.rawValue)])
     }
 
+    /// Unsent requests waiting for a retry (not due before `now`): count, earliest next attempt.
+    public func waiting(now: Int64) -> SQLStatement {
+        SQLStatement(dialect, """
+            SELECT COUNT(*), MIN(\(q(r.nextAttemptAt))) FROM \(q(r.table)) WHERE \(q(r.status)) = ? AND \(q(r.nextAttemptAt)) > ?
+            """, [.text(RequestStatus.unsent.rawValue), .integer(now)])
+    }
+
     /// Counts requests per status: status, count.
     public var countByStatus: SQLStatement {
         SQLStatement(dialect, "SELECT \(q(r.status)), COUNT(*) FROM \(q(r.table)) GROUP BY \(q(r.status))")

@@ -1,5 +1,6 @@
 /// SenderConfigFile is the settings file of `mail-queue send --config FILE`: one
-/// `key = value` per line, `#` comments, values optionally in double quotes. The keys are the
+/// `key = value` per line, `#` comments (whole lines, or after white space at the end of a
+/// line), values optionally in double quotes (which keep a `#`). The keys are the
 /// long flags' names (`smtp`, `security`, `user`, `connections`, …); a flag or the
 /// environment given as well wins over the file.
 ///
@@ -46,8 +47,18 @@ public struct SenderConfigFile: Sendable, Equatable {
             let key = trimmed[..<equals].trimmingCharacters(in: " \t").lowercased()
             var value = Substring(trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: " \t"))
             if value.hasPrefix("\"") {
-                guard value.count >= 2, value.hasSuffix("\"") else { throw config.error(line, "\(key): the quote is not closed") }
-                value = value.dropFirst().dropLast()
+                // A quoted value keeps any # inside; only a comment may follow the closing quote.
+                guard let close = value.dropFirst().firstIndex(of: "\"") else {
+                    throw config.error(line, "\(key): the quote is not closed")
+                }
+                let rest = value[value.index(after: close)...].trimmingCharacters(in: " \t")
+                guard rest.isEmpty || rest.hasPrefix("#") else {
+                    throw config.error(line, "\(key): only a # comment may follow the closing quote, not '\(rest.prefix(40))'")
+                }
+                value = value[value.index(after: value.startIndex)..<close]
+            } else if let comment = Self.trailingComment(in: value) {
+                // `key = value   # note`: a # after white space starts a comment.
+                value = Substring(value[..<comment].trimmingCharacters(in: " \t"))
             }
             guard keys.contains(key) else {
                 throw config.error(line, "unknown key '\(key)'; known keys: \(keys.joined(separator: ", "))")
@@ -62,6 +73,16 @@ public struct SenderConfigFile: Sendable, Equatable {
             config.entries[key] = (String(value), line)
         }
         return config
+    }
+
+    /// Where a `#` preceded by white space starts a comment in an unquoted value.
+    static func trailingComment(in value: Substring) -> Substring.Index? {
+        var previous: Character = "x"
+        for index in value.indices {
+            if value[index] == "#" && (previous == " " || previous == "\t") { return index }
+            previous = value[index]
+        }
+        return nil
     }
 
     /// The value of `key`, if the file sets it.

@@ -19,8 +19,9 @@ public final class PostgresConnection: SQLExecutor, @unchecked Sendable {
         }
         self.connection = connection
         guard PQstatus(connection) == CONNECTION_OK else {
+            // No PQfinish here: every property is set, so deinit runs on this throw and
+            // finishes the connection (finishing it here too freed it twice: a crash).
             let reason = String(cString: PQerrorMessage(connection)).trimmingCharacters(in: " \n")
-            PQfinish(connection)
             throw QueueError(.database, field: safeURL, reason: reason)
         }
         _ = try? execute(SQLStatement(.postgres, "SET client_min_messages = warning"))
@@ -114,7 +115,7 @@ public final class PostgresConnection: SQLExecutor, @unchecked Sendable {
 
     /// `url` without its password (`postgres://user:secret@host` → `postgres://user:***@host`;
     /// `password=...` → `password=***`).
-    static func redact(_ url: String) -> String {
+    public static func redact(_ url: String) -> String {
         var text = url
         if let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].firstIndex(of: "@") {
             let userInfo = text[scheme.upperBound..<at]

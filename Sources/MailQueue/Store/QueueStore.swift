@@ -228,6 +228,14 @@ public final class QueueStore {
         return counts
     }
 
+    /// Unsent requests that are not yet due (waiting for a retry after a 4xx, a timeout or a
+    /// refused connection), and when the first of them is due (ms since 1970).
+    public func waiting() throws(QueueError) -> (count: Int, next: Int64?) {
+        let statement = sender.waiting(now: now())
+        let row = try database.read { (db) throws(QueueError) -> [SQLValue] in try db.query(statement).first ?? [] }
+        return (Int(row.first?.integer ?? 0), row.count > 1 ? row[1].integer : nil)
+    }
+
     /// The ids in `status`, oldest first.
     public func ids(in status: RequestStatus, limit: Int = 1000) throws(QueueError) -> [String] {
         let statement = sender.ids(status: status, limit: limit)

@@ -92,6 +92,7 @@ public struct Wallet: Sendable {
     /// edit them, and writes the result atomically. Two `modify` calls at once (threads or
     /// processes) run one after the other. When `change` throws, nothing is written.
     /// - Returns: what `change` returned.
+    @discardableResult
     public static func modify<Result>(
         _ walletPath: String, password: String, hooks: WriteHooks = WriteHooks(),
         _ change: (inout Wallet) throws(WalletError) -> Result

@@ -45,7 +45,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let content = sampleBytes(3 * 1024 * 1024 + 1, seed: 5)
         let path = directory.appendingPathComponent("a.bin").path
-        FileManager.default.createFile(atPath: path, contents: Data(content))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(content))
         let message = try japaneseMessage(attachment: path, charset: charset)
 
         let connection = try SMTPConnection.openConnection(

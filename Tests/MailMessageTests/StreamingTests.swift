@@ -16,7 +16,7 @@ import Testing
         for size in sizes {
             let bytes = sampleBytes(size, seed: UInt64(size) + 1)
             let path = directory.appendingPathComponent("f\(size).bin").path
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
             var message = try sampleMessage()
             message.attachments = [
                 Attachment(filename: "f\(size).bin", file: path),
@@ -45,7 +45,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("big.bin").path
         let content = sampleBytes(8 * 1024 * 1024 + 5, seed: 99)
-        FileManager.default.createFile(atPath: path, contents: Data(content))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(content))
         var message = try sampleMessage()
         message.attachments = [Attachment(filename: "big.bin", file: path)]
         var chunks = 0

@@ -50,7 +50,7 @@ func parseWithPython(_ messages: [[UInt8]]) throws -> [Parsed] {
     var paths: [String] = []
     for (index, bytes) in messages.enumerated() {
         let path = directory.appendingPathComponent("\(index).eml").path
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         paths.append(path)
     }
     return try parseFilesWithPython(paths)

@@ -13,7 +13,7 @@ struct DaemonTests {
         let (store, path) = try makeSQLiteStore()
         let directory = (path as NSString).deletingLastPathComponent
         let log = directory + "/daemon.out"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         defer { try? output.close() }
 

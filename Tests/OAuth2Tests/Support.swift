@@ -107,7 +107,7 @@ final class TestClock: @unchecked Sendable {
 func temporaryDirectory() throws -> String {
     var template = Array((NSTemporaryDirectory() + "/oauth2-test-XXXXXX").utf8CString)
     guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else { throw OAuth2Error(.configuration, "mkdtemp failed") }
-    return String(cString: template)
+    return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 

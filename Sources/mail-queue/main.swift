@@ -66,7 +66,44 @@ struct Init: ParsableCommand {
 
 struct TemplateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "template", abstract: "Manage templates.",
-                                                    subcommands: [Put.self])
+                                                    subcommands: [Put.self, List.self, Show.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the stored templates: id, language, charset, subject.")
+        @OptionGroup var db: DatabaseOptions
+
+        func run() throws {
+            let store = try db.open()
+            let templates = try guarded { () throws(QueueError) in
+                try store.checkSchema()
+                return try store.templates()
+            }
+            for t in templates { print("\(t.id)\t\(t.language)\t\(t.charset)\t\(t.subject)") }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print one template's subject and body.")
+        @OptionGroup var db: DatabaseOptions
+        @Option(help: "Template id.") var id: String
+        @Option(help: "Language.") var lang: String
+
+        func run() throws {
+            let store = try db.open()
+            let found = try guarded { () throws(QueueError) in
+                try store.checkSchema()
+                return try store.template(id: id, language: lang)
+            }
+            guard let template = found else {
+                FileHandle.standardError.write(Data("mail-queue: not found: no template '\(id)' in language '\(lang)'\n".utf8))
+                throw ExitStatus.notAllSent
+            }
+            print("subject: \(template.subject)")
+            print("charset: \(template.charset)")
+            print("")
+            print(template.body, terminator: template.body.hasSuffix("\n") ? "" : "\n")
+        }
+    }
 
     struct Put: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Store a template (subject and body are mustache).")

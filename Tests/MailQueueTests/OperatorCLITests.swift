@@ -15,10 +15,9 @@ struct OperatorCLITests {
             #expect(try run(["init"]).status == 0)
         }
 
-        /// Runs `mail-queue SUBCOMMAND --database … ARGS`.
+        /// Runs `mail-queue ARGS --database …`.
         func run(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
-            try runProcess(TestEnvironment.binary, [arguments[0], "--database", database] + arguments.dropFirst(),
-                           environment: environment)
+            try runProcess(TestEnvironment.binary, arguments + ["--database", database], environment: environment)
         }
 
         func enqueue(_ subject: String, pattern: String? = nil) throws -> String {
@@ -75,6 +74,24 @@ struct OperatorCLITests {
         let again = try queue.run(["retry", id])
         #expect(again.output.contains(id), "\(again.output)")
         #expect(try queue.counts()["sent"] == 1)
+    }
+
+    @Test("template put, list and show; an unknown template is an error")
+    func templates() throws {
+        let queue = try Queue()
+        try "こんにちは {{name}} さん\n".write(toFile: queue.directory + "/ja.mustache", atomically: true, encoding: .utf8)
+        try "Hello {{name}}\n".write(toFile: queue.directory + "/en.mustache", atomically: true, encoding: .utf8)
+        for (lang, file, charset) in [("ja", "ja.mustache", "ISO-2022-JP"), ("en", "en.mustache", "UTF-8")] {
+            let put = try queue.run(["template", "put", "--id", "welcome", "--lang", lang, "--subject", "Welcome {{name}}",
+                                     "--body-file", queue.directory + "/" + file, "--charset", charset])
+            #expect(put.status == 0 && put.stdout.contains("stored template welcome (\(lang))"), "\(put.output)")
+        }
+        let list = try queue.run(["template", "list"])
+        #expect(list.stdout == "welcome\ten\tUTF-8\tWelcome {{name}}\nwelcome\tja\tISO-2022-JP\tWelcome {{name}}\n", "\(list.output)")
+        let show = try queue.run(["template", "show", "--id", "welcome", "--lang", "ja"])
+        #expect(show.stdout == "subject: Welcome {{name}}\ncharset: ISO-2022-JP\n\nこんにちは {{name}} さん\n", "\(show.output)")
+        let missing = try queue.run(["template", "show", "--id", "welcome", "--lang", "fr"])
+        #expect(missing.status == 1 && missing.stderr.contains("no template 'welcome' in language 'fr'"), "\(missing.output)")
     }
 
     @Test("an unreachable PostgreSQL: a database error naming the URL without its password (exit 2), no crash")

@@ -25,6 +25,15 @@ public struct TemplateStatements: Sendable {
         ]
     }
 
+    /// Lists every template: columns id, language, subject, charset; by id, then language.
+    public var list: SQLStatement {
+        let t = schema.templates
+        return SQLStatement(dialect, """
+            SELECT \(q(t.id)), \(q(t.language)), \(q(t.subject)), \(q(t.charset)) FROM \(q(t.table)) \
+            ORDER BY \(q(t.id)), \(q(t.language))
+            """)
+    }
+
     /// Reads one template: columns subject, body, charset; no row when unknown.
     public func get(id: String, language: String) -> SQLStatement {
         let t = schema.templates

@@ -72,6 +72,28 @@ public final class QueueStore {
         }
     }
 
+    /// Every stored template (its body left empty), by id, then language.
+    public func templates() throws(QueueError) -> [MailTemplate] {
+        let statement = TemplateStatements(dialect: dialect, schema: schema).list
+        return try database.read { (db) throws(QueueError) -> [MailTemplate] in
+            try db.query(statement).map { row in
+                MailTemplate(id: row[0].text ?? "", language: row[1].text ?? "", subject: row[2].text ?? "", body: "",
+                             charset: row[3].text ?? "")
+            }
+        }
+    }
+
+    /// One stored template, or nil when there is none with that id and language.
+    public func template(id: String, language: String) throws(QueueError) -> MailTemplate? {
+        let statement = TemplateStatements(dialect: dialect, schema: schema).get(id: id, language: language)
+        return try database.read { (db) throws(QueueError) -> MailTemplate? in
+            try db.query(statement).first.map { row in
+                MailTemplate(id: id, language: language, subject: row[0].text ?? "", body: row[1].text ?? "",
+                             charset: row[2].text ?? "")
+            }
+        }
+    }
+
     /// Enqueues one request in its own transaction.
     /// - Returns: the request id.
     @discardableResult

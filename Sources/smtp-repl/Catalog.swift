@@ -39,4 +39,26 @@ enum Catalog {
     ]
 
     static func find(_ name: String) -> CommandInfo? { commands.first { $0.name == name.lowercased() } }
+
+    /// The message for a name that is no command, with the nearest command when one is close
+    /// (`mial` → "did you mean mail?").
+    static func unknown(_ name: String) -> String {
+        let typed = Array(name.lowercased())
+        let nearest = commands.map { ($0.name, distance(typed, Array($0.name))) }.min { $0.1 < $1.1 }
+        let hint = nearest.flatMap { $0.1 <= (typed.count >= 3 ? 2 : 1) ? "did you mean \($0.0)? " : nil } ?? ""
+        return "unknown command \"\(name)\"; \(hint)type help for the list"
+    }
+
+    /// Levenshtein distance (insertions, deletions and substitutions count one each).
+    private static func distance(_ a: [Character], _ b: [Character]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1] + Array(repeating: 0, count: b.count)
+            for (j, y) in b.enumerated() {
+                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
 }

@@ -38,7 +38,7 @@ extension Session {
                 let tokens = try checker.tokenize(line.text)
                 guard let first = tokens.first else { continue }
                 guard first.name == nil, Catalog.find(first.value) != nil else {
-                    throw .usage("unknown command \"\(first.name.map { $0 + "=" } ?? first.value)\"; type help for the list")
+                    throw .usage(Catalog.unknown(first.name.map { $0 + "=" } ?? first.value))
                 }
             } catch {
                 throw ScriptError(exitCode: 2, message: "\(where_): \(error.message)")

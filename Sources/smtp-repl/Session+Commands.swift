@@ -86,7 +86,7 @@ extension Session {
             connection?.closeConnection()
             connection = nil
         default:
-            throw .usage("unknown command \"\(name)\"; type help for the list")
+            throw .usage(Catalog.unknown(name))
         }
     }
 

@@ -16,6 +16,17 @@ struct UsageTests {
         #expect(result.output.contains("Usage:") || result.output.contains("USAGE:"), "\(result.output)")
     }
 
+    @Test("a mistyped command is refused with the nearest command; a stranger one without a guess", arguments: [
+        ("mial a@example.com\n", "unknown command \"mial\"; did you mean mail?"),
+        ("rcp b@example.com\n", "unknown command \"rcp\"; did you mean rcpt?"),
+        ("xyzzy\n", "unknown command \"xyzzy\"; type help for the list"),
+    ])
+    func didYouMean(_ script: String, _ message: String) throws {
+        let result = try Repl.repl(["run", "-"], input: script)
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.output.contains(message), "\(result.output)")
+    }
+
     @Test("--help still exits 0")
     func help() throws {
         let result = try Repl.repl(["--help"])

@@ -195,7 +195,11 @@ extension Session {
 
     private func help(_ arguments: Arguments) throws(ScriptError) {
         if let topic = arguments.positional.first, let info = Catalog.find(topic) {
-            printer.plain("\(info.usage)\n    \(info.summary)")
+            var text = "\(info.usage)\n    \(info.summary)"
+            if info.parameters.contains("expect=") {
+                text += "\n    expect=CODE (e.g. expect=250, expect=5xx, expect=5.7.8): the reply wanted; another fails the script"
+            }
+            printer.plain(text)
             return
         }
         if let connection, !connection.isClosed {

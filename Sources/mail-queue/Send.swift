@@ -53,12 +53,12 @@ struct Send: ParsableCommand {
         return try guarded { () throws(QueueError) in try SenderConfigFile.parse(text, file: path, mode: UInt32(info.st_mode)) }
     }
 
+    /// A typed value from the settings file, read only when no flag gave it; a mistake in it
+    /// (FILE:LINE) ends the command with exit 2.
+    func fileValue<T>(_ read: () throws(QueueError) -> T?) throws -> T? { try guarded(read) }
+
     func settings(_ file: SenderConfigFile?) throws -> SMTPSettings {
         let env = ProcessInfo.processInfo.environment
-        func number<T>(_ flag: T?, _ key: String, _ parse: (String) throws(QueueError) -> T?) throws -> T? {
-            if let flag { return flag }
-            return try guarded { () throws(QueueError) -> T? in try parse(key) }
-        }
         let username = user ?? env["MAIL_QUEUE_SMTP_USER"] ?? file?["user"]
         var secret: SMTPSettings.Secret?
         if let alias = credentialAlias ?? file?["credential-alias"] {
@@ -94,12 +94,13 @@ struct Send: ParsableCommand {
         settings.caFile = caFile ?? file?["ca-file"]
         settings.walletPath = wallet ?? file?["wallet"]
         settings.walletPassword = env["MAIL_QUEUE_WALLET_PASSWORD"]
-        settings.timeout = try number(timeout, "timeout") { (k) throws(QueueError) in try file?.number(k) } ?? 60
-        if let connections = try number(connections, "connections", { (k) throws(QueueError) in try file?.integer(k) }) {
+        settings.timeout = try timeout ?? fileValue { () throws(QueueError) in try file?.number("timeout") } ?? 60
+        if let connections = try connections ?? fileValue({ () throws(QueueError) in try file?.integer("connections") }) {
             settings.connections = connections
         }
-        if let rate = try number(rate, "rate", { (k) throws(QueueError) in try file?.integer(k) }) { settings.messagesPerMinute = rate }
-        if let limit = try number(messagesPerConnection, "messages-per-connection", { (k) throws(QueueError) in try file?.integer(k) }) {
+        if let rate = try rate ?? fileValue({ () throws(QueueError) in try file?.integer("rate") }) { settings.messagesPerMinute = rate }
+        if let limit = try messagesPerConnection
+            ?? fileValue({ () throws(QueueError) in try file?.integer("messages-per-connection") }) {
             settings.messagesPerConnection = limit
         }
         guard settings.connections >= 1, settings.timeout > 0, (settings.messagesPerMinute ?? 1) >= 1,
@@ -110,16 +111,12 @@ struct Send: ParsableCommand {
     }
 
     func options(_ file: SenderConfigFile?) throws -> SenderOptions {
-        func value<T>(_ flag: T?, _ read: () throws(QueueError) -> T?) throws -> T? {
-            if let flag { return flag }
-            return try guarded { () throws(QueueError) -> T? in try read() }
-        }
-        let batch = try value(batch) { () throws(QueueError) in try file?.integer("batch") } ?? 20
-        let lease = try value(leaseSeconds) { () throws(QueueError) in try file?.integer("lease-seconds") } ?? 300
-        let attempts = try value(maxAttempts) { () throws(QueueError) in try file?.integer("max-attempts") } ?? 8
-        let retryBase = try value(retryBaseMs) { () throws(QueueError) in try file?.integer("retry-base-ms").map(Int64.init) } ?? 60_000
-        let idle = try value(idlePollSeconds) { () throws(QueueError) in try file?.number("idle-poll-seconds") } ?? 2
-        let resend = try resendUncertain || (value(nil as Bool?) { () throws(QueueError) in try file?.flag("resend-uncertain") } ?? false)
+        let batch = try batch ?? fileValue { () throws(QueueError) in try file?.integer("batch") } ?? 20
+        let lease = try leaseSeconds ?? fileValue { () throws(QueueError) in try file?.integer("lease-seconds") } ?? 300
+        let attempts = try maxAttempts ?? fileValue { () throws(QueueError) in try file?.integer("max-attempts") } ?? 8
+        let retryBase = try retryBaseMs ?? fileValue { () throws(QueueError) in try file?.integer("retry-base-ms").map(Int64.init) } ?? 60_000
+        let idle = try idlePollSeconds ?? fileValue { () throws(QueueError) in try file?.number("idle-poll-seconds") } ?? 2
+        let resend = try resendUncertain || (fileValue { () throws(QueueError) in try file?.flag("resend-uncertain") } ?? false)
         guard batch >= 1, lease >= 1, attempts >= 1, retryBase >= 0, idle > 0 else {
             throw ValidationError("batch, lease-seconds, max-attempts and idle-poll-seconds must be positive")
         }

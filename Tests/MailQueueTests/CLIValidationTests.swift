@@ -5,31 +5,14 @@ import Testing
 /// field, and nothing is enqueued.
 @Suite("mail-queue CLI validation")
 struct CLIValidationTests {
-    struct Queue {
-        let directory: String
-        var database: String { "sqlite:\(directory)/queue.sqlite" }
-
-        init() throws {
-            directory = try temporaryDirectory()
-            let initialised = try run(["init"])
-            #expect(initialised.status == 0, "\(initialised.output)")
-            try "Hello {{name}},\n{{#items}}- {{.}}\n{{/items}}".write(toFile: directory + "/body.mustache", atomically: true, encoding: .utf8)
-            let put = try run(["template", "put", "--id", "welcome", "--lang", "en", "--subject", "Hi {{name}}",
-                               "--body-file", directory + "/body.mustache"])
-            #expect(put.status == 0, "\(put.output)")
-        }
-
-        func run(_ arguments: [String]) throws -> ProcessResult {
-            try runProcess(TestEnvironment.binary, [arguments[0]] + (arguments[0] == "template" ? [arguments[1]] : [])
-                + ["--database", database] + Array(arguments.dropFirst(arguments[0] == "template" ? 2 : 1)))
-        }
-
-        /// The number of requests in every status.
-        func total() throws -> Int {
-            let status = try run(["status", "--json"])
-            let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any] ?? [:]
-            return ["unsent", "sending", "sent", "failed", "uncertain"].compactMap { object[$0] as? Int }.reduce(0, +)
-        }
+    /// A queue holding the template `welcome` (en) the cases use.
+    static func queue() throws -> CLIQueue {
+        let queue = try CLIQueue()
+        try "Hello {{name}},\n{{#items}}- {{.}}\n{{/items}}".write(toFile: queue.directory + "/body.mustache", atomically: true, encoding: .utf8)
+        let put = try queue.run(["template", "put", "--id", "welcome", "--lang", "en", "--subject", "Hi {{name}}",
+                                 "--body-file", queue.directory + "/body.mustache"])
+        #expect(put.status == 0, "\(put.output)")
+        return queue
     }
 
     static let base = ["enqueue", "--from", "alice@example.com", "--subject", "s", "--body", "b"]
@@ -49,7 +32,7 @@ struct CLIValidationTests {
 
     @Test("refused with exit 1, the field named, nothing enqueued", arguments: cases)
     func refused(_ name: String, _ arguments: [String], _ named: String) throws {
-        let queue = try Queue()
+        let queue = try Self.queue()
         let result = try queue.run(arguments)
         #expect(result.status == 1, "\(name): \(result.output)")
         #expect(result.stderr.contains(named), "\(name): \(result.stderr)")
@@ -58,7 +41,7 @@ struct CLIValidationTests {
 
     @Test("attachments over the maximum are refused; a valid request is enqueued and its id printed")
     func attachmentsAndSuccess() throws {
-        let queue = try Queue()
+        let queue = try Self.queue()
         let big = queue.directory + "/big.bin"
         try Data(repeating: 0x41, count: 2 * 1024 * 1024 + 1).write(to: URL(fileURLWithPath: big))
         let refused = try queue.run(Self.base + ["--to", "bob@example.com", "--attach", big])

@@ -70,15 +70,7 @@ struct MultiProcessTests {
 
     @Test("4 sender processes on one PostgreSQL database: every request sent exactly once")
     func postgresDrain() throws {
-        guard let url = TestEnvironment.required("MAIL_QUEUE_TEST_POSTGRES") else { return }
-        let schemaName = "mq_" + UUID().uuidString.prefix(8).lowercased()
-        let admin = try PostgresConnection(url: url)
-        try admin.simple("CREATE SCHEMA \(schemaName)")
-        defer { try? admin.simple("DROP SCHEMA \(schemaName) CASCADE") }
-        let scoped = url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schemaName)"
-        let store = QueueStore(database: try PostgresQueueDatabase(url: scoped))
-        try store.migrate()
-        try drain(database: scoped, store: store)
+        try withPostgresQueue { store, scoped in try drain(database: scoped, store: store) }
     }
 
     @Test("a sender SIGKILLed at random points: afterwards every request is sent, failed or uncertain; none lost, none sent twice unless uncertain")

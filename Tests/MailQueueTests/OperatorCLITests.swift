@@ -6,44 +6,16 @@ import Testing
 /// failed request, retry it, and be warned at start-up about an expiring wallet certificate.
 @Suite("mail-queue for operators")
 struct OperatorCLITests {
-    struct Queue {
-        let directory: String
-        var database: String { "sqlite:\(directory)/queue.sqlite" }
-
-        init() throws {
-            directory = try temporaryDirectory()
-            #expect(try run(["init"]).status == 0)
-        }
-
-        /// Runs `mail-queue ARGS --database …`.
-        func run(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
-            try runProcess(TestEnvironment.binary, arguments + ["--database", database], environment: environment)
-        }
-
-        func enqueue(_ subject: String, pattern: String? = nil) throws -> String {
-            let result = try run(["enqueue", "--from", "alice@example.com", "--to", "bob@example.com", "--subject", subject,
-                                  "--body", "b"] + (pattern.map { ["--pattern", $0] } ?? []))
-            #expect(result.status == 0, "\(result.output)")
-            return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-
-        func counts() throws -> [String: Int] {
-            let status = try run(["status", "--json"])
-            let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any] ?? [:]
-            return object.compactMapValues { $0 as? Int }
-        }
-    }
-
     @Test("send --pattern sends only that pattern's requests; the others stay unsent")
     func patternFilter() throws {
         guard let smtp = TestEnvironment.required("SMTP_AIOSMTPD") else { return }
-        let queue = try Queue()
+        let queue = try CLIQueue()
         let invoices = try (0..<2).map { try queue.enqueue("invoice \($0)", pattern: "invoice") }
         let newsletter = try queue.enqueue("newsletter", pattern: "newsletter")
         let plain = try queue.enqueue("no pattern")
         let sent = try queue.run(["send", "--once", "--smtp", smtp, "--pattern", "invoice", "--timeout", "10"])
         #expect(sent.status == 0 && sent.stdout.contains("sent 2,"), "\(sent.output)")
-        let store = QueueStore(database: try SQLiteQueueDatabase(path: queue.directory + "/queue.sqlite"))
+        let store = QueueStore(database: try SQLiteQueueDatabase(path: queue.path))
         for id in invoices { #expect(try store.details(id).status == .sent) }
         #expect(try store.details(newsletter).status == .unsent)
         #expect(try store.details(plain).status == .unsent)
@@ -52,7 +24,7 @@ struct OperatorCLITests {
     @Test("a failed request: status counts it, show gives the error, retry makes it unsent, and it is then sent")
     func failedShowRetry() throws {
         guard let smtp = TestEnvironment.required("SMTP_AIOSMTPD") else { return }
-        let queue = try Queue()
+        let queue = try CLIQueue()
         let id = try queue.enqueue("will fail first")
         // Port 1 on loopback refuses the connection; one attempt allowed: failed at once.
         let failed = try queue.run(["send", "--once", "--smtp", "127.0.0.1:1", "--max-attempts", "1", "--timeout", "5"])
@@ -78,7 +50,7 @@ struct OperatorCLITests {
 
     @Test("template put, list and show; an unknown template is an error")
     func templates() throws {
-        let queue = try Queue()
+        let queue = try CLIQueue()
         try "こんにちは {{name}} さん\n".write(toFile: queue.directory + "/ja.mustache", atomically: true, encoding: .utf8)
         try "Hello {{name}}\n".write(toFile: queue.directory + "/en.mustache", atomically: true, encoding: .utf8)
         for (lang, file, charset) in [("ja", "ja.mustache", "ISO-2022-JP"), ("en", "en.mustache", "UTF-8")] {
@@ -116,7 +88,7 @@ struct OperatorCLITests {
         (["bogus"], "Unexpected argument 'bogus'"),
     ])
     func usageMistakes(_ arguments: [String], _ reason: String) throws {
-        let queue = try Queue()
+        let queue = try CLIQueue()
         let result = try runProcess(TestEnvironment.binary, arguments + (arguments[0] == "bogus" ? [] : ["--database", queue.database]))
         #expect(result.status == 2, "\(result.output)")
         #expect(result.stderr.contains(reason), "\(result.stderr)")
@@ -125,7 +97,7 @@ struct OperatorCLITests {
     @Test("send warns at start-up about a wallet certificate that expires within 30 days, and still sends")
     func walletExpiryWarning() throws {
         guard let smtp = TestEnvironment.required("SMTP_AIOSMTPD") else { return }
-        let queue = try Queue()
+        let queue = try CLIQueue()
         _ = try queue.enqueue("with a wallet")
         let key = queue.directory + "/soon.key", cert = queue.directory + "/soon.pem"
         let made = try runProcess("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,

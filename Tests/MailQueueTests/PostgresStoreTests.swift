@@ -8,15 +8,10 @@ import Testing
 struct PostgresStoreTests {
     @Test("BYTEA attachments (bytes 0–255, 1 MiB random) and Japanese/emoji text round-trip exactly")
     func roundTrip() throws {
-        guard let url = TestEnvironment.required("MAIL_QUEUE_TEST_POSTGRES") else { return }
-        let schemaName = "mq_" + UUID().uuidString.prefix(8).lowercased()
-        let admin = try PostgresConnection(url: url)
-        try admin.simple("CREATE SCHEMA \(schemaName)")
-        defer { try? admin.simple("DROP SCHEMA \(schemaName) CASCADE") }
-        let scoped = url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schemaName)"
-        let store = QueueStore(database: try PostgresQueueDatabase(url: scoped))
-        try store.migrate()
+        try withPostgresQueue { store, scoped in try roundTrip(store, scoped) }
+    }
 
+    func roundTrip(_ store: QueueStore, _ scoped: String) throws {
         let allBytes = (0...255).map { UInt8($0) }
         var generator = SystemRandomNumberGenerator()
         let random = (0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }

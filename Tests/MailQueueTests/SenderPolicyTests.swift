@@ -8,8 +8,8 @@ import Testing
 /// and a sender whose claim was taken over never sends the final dot.
 @Suite("Sender policy: uncertain requests and lost claims")
 struct SenderPolicyTests {
-    /// Up to the final dot, then the connection drops: the request ends `uncertain`.
-    static let dropAfterDot = """
+    /// EHLO, the envelope, the body and the final dot; the two scripts below end it.
+    static let upToTheDot = """
         220 mail.example.test ESMTP
         > EHLO client.example.com
         250 mail.example.test
@@ -23,28 +23,13 @@ struct SenderPolicyTests {
         >
         > body
         > .
-        @close
         """
 
+    /// Up to the final dot, then the connection drops: the request ends `uncertain`.
+    static let dropAfterDot = upToTheDot + "\n@close"
+
     /// A whole delivery.
-    static let delivered = """
-        220 mail.example.test ESMTP
-        > EHLO client.example.com
-        250 mail.example.test
-        > MAIL FROM:<alice@example.com>
-        250 2.1.0 Ok
-        > RCPT TO:<bob@example.com>
-        250 2.1.5 Ok
-        > DATA
-        354 go ahead
-        > Subject: hello
-        >
-        > body
-        > .
-        250 2.0.0 queued
-        > QUIT
-        221 bye
-        """
+    static let delivered = upToTheDot + "\n250 2.0.0 queued\n> QUIT\n221 bye"
 
     static func server(_ script: String, connections: Int = 1) throws -> TranscriptServer {
         let server = try TranscriptServer(transcript: try Transcript(parsing: script), mode: .meaning, readTimeout: 10)

@@ -30,6 +30,21 @@ func temporaryDirectory() throws -> String {
     return path
 }
 
+/// Runs `body` with a migrated store in a new PostgreSQL schema of `MAIL_QUEUE_TEST_POSTGRES`
+/// and the URL that reaches that schema; the schema is dropped afterwards. Without the peer
+/// the test is skipped by hand and fails under CI (see `TestPeers.required`).
+func withPostgresQueue(_ body: (QueueStore, String) throws -> Void) throws {
+    guard let url = TestEnvironment.required("MAIL_QUEUE_TEST_POSTGRES") else { return }
+    let schemaName = "mq_" + UUID().uuidString.prefix(8).lowercased()
+    let admin = try PostgresConnection(url: url)
+    try admin.simple("CREATE SCHEMA \(schemaName)")
+    defer { try? admin.simple("DROP SCHEMA \(schemaName) CASCADE") }
+    let scoped = url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schemaName)"
+    let store = QueueStore(database: try PostgresQueueDatabase(url: scoped))
+    try store.migrate()
+    try body(store, scoped)
+}
+
 /// A migrated SQLite store in a temporary file.
 func makeSQLiteStore(limits: QueueLimits = QueueLimits(), now: (@Sendable () -> Int64)? = nil) throws -> (QueueStore, String) {
     let directory = try temporaryDirectory()
@@ -74,4 +89,47 @@ func sendOnce(_ script: String, settings: (Int) -> SMTPSettings, retry: RetryPol
     let report = try sender.run()
     let outcome = server.waitForOutcome(timeout: 10)
     return (try store.details(id), report, outcome)
+}
+
+/// CLIQueue is a new SQLite queue used through the built `mail-queue` binary.
+struct CLIQueue {
+    /// Its directory (files a test writes go here too).
+    let directory: String
+    /// The database file.
+    var path: String { directory + "/queue.sqlite" }
+    /// The `--database` value.
+    var database: String { "sqlite:" + path }
+
+    /// Creates the directory and runs `mail-queue init`.
+    init() throws {
+        directory = try temporaryDirectory()
+        let initialised = try run(["init"])
+        #expect(initialised.status == 0, "\(initialised.output)")
+    }
+
+    /// Runs `mail-queue ARGS --database …`.
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+        try runProcess(TestEnvironment.binary, arguments + ["--database", database], environment: environment)
+    }
+
+    /// Enqueues a text request from alice to bob; returns its id.
+    func enqueue(_ subject: String, pattern: String? = nil) throws -> String {
+        let result = try run(["enqueue", "--from", "alice@example.com", "--to", "bob@example.com", "--subject", subject,
+                              "--body", "b"] + (pattern.map { ["--pattern", $0] } ?? []))
+        #expect(result.status == 0, "\(result.output)")
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `status --json`'s counts.
+    func counts() throws -> [String: Int] {
+        let status = try run(["status", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any] ?? [:]
+        return object.compactMapValues { $0 as? Int }
+    }
+
+    /// The number of requests in any status.
+    func total() throws -> Int {
+        let counts = try counts()
+        return RequestStatus.allCases.compactMap { counts[$0.rawValue] }.reduce(0, +)
+    }
 }

@@ -11,15 +11,8 @@ enum Paths {
     static func cert(_ name: String) -> String { root.appendingPathComponent("certs/" + name).path }
     static let tokenServerScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("token_server.py").path
 
-    /// The built `smtp-wallet` (next to the test bundle, else in .build/debug).
-    static var walletTool: String {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for directory in [beside, beside.deletingLastPathComponent(), root.appendingPathComponent(".build/debug")] {
-            let candidate = directory.appendingPathComponent("smtp-wallet").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return root.appendingPathComponent(".build/debug/smtp-wallet").path
-    }
+    /// The built `smtp-wallet`.
+    static var walletTool: String { TestPaths.executable("smtp-wallet") }
 }
 
 /// TokenServer is `token_server.py` (the identity platform's endpoints over TLS with the test

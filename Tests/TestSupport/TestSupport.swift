@@ -13,8 +13,16 @@ public enum TestPaths {
     /// A file of the test PKI, e.g. `ca.pem`.
     public static func cert(_ name: String) -> String { certs.appendingPathComponent(name).path }
 
-    /// A built debug executable, e.g. `smtp-wallet`.
-    public static func executable(_ name: String) -> String { root.appendingPathComponent(".build/debug/\(name)").path }
+    /// A built executable, e.g. `smtp-wallet`: next to the test bundle (the same build), else
+    /// in `.build/debug`.
+    public static func executable(_ name: String) -> String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for directory in [beside, beside.deletingLastPathComponent(), root.appendingPathComponent(".build/debug")] {
+            let candidate = directory.appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return root.appendingPathComponent(".build/debug/\(name)").path
+    }
 }
 
 /// TestPeers reads the addresses of the real servers `scripts/test` starts.

@@ -12,15 +12,8 @@ enum TestEnvironment {
 
     static func cert(_ name: String) -> String { certs.appendingPathComponent(name).path }
 
-    /// The built `smtp-wallet` (next to the test bundle, else in .build/debug).
-    static var walletTool: String {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for directory in [beside, beside.deletingLastPathComponent(), root.appendingPathComponent(".build/debug")] {
-            let candidate = directory.appendingPathComponent("smtp-wallet").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return root.appendingPathComponent(".build/debug/smtp-wallet").path
-    }
+    /// The built `smtp-wallet`.
+    static var walletTool: String { TestPaths.executable("smtp-wallet") }
 }
 
 /// A fresh temporary directory, removed by `remove()`.

@@ -45,10 +45,9 @@ public struct SenderStatements: Sendable {
 
     /// SQLite, step 2: claims `ids` for `owner` until `leaseUntil`, counting an attempt.
     public func claim(ids: [String], owner: String, leaseUntil: Int64) -> SQLStatement {
-        let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
-        return SQLStatement(dialect, """
+        SQLStatement(dialect, """
             UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.leaseOwner)) = ?, \(q(r.leaseUntil)) = ?, \
-            \(q(r.attempts)) = \(q(r.attempts)) + 1 WHERE \(q(r.id)) IN (\(marks))
+            \(q(r.attempts)) = \(q(r.attempts)) + 1 WHERE \(q(r.id)) IN (\(marks(ids.count)))
             """, [.text(RequestStatus.sending.rawValue), .text(owner), .integer(leaseUntil)] + ids.map { .text($0) })
     }
 
@@ -66,18 +65,9 @@ public struct SenderStatements: Sendable {
                 + [.integer(Int64(limit))])
     }
 
-    /// Reads one request: id, pattern, from, reply-to, return-path, charset, subject, body,
-    /// message id, status, attempts, requested at, sent at, last error, refused, lease owner.
-    public func load(id: String) -> SQLStatement {
-        SQLStatement(dialect, """
-            SELECT \(q(r.id)), \(q(r.patternID)), \(q(r.from)), \(q(r.replyTo)), \(q(r.returnPath)), \(q(r.charset)), \
-            \(q(r.subject)), \(q(r.body)), \(q(r.messageID)), \(q(r.status)), \(q(r.attempts)), \(q(r.requestedAt)), \
-            \(q(r.sentAt)), \(q(r.lastError)), \(q(r.refused)), \(q(r.leaseOwner)), \(q(r.nextAttemptAt)) \
-            FROM \(q(r.table)) WHERE \(q(r.id)) = ?
-            """, [.text(id)])
-    }
-
-    /// Reads several requests (the columns of `load`), in no particular order.
+    /// Reads several requests, in no particular order: id, pattern, from, reply-to,
+    /// return-path, charset, subject, body, message id, status, attempts, requested at, sent at,
+    /// last error, refused, lease owner, next attempt at.
     public func load(ids: [String]) -> SQLStatement {
         SQLStatement(dialect, """
             SELECT \(q(r.id)), \(q(r.patternID)), \(q(r.from)), \(q(r.replyTo)), \(q(r.returnPath)), \(q(r.charset)), \
@@ -107,14 +97,6 @@ public struct SenderStatements: Sendable {
 
     /// Placeholders for `count` values (the dialect's style is applied by `SQLStatement`).
     private func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
-
-    /// Reads a request's recipients in order: kind, address.
-    public func recipients(id: String) -> SQLStatement {
-        let c = schema.recipients
-        return SQLStatement(dialect, """
-            SELECT \(q(c.kind)), \(q(c.address)) FROM \(q(c.table)) WHERE \(q(c.requestID)) = ? ORDER BY \(q(c.sequence))
-            """, [.text(id)])
-    }
 
     /// Reads a request's attachments in order: filename, content type, data.
     public func attachments(id: String) -> SQLStatement {

@@ -44,21 +44,21 @@ public struct SenderConfigFile: Sendable, Equatable {
             guard let equals = trimmed.firstIndex(of: "=") else {
                 throw config.error(line, "expected key = value, found '\(trimmed.prefix(60))'")
             }
-            let key = trimmed[..<equals].trimmingCharacters(in: " \t").lowercased()
-            var value = Substring(trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: " \t"))
+            let key = trimmed[..<equals].trimming(" \t").lowercased()
+            var value = Substring(trimmed[trimmed.index(after: equals)...].trimming(" \t"))
             if value.hasPrefix("\"") {
                 // A quoted value keeps any # inside; only a comment may follow the closing quote.
                 guard let close = value.dropFirst().firstIndex(of: "\"") else {
                     throw config.error(line, "\(key): the quote is not closed")
                 }
-                let rest = value[value.index(after: close)...].trimmingCharacters(in: " \t")
+                let rest = value[value.index(after: close)...].trimming(" \t")
                 guard rest.isEmpty || rest.hasPrefix("#") else {
                     throw config.error(line, "\(key): only a # comment may follow the closing quote, not '\(rest.prefix(40))'")
                 }
                 value = value[value.index(after: value.startIndex)..<close]
             } else if let comment = Self.trailingComment(in: value) {
                 // `key = value   # note`: a # after white space starts a comment.
-                value = Substring(value[..<comment].trimmingCharacters(in: " \t"))
+                value = Substring(value[..<comment].trimming(" \t"))
             }
             guard keys.contains(key) else {
                 throw config.error(line, "unknown key '\(key)'; known keys: \(keys.joined(separator: ", "))")
@@ -128,13 +128,4 @@ public struct SenderConfigFile: Sendable, Equatable {
     }
 
     private init(file: String) { self.file = file }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var s = self
-        while let c = s.first, set.contains(c) { s = s.dropFirst() }
-        while let c = s.last, set.contains(c) { s = s.dropLast() }
-        return String(s)
-    }
 }

@@ -21,7 +21,7 @@ public final class PostgresConnection: SQLExecutor, @unchecked Sendable {
         guard PQstatus(connection) == CONNECTION_OK else {
             // No PQfinish here: every property is set, so deinit runs on this throw and
             // finishes the connection (finishing it here too freed it twice: a crash).
-            let reason = String(cString: PQerrorMessage(connection)).trimmingCharacters(in: " \n")
+            let reason = String(cString: PQerrorMessage(connection)).trimming(" \n")
             throw QueueError(.database, field: safeURL, reason: reason)
         }
         _ = try? execute(SQLStatement(.postgres, "SET client_min_messages = warning"))
@@ -91,7 +91,7 @@ public final class PostgresConnection: SQLExecutor, @unchecked Sendable {
         }
         let status = PQresultStatus(result)
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
-            let message = String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: " \n")
+            let message = String(cString: PQresultErrorMessage(result)).trimming(" \n")
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? "?"
             PQclear(result)
             throw QueueError(.database, field: safeURL, reason: "\(message) [SQLSTATE \(state)] in: \(statement.sql.prefix(120))")
@@ -152,14 +152,5 @@ public final class PostgresQueueDatabase: QueueDatabase {
             try? connection.simple("ROLLBACK")
             throw error
         }
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let c = s.first, set.contains(c) { s = s.dropFirst() }
-        while let c = s.last, set.contains(c) { s = s.dropLast() }
-        return String(s)
     }
 }

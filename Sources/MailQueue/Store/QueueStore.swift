@@ -129,24 +129,7 @@ public final class QueueStore {
     /// Reads a request back as stored.
     /// - Throws: `QueueError.notFound` for an unknown id.
     public func load(_ id: String) throws(QueueError) -> StoredRequest {
-        let statements = sender
-        return try database.read { (db) throws(QueueError) -> StoredRequest in
-            try Self.load(id, on: db, statements: statements).request
-        }
-    }
-
-    static func load(_ id: String, on db: any SQLExecutor, statements: SenderStatements) throws(QueueError)
-        -> (request: StoredRequest, row: [SQLValue])
-    {
-        guard let row = try db.query(statements.load(id: id)).first, row.count >= 17 else {
-            throw QueueError(.notFound, field: "request \(id)", reason: "no such request")
-        }
-        let recipients = try db.query(statements.recipients(id: id)).map { columns in
-            (kind: RecipientKind(rawValue: columns[0].text ?? "") ?? .to, address: columns[1].text ?? "")
-        }
-        let attachments = try Self.attachments(of: id, on: db, statements: statements)
-        let request = Self.request(row: row, id: id, recipients: recipients, attachments: attachments)
-        return (request, row)
+        try details(id).request
     }
 
     /// The attachments of request `id`, in order.

@@ -42,7 +42,8 @@ public struct SenderConfigFile: Sendable, Equatable {
             let trimmed = content.drop(while: { $0 == " " || $0 == "\t" })
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             guard let equals = trimmed.firstIndex(of: "=") else {
-                throw config.error(line, "expected key = value, found '\(trimmed.prefix(60))'")
+                // The line is not quoted back: it may be a password missing its `=`.
+                throw config.error(line, "expected key = value (no '=' on this line)")
             }
             let key = trimmed[..<equals].trimming(" \t").lowercased()
             var value = Substring(trimmed[trimmed.index(after: equals)...].trimming(" \t"))
@@ -53,7 +54,7 @@ public struct SenderConfigFile: Sendable, Equatable {
                 }
                 let rest = value[value.index(after: close)...].trimming(" \t")
                 guard rest.isEmpty || rest.hasPrefix("#") else {
-                    throw config.error(line, "\(key): only a # comment may follow the closing quote, not '\(rest.prefix(40))'")
+                    throw config.error(line, "\(key): only a # comment may follow the closing quote")
                 }
                 value = value[value.index(after: value.startIndex)..<close]
             } else if let comment = Self.trailingComment(in: value) {

@@ -36,11 +36,35 @@ public struct SenderStatements: Sendable {
 
     /// SQLite, step 1 of a claim inside `BEGIN IMMEDIATE`: the ids of up to `limit` due requests
     /// (unsent and due, or claimed under an expired lease), oldest first.
+    ///
+    /// One scan per status, each in the order of the `(status, next attempt at)` index and
+    /// stopped at `limit`, then the few rows found are merged: one `WHERE … OR …` over every
+    /// status made SQLite read and sort every due request at each claim (11 ms per claim with
+    /// 20,000 queued, under the write lock).
     public func dueIDs(now: Int64, limit: Int, pattern: String?, resendUncertain: Bool = false) -> SQLStatement {
-        let (condition, values) = dueCondition(pattern: pattern, resendUncertain: resendUncertain)
+        var parts: [(String, [SQLValue])] = [
+            ("\(q(r.status)) = ? AND \(q(r.nextAttemptAt)) <= ?", [.text(RequestStatus.unsent.rawValue), .integer(now)]),
+            ("\(q(r.status)) = ? AND \(q(r.leaseUntil)) < ?", [.text(RequestStatus.sending.rawValue), .integer(now)]),
+        ]
+        if resendUncertain { parts.append(("\(q(r.status)) = ?", [.text(RequestStatus.uncertain.rawValue)])) }
+        var scans: [String] = []
+        var values: [SQLValue] = []
+        for (condition, bound) in parts {
+            var sql = condition
+            values += bound
+            if let pattern {
+                sql += " AND \(q(r.patternID)) = ?"
+                values.append(.text(pattern))
+            }
+            scans.append("""
+                SELECT * FROM (SELECT \(q(r.id)) AS claim_id, \(q(r.nextAttemptAt)) AS claim_due FROM \(q(r.table)) WHERE \(sql) \
+                ORDER BY \(q(r.nextAttemptAt)) LIMIT ?)
+                """)
+            values.append(.integer(Int64(limit)))
+        }
         return SQLStatement(dialect, """
-            SELECT \(q(r.id)) FROM \(q(r.table)) WHERE \(condition) ORDER BY \(q(r.nextAttemptAt)), \(q(r.id)) LIMIT ?
-            """, fill(values, now: now) + [.integer(Int64(limit))])
+            SELECT claim_id FROM (\(scans.joined(separator: " UNION ALL "))) ORDER BY claim_due, claim_id LIMIT ?
+            """, values + [.integer(Int64(limit))])
     }
 
     /// SQLite, step 2: claims `ids` for `owner` until `leaseUntil`, counting an attempt.

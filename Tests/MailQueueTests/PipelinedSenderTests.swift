@@ -36,3 +36,125 @@ struct PipelinedSenderTests {
         #expect(details.status == .sent)
     }
 }
+
+/// Across messages: the next request's MAIL, RCPT and DATA ride behind the previous final dot
+/// (RFC 2920 lets message content open a group), so each message costs one round trip.
+@Suite("Sender pipelining across messages")
+struct PipelinedAcrossMessagesTests {
+    /// One message's content and final dot, as the transcript server expects it.
+    static let content = """
+        > Subject: hello
+        >
+        > body
+        > .
+        """
+    /// The next message's envelope, sent in the same group as the final dot before it.
+    static let envelope = """
+        > MAIL FROM:<alice@example.com>
+        > RCPT TO:<bob@example.com>
+        > DATA
+        """
+    static let accepted = """
+        250 2.1.0 Ok
+        250 2.1.5 Ok
+        354 go ahead
+        """
+
+    @Test("three requests, one connection: each envelope goes with the previous dot; a 451 to the middle dot retries only that request")
+    func threeRequests() throws {
+        // The server answers a final dot only once the next envelope has arrived: a sender
+        // that waited for the reply to its dot before sending MAIL would time out here.
+        let script = ["220 mx ESMTP", "> EHLO client.example.com", "250-mx", "250 PIPELINING",
+                      Self.envelope, Self.accepted,
+                      Self.content, Self.envelope, "250 2.0.0 first queued", Self.accepted,
+                      Self.content, Self.envelope, "451 4.3.0 try again later", Self.accepted,
+                      Self.content, "250 2.0.0 third queued",
+                      "> QUIT", "221 bye"].joined(separator: "\n")
+        let server = try TranscriptServer(transcript: try Transcript(parsing: script), mode: .meaning, readTimeout: 10)
+        server.start(connections: 1, acceptTimeout: 20)
+        defer { server.stop() }
+        let (store, path) = try makeSQLiteStore()
+        let ids = try (0..<3).map { _ in try store.enqueue(textRequest()) }
+        let events = EventLog()
+        var settings = SMTPSettings(host: "127.0.0.1", port: server.port, heloName: "client.example.com", timeout: 10)
+        settings.observer = { event in events.append(event) }
+        let sender = try QueueSender(
+            store: { () throws(QueueError) -> QueueStore in QueueStore(database: try SQLiteQueueDatabase(path: path)) },
+            settings: settings, options: SenderOptions(once: true, random: { 0.5 }))
+        let report = try sender.run()
+        let served = try #require(server.waitForOutcome(timeout: 10))
+        #expect(served.followed, "\(String(describing: served.deviation))")
+        #expect(report.sent == 2 && report.retried == 1 && report.uncertain == 0 && report.failed == 0, "\(report)")
+        let details = try ids.map { try store.details($0) }
+        #expect(details.filter { $0.status == .sent }.count == 2)
+        let retried = details.filter { $0.status == .unsent }
+        #expect(retried.count == 1)
+        #expect(retried.first?.lastError?.contains("451 4.3.0 try again later") == true, "\(String(describing: retried.first?.lastError))")
+
+        // What the sender did, in order: after each of the first two final dots, the next
+        // MAIL, RCPT and DATA were written before the reply to that dot was read.
+        let moves = events.moves
+        let dots = moves.indices.filter { moves[$0] == "data" }
+        #expect(dots.count == 3, "\(moves)")
+        for dot in dots.prefix(2) {
+            #expect(Array(moves[(dot + 1)...].prefix(4)) == ["MAIL", "RCPT", "DATA", "reply"], "\(moves)")
+        }
+        if let last = dots.last { #expect(Array(moves[(last + 1)...].prefix(2)) == ["reply", "QUIT"], "\(moves)") }
+    }
+}
+
+extension PipelinedAcrossMessagesTests {
+    @Test("the connection drops after a final dot with the next envelope behind it: that request is uncertain, the next is sent on a new connection, not retried")
+    func dropAfterPipelinedDot() throws {
+        // Each connection: one envelope, its content and dot, then the server hangs up without
+        // a reply. The first connection also received the second request's envelope.
+        let script = ["220 mx ESMTP", "> EHLO client.example.com", "250-mx", "250 PIPELINING",
+                      Self.envelope, Self.accepted, Self.content, "@close"].joined(separator: "\n")
+        let server = try TranscriptServer(transcript: try Transcript(parsing: script), mode: .meaning, readTimeout: 10)
+        server.start(connections: 2, acceptTimeout: 20)
+        defer { server.stop() }
+        let (store, path) = try makeSQLiteStore()
+        let ids = try (0..<2).map { _ in try store.enqueue(textRequest()) }
+        let events = EventLog()
+        var settings = SMTPSettings(host: "127.0.0.1", port: server.port, heloName: "client.example.com", timeout: 10)
+        settings.observer = { event in events.append(event) }
+        let sender = try QueueSender(
+            store: { () throws(QueueError) -> QueueStore in QueueStore(database: try SQLiteQueueDatabase(path: path)) },
+            settings: settings, options: SenderOptions(once: true, random: { 0.5 }))
+        let report = try sender.run()
+        #expect(report.uncertain == 2 && report.retried == 0 && report.sent == 0, "\(report)")
+        for id in ids {
+            let details = try store.details(id)
+            #expect(details.status == .uncertain, "\(details.lastError ?? "-")")
+            #expect(details.attempts == 1, "claimed once: the lost envelope is not an attempt")
+        }
+        // The first dot carried the second envelope; the second request went out whole on a
+        // second connection.
+        let moves = events.moves
+        #expect(moves.filter { $0 == "EHLO" }.count == 2, "\(moves)")
+        let first = try #require(moves.firstIndex(of: "data"))
+        #expect(Array(moves[(first + 1)...].prefix(3)) == ["MAIL", "RCPT", "DATA"], "\(moves)")
+    }
+}
+
+/// EventLog keeps a connection's events from the observer's thread.
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [ConversationEvent] = []
+
+    func append(_ event: ConversationEvent) { lock.withLock { events.append(event) } }
+
+    /// The client's moves: a command's verb, "data" for content written, "reply" for a reply read.
+    var moves: [String] {
+        lock.withLock {
+            events.compactMap { event -> String? in
+                switch event {
+                case .sent(let line): return String(line.prefix { $0 != " " && $0 != ":" })
+                case .sentData: return "data"
+                case .received: return "reply"
+                default: return nil
+                }
+            }
+        }
+    }
+}

@@ -31,3 +31,12 @@ public enum DeliveryOutcome: Sendable, Equatable {
         }
     }
 }
+
+/// DeliveryFailure is why a request can never be sent as it is: its message cannot be built,
+/// or not for this server.
+struct DeliveryFailure: Error {
+    /// What is wrong, as recorded with the request.
+    let text: String
+
+    init(_ text: String) { self.text = text }
+}

@@ -4,25 +4,62 @@ import SMTPConversation
 /// One request over an open connection: the envelope (pipelined where offered), the body,
 /// the uncertain mark, then the final dot; each failure mapped to its outcome.
 extension QueueSender {
-    /// Sends one request on `connection` (reopened by the caller when set to nil).
-    /// - Returns: the outcome and the refused recipients, or nil when the claim was lost.
-    func deliver(_ request: StoredRequest, on connection: inout SMTPConnection?, store: QueueStore, owner: String,
-                 sent: inout [SentMark]) throws(QueueError) -> (DeliveryOutcome, String?)?
-    {
-        guard let open = connection else { return (.retry("no connection"), nil) }
+    /// A request made ready to send: its message, its envelope, how its body is encoded.
+    struct Prepared {
         let message: MailMessage
-        do { message = try MessageBuilder.message(for: request) } catch { return (.failed("message: \(error)"), nil) }
-        let capabilities = open.capabilities
+        let envelope: Envelope
+        let encoding: EncodingOptions
+    }
+
+    /// A request whose envelope (MAIL, RCPT, DATA) went out behind the previous message's
+    /// final dot; its replies are the next ones on the connection.
+    struct Ahead {
+        let id: String
+        let prepared: Prepared
+    }
+
+    /// Builds `request`'s message for a connection with `capabilities`.
+    /// - Returns: the message ready to send, or why it can never be sent.
+    static func prepare(_ request: StoredRequest, capabilities: Capabilities?) -> Result<Prepared, DeliveryFailure> {
+        let message: MailMessage
+        do { message = try MessageBuilder.message(for: request) } catch { return .failure(DeliveryFailure("message: \(error)")) }
         let encoding = EncodingOptions(allow8Bit: capabilities?.eightBitMIME ?? false,
                                        allowSMTPUTF8: capabilities?.smtpUTF8 ?? false)
         var parameters: [String] = []
         if encoding.allow8Bit { parameters.append("BODY=8BITMIME") }
         if message.needsSMTPUTF8 {
             guard encoding.allowSMTPUTF8 else {
-                return (.failed("message: an address is not ASCII and the server does not offer SMTPUTF8"), nil)
+                return .failure(DeliveryFailure("message: an address is not ASCII and the server does not offer SMTPUTF8"))
             }
             parameters.append("SMTPUTF8")
         }
+        let envelope = Envelope(sender: message.envelopeSender, recipients: message.envelopeRecipients, mailParameters: parameters)
+        return .success(Prepared(message: message, envelope: envelope, encoding: encoding))
+    }
+
+    /// Sends one request on `connection` (reopened by the caller when set to nil).
+    ///
+    /// With PIPELINING, `next` (the request the caller sends after this one on the same
+    /// connection) has its envelope written behind this one's final dot, and is returned in
+    /// `ahead`: the caller passes it back with that request. The uncertain mark still comes
+    /// right before each request's own final dot.
+    /// - Returns: the outcome and the refused recipients, or nil when the claim was lost.
+    func deliver(_ request: StoredRequest, next: StoredRequest?, ahead: inout Ahead?, on connection: inout SMTPConnection?,
+                 store: QueueStore, owner: String, sent: inout [SentMark]) throws(QueueError) -> (DeliveryOutcome, String?)?
+    {
+        let sentAhead = ahead.flatMap { $0.id == request.id ? $0.prepared : nil }
+        ahead = nil
+        guard let open = connection else { return (.retry("no connection"), nil) }
+        let prepared: Prepared
+        if let sentAhead {
+            prepared = sentAhead
+        } else {
+            switch Self.prepare(request, capabilities: open.capabilities) {
+            case .success(let ready): prepared = ready
+            case .failure(let failure): return (.failed(failure.text), nil)
+            }
+        }
+        let message = prepared.message, encoding = prepared.encoding
         var step = "MAIL FROM"
         var refusedText: [String] = []
         var inData = false
@@ -31,7 +68,9 @@ extension QueueSender {
         do throws(SMTPError) {
             // MAIL, RCPT and DATA in one write when the server offers PIPELINING; the body and
             // the final dot stay ours, so the request is marked uncertain before the dot.
-            let envelope = try open.beginMail(from: message.envelopeSender, to: message.envelopeRecipients, mailParameters: parameters)
+            let envelope = sentAhead != nil ? try open.envelopeReplies(for: prepared.envelope)
+                : try open.beginMail(from: prepared.envelope.sender, to: prepared.envelope.recipients,
+                                     mailParameters: prepared.envelope.mailParameters)
             try Self.raiseIfRefused(envelope.mailReply)
             step = "RCPT TO"
             var accepted = 0
@@ -81,8 +120,16 @@ extension QueueSender {
                 return nil
             }
             step = "final dot"
+            // The next request's envelope rides behind this final dot (one round trip per
+            // message); one that cannot be built is left for its own turn.
+            var following: Ahead?
+            if let next, case .success(let ready) = Self.prepare(next, capabilities: open.capabilities) {
+                following = Ahead(id: next.id, prepared: ready)
+            }
             do throws(SMTPError) {
-                try open.closeData(after: encoded)
+                let (reply, began) = try open.closeData(after: encoded, beginning: following?.prepared.envelope)
+                if began && !open.isClosed { ahead = following }
+                try Self.raiseIfRefused(reply)
             } catch {
                 if DeliveryOutcome.connectionLost(error, connection: open) { open.closeConnection(); connection = nil }
                 if case .invalidArgument = error.kind {

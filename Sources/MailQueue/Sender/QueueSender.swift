@@ -105,6 +105,8 @@ public final class QueueSender: @unchecked Sendable {
         // the end), one commit per message instead of two. Until then such a request reads
         // "uncertain", which is never resent silently.
         var sent: [SentMark] = []
+        // A request whose envelope went out behind the previous final dot (PIPELINING).
+        var ahead: Ahead?
         defer {
             if let connection { _ = try? connection.quit(); connection.closeConnection() }
         }
@@ -125,7 +127,15 @@ public final class QueueSender: @unchecked Sendable {
             // than its lease (a rate limit, a slow server) is not taken over while it is sent.
             var renewAt = store.now() + options.leaseMillis / 2
             for (index, id) in ids.enumerated() {
-                if stop.isStopped {
+                if let pending = ahead, pending.id != id || connection?.isClosed ?? true {
+                    // Never expected: replies outstanding for another request. Without its
+                    // final dot the server drops that transaction with the connection.
+                    connection?.closeConnection()
+                    connection = nil
+                    ahead = nil
+                }
+                // A request whose envelope is out is in flight: it is finished first.
+                if stop.isStopped && ahead == nil {
                     try store.release(Array(ids[index...]), owner: owner)
                     break batches
                 }
@@ -168,7 +178,17 @@ public final class QueueSender: @unchecked Sendable {
                     logger.warning("a claimed request is gone from the database", metadata: ["id": "\(id)"])
                     continue
                 }
-                let outcome = try deliver(details.request, on: &connection, store: store, owner: owner, sent: &sent)
+                // The next request rides behind this one's final dot when it is read already
+                // and nothing (a rate limit, the per-connection limit, a stop) comes between.
+                var next: StoredRequest?
+                if limiter == nil, !stop.isStopped, index + 1 < ids.count,
+                   session.settings.messagesPerConnection.map({ onConnection + 1 < $0 }) ?? true
+                {
+                    next = loaded[ids[index + 1]]?.request
+                }
+                let outcome = try deliver(details.request, next: next, ahead: &ahead, on: &connection, store: store,
+                                          owner: owner, sent: &sent)
+                if connection?.isClosed ?? true { ahead = nil }
                 onConnection += 1
                 if let outcome {
                     try record(outcome.0, id: id, attempts: details.attempts, store: store, owner: owner,

@@ -62,7 +62,8 @@ struct SMTPSession {
     func open() throws(SMTPError) -> SMTPConnection {
         var tls = TLSConfiguration()
         if let caFile = settings.caFile { tls.trust = .pemFile(caFile) }
-        let options = SMTPConnection.Options(tls: tls, allowCleartextAuth: false, connectTimeout: settings.timeout)
+        let options = SMTPConnection.Options(tls: tls, allowCleartextAuth: false, connectTimeout: settings.timeout,
+                                             observer: settings.observer)
         let implicit = settings.security == .implicit
         let connection: SMTPConnection
         if let walletPath = settings.walletPath, settings.caFile == nil {

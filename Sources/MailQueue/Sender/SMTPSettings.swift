@@ -1,3 +1,5 @@
+import SMTPConversation
+
 /// SMTPSettings say where and how the sender delivers: server, TLS, authentication, and
 /// courtesy limits (connections, rate).
 public struct SMTPSettings: Sendable {
@@ -48,6 +50,9 @@ public struct SMTPSettings: Sendable {
     public var messagesPerMinute: Int?
     /// Messages per connection before it is closed and opened again; nil: no limit.
     public var messagesPerConnection: Int?
+    /// Sees every connection's conversation (commands, replies, content; secrets redacted),
+    /// from every worker's thread: a trace or a transcript of what the sender said.
+    public var observer: ConversationObserver?
 
     /// Creates settings for a plain local server.
     public init(host: String, port: Int = 25, security: Security = .none, caFile: String? = nil,

@@ -80,15 +80,23 @@ extension SMTPConnection {
 
     func finishData<Bytes: Collection>(step: String, raising: Bool, after lastBytes: Bytes) throws(SMTPError) -> Reply
     where Bytes.Element == UInt8 {
+        let ending = try ending(after: lastBytes, step: step)
+        try writeBytes(ending, step: step)
+        let reply = try readReply(step: step)
+        if raising { try Self.raise(reply, context: context(step)) }
+        return reply
+    }
+
+    /// The last body bytes (dot-stuffed) and the final dot, as they will be written (and shown
+    /// to the observer).
+    func ending<Bytes: Collection>(after lastBytes: Bytes, step: String) throws(SMTPError) -> [UInt8]
+    where Bytes.Element == UInt8 {
         var ending: [UInt8]
         do throws(SMTPError) {
             ending = lastBytes.isEmpty ? [] : try conversation.body(lastBytes)
             ending += try conversation.endOfData()
         } catch { throw error.filling(context(step)) }
         emit(.sentData(ending))
-        try writeBytes(ending, step: step)
-        let reply = try readReply(step: step)
-        if raising { try Self.raise(reply, context: context(step)) }
-        return reply
+        return ending
     }
 }

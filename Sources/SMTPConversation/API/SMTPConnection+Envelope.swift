@@ -32,9 +32,41 @@ extension SMTPConnection {
             result.dataReply = try exchange(.data, step: step, raising: false)
             return result
         }
-        let commands: [Command] = [.mail(from: sender, parameters: mailParameters)]
-            + recipients.map { .rcpt(to: $0, parameters: []) } + [.data]
-        try write(commands, step: step)
+        try write(Envelope(sender: sender, recipients: recipients, mailParameters: mailParameters).commands, step: step)
+        return try envelopeReplies(recipients: recipients, step: step)
+    }
+
+    /// Writes the rest of a message body and its final dot and, when the server offers
+    /// PIPELINING, the next message's MAIL FROM, RCPT TOs and DATA in the same write (RFC 2920
+    /// lets message content open a group), then reads the reply to the dot. The next message
+    /// then costs no round trip of its own: read its replies with `envelopeReplies(for:)`
+    /// before anything else. Without PIPELINING (or with no `next`) this is
+    /// `closeData(after:)` that returns a 4xx/5xx reply instead of throwing it.
+    /// - Returns: the reply to the final dot, and whether `next` was sent.
+    /// - Throws: network, timeout and protocol errors; a bare CR in `lastBytes` before anything
+    ///   is written.
+    public func closeData<Bytes: Collection>(after lastBytes: Bytes, beginning next: Envelope?)
+        throws(SMTPError) -> (reply: Reply, beganNext: Bool) where Bytes.Element == UInt8
+    {
+        let step = "close_data"
+        guard let next, conversation.canPipeline else {
+            return (try finishData(step: step, raising: false, after: lastBytes), false)
+        }
+        guard !next.recipients.isEmpty else {
+            throw SMTPError(.invalidArgument(field: "recipients", reason: "at least one recipient is needed"), context: context(step))
+        }
+        try writeCommands(next.commands, prefix: try ending(after: lastBytes, step: step), step: step)
+        return (try readReply(step: step), true)
+    }
+
+    /// Reads the replies to an envelope that `closeData(after:beginning:)` sent: what
+    /// `beginMail` returns, with the same data phase (and the same empty message ended at once
+    /// when DATA was answered 354 although no recipient was accepted).
+    public func envelopeReplies(for envelope: Envelope) throws(SMTPError) -> MailResult {
+        try envelopeReplies(recipients: envelope.recipients, step: "begin_mail")
+    }
+
+    private func envelopeReplies(recipients: [String], step: String) throws(SMTPError) -> MailResult {
         var result = MailResult(mailReply: try readReply(step: step), recipientReplies: [])
         for recipient in recipients { result.recipientReplies.append((recipient, try readReply(step: step))) }
         result.dataReply = try readReply(step: step)
@@ -42,5 +74,28 @@ extension SMTPConnection {
             result.finalReply = try finishData(step: step, raising: false)
         }
         return result
+    }
+}
+
+/// Envelope is a message's MAIL FROM and RCPT TOs, sent ahead of it with
+/// `SMTPConnection.closeData(after:beginning:)`.
+public struct Envelope: Sendable, Equatable {
+    /// The envelope sender (MAIL FROM); empty for the null sender.
+    public var sender: String
+    /// The envelope recipients (RCPT TO), at least one.
+    public var recipients: [String]
+    /// ESMTP parameters for MAIL FROM, e.g. `BODY=8BITMIME`.
+    public var mailParameters: [String]
+
+    /// Creates an envelope.
+    public init(sender: String, recipients: [String], mailParameters: [String] = []) {
+        self.sender = sender
+        self.recipients = recipients
+        self.mailParameters = mailParameters
+    }
+
+    /// MAIL FROM, each RCPT TO, DATA.
+    var commands: [Command] {
+        [.mail(from: sender, parameters: mailParameters)] + recipients.map { .rcpt(to: $0, parameters: []) } + [.data]
     }
 }

@@ -71,7 +71,7 @@ extension SMTPConnection {
         }
         guard !mails.isEmpty else { return [] }
         func group(_ mail: OutgoingMail) -> [Command] {
-            [.mail(from: mail.sender, parameters: mail.mailParameters)] + mail.recipients.map { .rcpt(to: $0, parameters: []) } + [.data]
+            Envelope(sender: mail.sender, recipients: mail.recipients, mailParameters: mail.mailParameters).commands
         }
         var results: [MailResult] = []
         try write(group(mails[0]), step: step)

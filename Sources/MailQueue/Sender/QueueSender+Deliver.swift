@@ -4,10 +4,13 @@ import SMTPConversation
 /// One request over an open connection: the envelope (pipelined where offered), the body,
 /// the uncertain mark, then the final dot; each failure mapped to its outcome.
 extension QueueSender {
-    /// A request made ready to send: its message, its envelope, how its body is encoded.
-    struct Prepared {
-        let message: MailMessage
+    /// A request made ready to send: its envelope and its message, encoded for the server.
+    struct Prepared: Sendable {
         let envelope: Envelope
+        /// The whole message (the queue's limits, 2 MiB of attachments by default, keep it
+        /// small), so that its end and the final dot leave in one write after the mark.
+        let encoded: [UInt8]
+        /// What the server offered that the encoding used (8BITMIME, SMTPUTF8).
         let encoding: EncodingOptions
     }
 
@@ -21,10 +24,18 @@ extension QueueSender {
     /// Builds `request`'s message for a connection with `capabilities`.
     /// - Returns: the message ready to send, or why it can never be sent.
     static func prepare(_ request: StoredRequest, capabilities: Capabilities?) -> Result<Prepared, DeliveryFailure> {
+        prepare(request, encoding: encoding(for: capabilities))
+    }
+
+    /// What a server with `capabilities` lets a message use.
+    static func encoding(for capabilities: Capabilities?) -> EncodingOptions {
+        EncodingOptions(allow8Bit: capabilities?.eightBitMIME ?? false, allowSMTPUTF8: capabilities?.smtpUTF8 ?? false)
+    }
+
+    /// Builds `request`'s message and encodes it with `encoding`.
+    static func prepare(_ request: StoredRequest, encoding: EncodingOptions) -> Result<Prepared, DeliveryFailure> {
         let message: MailMessage
         do { message = try MessageBuilder.message(for: request) } catch { return .failure(DeliveryFailure("message: \(error)")) }
-        let encoding = EncodingOptions(allow8Bit: capabilities?.eightBitMIME ?? false,
-                                       allowSMTPUTF8: capabilities?.smtpUTF8 ?? false)
         var parameters: [String] = []
         if encoding.allow8Bit { parameters.append("BODY=8BITMIME") }
         if message.needsSMTPUTF8 {
@@ -33,8 +44,14 @@ extension QueueSender {
             }
             parameters.append("SMTPUTF8")
         }
+        var encoded: [UInt8] = []
+        do {
+            try message.encode(options: encoding) { chunk in encoded.append(contentsOf: chunk) }
+        } catch {
+            return .failure(DeliveryFailure("message: \(error)"))
+        }
         let envelope = Envelope(sender: message.envelopeSender, recipients: message.envelopeRecipients, mailParameters: parameters)
-        return .success(Prepared(message: message, envelope: envelope, encoding: encoding))
+        return .success(Prepared(envelope: envelope, encoded: encoded, encoding: encoding))
     }
 
     /// Sends one request on `connection` (reopened by the caller when set to nil).
@@ -45,8 +62,16 @@ extension QueueSender {
     /// right before each request's own final dot.
     /// - Returns: the outcome and the refused recipients, or nil when the claim was lost.
     func deliver(_ request: StoredRequest, next: StoredRequest?, ahead: inout Ahead?, on connection: inout SMTPConnection?,
-                 store: QueueStore, owner: String, sent: inout [SentMark]) throws(QueueError) -> (DeliveryOutcome, String?)?
+                 store: QueueStore, owner: String, sent: inout [SentMark], preparer: Preparer? = nil)
+        throws(QueueError) -> (DeliveryOutcome, String?)?
     {
+        // Made ready by the batch's preparer thread when there is one (and it encoded for what
+        // this connection offers), else here.
+        func prepare(_ request: StoredRequest, for open: SMTPConnection) -> Result<Prepared, DeliveryFailure> {
+            let encoding = Self.encoding(for: open.capabilities)
+            if let preparer, preparer.encoding == encoding, let ready = preparer.take(request.id) { return ready }
+            return Self.prepare(request, encoding: encoding)
+        }
         let sentAhead = ahead.flatMap { $0.id == request.id ? $0.prepared : nil }
         ahead = nil
         guard let open = connection else { return (.retry("no connection"), nil) }
@@ -54,12 +79,11 @@ extension QueueSender {
         if let sentAhead {
             prepared = sentAhead
         } else {
-            switch Self.prepare(request, capabilities: open.capabilities) {
+            switch prepare(request, for: open) {
             case .success(let ready): prepared = ready
             case .failure(let failure): return (.failed(failure.text), nil)
             }
         }
-        let message = prepared.message, encoding = prepared.encoding
         var step = "MAIL FROM"
         var refusedText: [String] = []
         var inData = false
@@ -96,17 +120,6 @@ extension QueueSender {
             }
             inData = true
             step = "message body"
-            // The whole body in memory (the queue's limits, 2 MiB of attachments by default,
-            // keep it small), so that it and the final dot leave in one write after the mark.
-            var encoded: [UInt8] = []
-            do {
-                try message.encode(options: encoding) { chunk in encoded.append(contentsOf: chunk) }
-            } catch {
-                // Without the final dot the server discards what it received.
-                open.closeConnection()
-                connection = nil
-                return (.failed("message: \(error)"), refused)
-            }
             var marked = false
             do {
                 marked = try store.markUncertain(request.id, owner: owner, recordingSent: sent)
@@ -123,11 +136,11 @@ extension QueueSender {
             // The next request's envelope rides behind this final dot (one round trip per
             // message); one that cannot be built is left for its own turn.
             var following: Ahead?
-            if let next, case .success(let ready) = Self.prepare(next, capabilities: open.capabilities) {
+            if let next, case .success(let ready) = prepare(next, for: open) {
                 following = Ahead(id: next.id, prepared: ready)
             }
             do throws(SMTPError) {
-                let (reply, began) = try open.closeData(after: encoded, beginning: following?.prepared.envelope)
+                let (reply, began) = try open.closeData(after: prepared.encoded, beginning: following?.prepared.envelope)
                 if began && !open.isClosed { ahead = following }
                 try Self.raiseIfRefused(reply)
             } catch {

@@ -107,10 +107,17 @@ public final class QueueSender: @unchecked Sendable {
         var sent: [SentMark] = []
         // A request whose envelope went out behind the previous final dot (PIPELINING).
         var ahead: Ahead?
+        // Builds and encodes the messages of what was read on another thread, when a core
+        // would otherwise be idle (fewer connections than cores).
+        var preparer: Preparer?
+        let prepareAhead = max(1, session.settings.connections) < ProcessInfo.processInfo.activeProcessorCount
         defer {
+            preparer?.cancel()
             if let connection { _ = try? connection.quit(); connection.closeConnection() }
         }
         batches: while !stop.isStopped {
+            preparer?.cancel()
+            preparer = nil
             try store.markSent(sent, owner: owner)
             sent.removeAll()
             let ids = try store.claim(owner: owner, limit: options.batchSize, leaseMillis: options.leaseMillis,
@@ -170,8 +177,12 @@ public final class QueueSender: @unchecked Sendable {
                     }
                 }
                 if loaded[id] == nil {
-                    for details in try store.details(ids[index...], byteBudget: Self.batchByteBudget) {
-                        loaded[details.request.id] = details
+                    let read = try store.details(ids[index...], byteBudget: Self.batchByteBudget)
+                    for details in read { loaded[details.request.id] = details }
+                    preparer?.cancel()
+                    preparer = nil
+                    if prepareAhead, read.count > 1, let open = connection {
+                        preparer = Preparer(requests: read.map(\.request), encoding: Self.encoding(for: open.capabilities))
                     }
                 }
                 guard let details = loaded.removeValue(forKey: id) else {
@@ -187,7 +198,7 @@ public final class QueueSender: @unchecked Sendable {
                     next = loaded[ids[index + 1]]?.request
                 }
                 let outcome = try deliver(details.request, next: next, ahead: &ahead, on: &connection, store: store,
-                                          owner: owner, sent: &sent)
+                                          owner: owner, sent: &sent, preparer: preparer)
                 if connection?.isClosed ?? true { ahead = nil }
                 onConnection += 1
                 if let outcome {

@@ -134,6 +134,8 @@ public final class SQLiteQueueDatabase: QueueDatabase, Sendable {
     public let queue: DatabaseQueue
     /// The file path.
     public let path: String
+    /// Combines the write transactions of the process's threads (the sender's workers).
+    let group = GroupCommit()
 
     /// Opens (creating if needed) the database at `path`.
     /// - Parameter busyTimeout: how long to wait for another process's write lock, in seconds.
@@ -166,9 +168,17 @@ public final class SQLiteQueueDatabase: QueueDatabase, Sendable {
     /// Always `.sqlite`.
     public var dialect: SQLDialect { .sqlite }
 
-    /// Runs `body` in a `BEGIN IMMEDIATE` transaction.
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction. Transactions other threads of this
+    /// process want at the same moment may share its commit (`GroupCommit`): each still
+    /// returns only once its own changes are committed, and an error in one undoes only its own.
     public func transaction<T>(_ body: (any SQLExecutor) throws(QueueError) -> T) throws(QueueError) -> T {
-        try run(begin: "BEGIN IMMEDIATE", body)
+        var result: T?
+        try withoutActuallyEscaping(body) { (escapable) throws(QueueError) in
+            let ticket = GroupCommit.Ticket { (db) throws(QueueError) in result = try escapable(db) }
+            try group.run(ticket, with: runGroup)
+        }
+        guard let result else { throw QueueError(.database, field: "sqlite:\(path)", reason: "transaction produced no result") }
+        return result
     }
 
     /// Runs `body` in a `BEGIN DEFERRED` transaction (it should only read).
@@ -176,9 +186,53 @@ public final class SQLiteQueueDatabase: QueueDatabase, Sendable {
         try run(begin: "BEGIN DEFERRED", body)
     }
 
-    /// BEGIN, `body`, COMMIT, or ROLLBACK when `body` or the commit fails. The three are cached
-    /// statements: a sender runs two transactions per message, and GRDB's `inTransaction`
-    /// parsed BEGIN and COMMIT anew each time.
+    /// One transaction for a group of callers: a lone one runs as it is (its error rolls it
+    /// back); several run each in a savepoint, so that one's error undoes only its own changes.
+    /// A failed BEGIN or COMMIT (busy past the timeout, disk full, …) fails every caller that
+    /// had not failed already.
+    private func runGroup(_ group: [GroupCommit.Ticket]) -> [QueueError?] {
+        var errors = [QueueError?](repeating: nil, count: group.count)
+        func body(_ index: Int, _ db: Database) -> Bool {
+            guard let body = group[index].body else { return true }
+            do throws(QueueError) {
+                try body(SQLiteExecutor(db))
+                return true
+            } catch {
+                errors[index] = error
+                return false
+            }
+        }
+        do {
+            try queue.writeWithoutTransaction { db in
+                do {
+                    try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
+                    if group.count == 1 {
+                        guard body(0, db) else {
+                            if db.isInsideTransaction { try db.cachedStatement(sql: "ROLLBACK").execute() }
+                            return
+                        }
+                    } else {
+                        for index in group.indices {
+                            try db.cachedStatement(sql: "SAVEPOINT grouped").execute()
+                            if !body(index, db) { try db.cachedStatement(sql: "ROLLBACK TO grouped").execute() }
+                            try db.cachedStatement(sql: "RELEASE grouped").execute()
+                        }
+                    }
+                    try db.cachedStatement(sql: "COMMIT").execute()
+                } catch {
+                    if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
+                    throw error
+                }
+            }
+        } catch {
+            let failure = QueueError(.database, field: "sqlite:\(path)", reason: SQLiteExecutor.describe(error))
+            for index in errors.indices where errors[index] == nil { errors[index] = failure }
+        }
+        return errors
+    }
+
+    /// BEGIN, `body`, COMMIT, or ROLLBACK when `body` or the commit fails (reads). The three
+    /// are cached statements: GRDB's `inTransaction` parsed BEGIN and COMMIT anew each time.
     private func run<T>(begin: String, _ body: (any SQLExecutor) throws(QueueError) -> T) throws(QueueError) -> T {
         var outcome: Result<T, QueueError>?
         do {

@@ -60,6 +60,26 @@ struct PipelinedAcrossMessagesTests {
         354 go ahead
         """
 
+    /// `requests` requests sent once through a transcript server playing `script` to each of
+    /// `connections` connections, with the sender's conversation recorded.
+    static func send(_ script: String, requests: Int, connections: Int) throws
+        -> (store: QueueStore, ids: [String], report: SenderReport, events: EventLog, served: ServeOutcome?)
+    {
+        let server = try TranscriptServer(transcript: try Transcript(parsing: script), mode: .meaning, readTimeout: 10)
+        server.start(connections: connections, acceptTimeout: 20)
+        defer { server.stop() }
+        let (store, path) = try makeSQLiteStore()
+        let ids = try (0..<requests).map { _ in try store.enqueue(textRequest()) }
+        let events = EventLog()
+        var settings = SMTPSettings(host: "127.0.0.1", port: server.port, heloName: "client.example.com", timeout: 10)
+        settings.observer = { event in events.append(event) }
+        let sender = try QueueSender(
+            store: { () throws(QueueError) -> QueueStore in QueueStore(database: try SQLiteQueueDatabase(path: path)) },
+            settings: settings, options: SenderOptions(once: true, random: { 0.5 }))
+        let report = try sender.run()
+        return (store, ids, report, events, server.waitForOutcome(timeout: 10))
+    }
+
     @Test("three requests, one connection: each envelope goes with the previous dot; a 451 to the middle dot retries only that request")
     func threeRequests() throws {
         // The server answers a final dot only once the next envelope has arrived: a sender
@@ -70,19 +90,9 @@ struct PipelinedAcrossMessagesTests {
                       Self.content, Self.envelope, "451 4.3.0 try again later", Self.accepted,
                       Self.content, "250 2.0.0 third queued",
                       "> QUIT", "221 bye"].joined(separator: "\n")
-        let server = try TranscriptServer(transcript: try Transcript(parsing: script), mode: .meaning, readTimeout: 10)
-        server.start(connections: 1, acceptTimeout: 20)
-        defer { server.stop() }
-        let (store, path) = try makeSQLiteStore()
-        let ids = try (0..<3).map { _ in try store.enqueue(textRequest()) }
-        let events = EventLog()
-        var settings = SMTPSettings(host: "127.0.0.1", port: server.port, heloName: "client.example.com", timeout: 10)
-        settings.observer = { event in events.append(event) }
-        let sender = try QueueSender(
-            store: { () throws(QueueError) -> QueueStore in QueueStore(database: try SQLiteQueueDatabase(path: path)) },
-            settings: settings, options: SenderOptions(once: true, random: { 0.5 }))
-        let report = try sender.run()
-        let served = try #require(server.waitForOutcome(timeout: 10))
+        let run = try Self.send(script, requests: 3, connections: 1)
+        let (store, ids, report, events) = (run.store, run.ids, run.report, run.events)
+        let served = try #require(run.served)
         #expect(served.followed, "\(String(describing: served.deviation))")
         #expect(report.sent == 2 && report.retried == 1 && report.uncertain == 0 && report.failed == 0, "\(report)")
         let details = try ids.map { try store.details($0) }
@@ -110,18 +120,8 @@ extension PipelinedAcrossMessagesTests {
         // a reply. The first connection also received the second request's envelope.
         let script = ["220 mx ESMTP", "> EHLO client.example.com", "250-mx", "250 PIPELINING",
                       Self.envelope, Self.accepted, Self.content, "@close"].joined(separator: "\n")
-        let server = try TranscriptServer(transcript: try Transcript(parsing: script), mode: .meaning, readTimeout: 10)
-        server.start(connections: 2, acceptTimeout: 20)
-        defer { server.stop() }
-        let (store, path) = try makeSQLiteStore()
-        let ids = try (0..<2).map { _ in try store.enqueue(textRequest()) }
-        let events = EventLog()
-        var settings = SMTPSettings(host: "127.0.0.1", port: server.port, heloName: "client.example.com", timeout: 10)
-        settings.observer = { event in events.append(event) }
-        let sender = try QueueSender(
-            store: { () throws(QueueError) -> QueueStore in QueueStore(database: try SQLiteQueueDatabase(path: path)) },
-            settings: settings, options: SenderOptions(once: true, random: { 0.5 }))
-        let report = try sender.run()
+        let run = try Self.send(script, requests: 2, connections: 2)
+        let (store, ids, report, events) = (run.store, run.ids, run.report, run.events)
         #expect(report.uncertain == 2 && report.retried == 0 && report.sent == 0, "\(report)")
         for id in ids {
             let details = try store.details(id)

@@ -19,8 +19,10 @@ public struct SenderStatements: Sendable {
         var sql = "((\(q(r.status)) = ? AND \(q(r.nextAttemptAt)) <= ?) OR (\(q(r.status)) = ? AND \(q(r.leaseUntil)) < ?)"
         var values: [SQLValue] = [.text(RequestStatus.unsent.rawValue), .null, .text(RequestStatus.sending.rawValue), .null]
         if resendUncertain {
-            sql += " OR \(q(r.status)) = ?"
-            values.append(.text(RequestStatus.uncertain.rawValue))
+            // Not one in flight: a sender marks a request uncertain before its dot and keeps
+            // the claim until the 250 is recorded.
+            sql += " OR (\(q(r.status)) = ? AND (\(q(r.leaseOwner)) IS NULL OR \(q(r.leaseUntil)) < ?))"
+            values += [.text(RequestStatus.uncertain.rawValue), .null]
         }
         sql += ")"
         if let pattern {
@@ -46,7 +48,12 @@ public struct SenderStatements: Sendable {
             ("\(q(r.status)) = ? AND \(q(r.nextAttemptAt)) <= ?", [.text(RequestStatus.unsent.rawValue), .integer(now)]),
             ("\(q(r.status)) = ? AND \(q(r.leaseUntil)) < ?", [.text(RequestStatus.sending.rawValue), .integer(now)]),
         ]
-        if resendUncertain { parts.append(("\(q(r.status)) = ?", [.text(RequestStatus.uncertain.rawValue)])) }
+        if resendUncertain {
+            // Not one in flight: a sender marks a request uncertain before its dot and keeps
+            // the claim until the 250 is recorded.
+            parts.append(("\(q(r.status)) = ? AND (\(q(r.leaseOwner)) IS NULL OR \(q(r.leaseUntil)) < ?)",
+                          [.text(RequestStatus.uncertain.rawValue), .integer(now)]))
+        }
         var scans: [String] = []
         var values: [SQLValue] = []
         for (condition, bound) in parts {

@@ -49,7 +49,8 @@ final class Preparer: @unchecked Sendable {
             let result: Result<QueueSender.Prepared, DeliveryFailure>? =
                 passed ? nil : QueueSender.prepare(request, encoding: encoding)
             condition.lock()
-            if let result { made[index] = result }
+            // Kept only if the worker has not gone past it meanwhile.
+            if let result, index >= consumed { made[index] = result }
             produced = index + 1
             condition.broadcast()
             condition.unlock()

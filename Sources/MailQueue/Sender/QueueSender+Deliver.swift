@@ -120,6 +120,13 @@ extension QueueSender {
             }
             inData = true
             step = "message body"
+            // The next request's envelope rides behind this final dot (one round trip per
+            // message), made before the mark so that nothing slow comes between the mark and
+            // the dot; one that cannot be built is left for its own turn.
+            var following: Ahead?
+            if let next, open.capabilities?.pipelining == true, case .success(let ready) = prepare(next, for: open) {
+                following = Ahead(id: next.id, prepared: ready)
+            }
             var marked = false
             do {
                 marked = try store.markUncertain(request.id, owner: owner, recordingSent: sent)
@@ -133,12 +140,6 @@ extension QueueSender {
                 return nil
             }
             step = "final dot"
-            // The next request's envelope rides behind this final dot (one round trip per
-            // message); one that cannot be built is left for its own turn.
-            var following: Ahead?
-            if let next, case .success(let ready) = prepare(next, for: open) {
-                following = Ahead(id: next.id, prepared: ready)
-            }
             do throws(SMTPError) {
                 let (reply, began) = try open.closeData(after: prepared.encoded, beginning: following?.prepared.envelope)
                 if began && !open.isClosed { ahead = following }

@@ -41,7 +41,9 @@ extension SMTPConnection {
     /// lets message content open a group), then reads the reply to the dot. The next message
     /// then costs no round trip of its own: read its replies with `envelopeReplies(for:)`
     /// before anything else. Without PIPELINING (or with no `next`) this is
-    /// `closeData(after:)` that returns a 4xx/5xx reply instead of throwing it.
+    /// `closeData(after:)` that returns a 4xx/5xx reply instead of throwing it. A `next` that
+    /// could not be sent (no recipient, a line break in an address) is left out: the dot goes
+    /// alone, and `next` is the caller's to send (or refuse) in its own turn.
     /// - Returns: the reply to the final dot, and whether `next` was sent.
     /// - Throws: network, timeout and protocol errors; a bare CR in `lastBytes` before anything
     ///   is written.
@@ -49,11 +51,8 @@ extension SMTPConnection {
         throws(SMTPError) -> (reply: Reply, beganNext: Bool) where Bytes.Element == UInt8
     {
         let step = "close_data"
-        guard let next, conversation.canPipeline else {
+        guard let next, conversation.canPipeline, next.isSendable else {
             return (try finishData(step: step, raising: false, after: lastBytes), false)
-        }
-        guard !next.recipients.isEmpty else {
-            throw SMTPError(.invalidArgument(field: "recipients", reason: "at least one recipient is needed"), context: context(step))
         }
         try writeCommands(next.commands, prefix: try ending(after: lastBytes, step: step), step: step)
         return (try readReply(step: step), true)
@@ -92,6 +91,12 @@ public struct Envelope: Sendable, Equatable {
         self.sender = sender
         self.recipients = recipients
         self.mailParameters = mailParameters
+    }
+
+    /// True when every command of the envelope can be written (at least one recipient, no
+    /// line break or NUL in an address or parameter).
+    var isSendable: Bool {
+        !recipients.isEmpty && commands.allSatisfy { command in (try? command.wireBytes()) != nil }
     }
 
     /// MAIL FROM, each RCPT TO, DATA.

@@ -43,7 +43,7 @@ struct GroupCommitTests {
         let path = try temporaryDirectory() + "/group.sqlite"
         let database = try SQLiteQueueDatabase(path: path)
         try database.transaction { (db) throws(QueueError) in
-            try db.execute(SQLStatement(.sqlite, "CREATE TABLE item (thread INTEGER, n INTEGER)"))
+            _ = try db.execute(SQLStatement(.sqlite, "CREATE TABLE item (thread INTEGER, n INTEGER)"))
         }
         let failures = Locked(0), successes = Locked(0)
         let done = DispatchGroup()

@@ -28,7 +28,7 @@ struct RequesterObservationTests {
         let recorder = Recorder()
         application.add(transactionObserver: recorder, extent: .databaseLifetime)
         try application.write { db in
-            try MailQueueRequester.enqueue(textRequest(to: ["bob@example.com", "carol@example.com"]), in: db)
+            _ = try MailQueueRequester.enqueue(textRequest(to: ["bob@example.com", "carol@example.com"]), in: db)
         }
         #expect(recorder.changed.filter { $0 == "mail_request" }.count == 1, "\(recorder.changed)")
         #expect(recorder.changed.filter { $0 == "mail_recipient" }.count == 2, "\(recorder.changed)")

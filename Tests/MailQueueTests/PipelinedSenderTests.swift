@@ -62,10 +62,11 @@ struct PipelinedAcrossMessagesTests {
 
     /// `requests` requests sent once through a transcript server playing `script` to each of
     /// `connections` connections, with the sender's conversation recorded.
-    static func send(_ script: String, requests: Int, connections: Int) throws
+    static func send(_ script: String, then later: [String] = [], requests: Int, connections: Int) throws
         -> (store: QueueStore, ids: [String], report: SenderReport, events: EventLog, served: ServeOutcome?)
     {
-        let server = try TranscriptServer(transcript: try Transcript(parsing: script), mode: .meaning, readTimeout: 10)
+        let server = try TranscriptServer(transcript: try Transcript(parsing: script),
+                                          then: try later.map { try Transcript(parsing: $0) }, mode: .meaning, readTimeout: 10)
         server.start(connections: connections, acceptTimeout: 20)
         defer { server.stop() }
         let (store, path) = try makeSQLiteStore()
@@ -134,6 +135,38 @@ extension PipelinedAcrossMessagesTests {
         #expect(moves.filter { $0 == "EHLO" }.count == 2, "\(moves)")
         let first = try #require(moves.firstIndex(of: "data"))
         #expect(Array(moves[(first + 1)...].prefix(3)) == ["MAIL", "RCPT", "DATA"], "\(moves)")
+    }
+}
+
+extension PipelinedAcrossMessagesTests {
+    static let greeting = ["220 mx ESMTP", "> EHLO client.example.com", "250-mx", "250 PIPELINING"]
+
+    @Test("a 421 to a final dot with the next envelope behind it: that request is retried, the next one sent on a new connection")
+    func shutdownAfterPipelinedDot() throws {
+        let first = (Self.greeting + [Self.envelope, Self.accepted, Self.content, Self.envelope,
+                                      "421 4.3.2 shutting down", "@close"]).joined(separator: "\n")
+        let second = (Self.greeting + [Self.envelope, Self.accepted, Self.content, "250 2.0.0 queued",
+                                       "> QUIT", "221 bye"]).joined(separator: "\n")
+        let run = try Self.send(first, then: [second], requests: 2, connections: 2)
+        #expect(run.report.sent == 1 && run.report.retried == 1 && run.report.uncertain == 0, "\(run.report)")
+        let details = try run.ids.map { try run.store.details($0) }
+        let retried = try #require(details.first { $0.status == .unsent })
+        #expect(retried.lastError?.contains("421 4.3.2 shutting down") == true, "\(retried.lastError ?? "-")")
+        let sent = try #require(details.first { $0.status == .sent })
+        #expect(sent.attempts == 1, "the envelope lost with the first connection is not an attempt")
+        #expect(run.events.moves.filter { $0 == "EHLO" }.count == 2, "\(run.events.moves)")
+    }
+
+    @Test("the connection drops while the next envelope's replies are read: the first request is sent, the next retried, not uncertain")
+    func dropBeforePipelinedReplies() throws {
+        let script = (Self.greeting + [Self.envelope, Self.accepted, Self.content, Self.envelope,
+                                       "250 2.0.0 first queued", "@close"]).joined(separator: "\n")
+        let run = try Self.send(script, requests: 2, connections: 1)
+        #expect(run.report.sent == 1 && run.report.retried == 1 && run.report.uncertain == 0, "\(run.report)")
+        let details = try run.ids.map { try run.store.details($0) }
+        #expect(details.filter { $0.status == .sent }.count == 1)
+        let retried = try #require(details.first { $0.status == .unsent })
+        #expect(retried.lastError?.contains("MAIL FROM") == true, "failed before its dot: \(retried.lastError ?? "-")")
     }
 }
 

@@ -4,8 +4,11 @@ import Dispatch
 /// sockets, in plaintext, with STARTTLS, or with implicit TLS, and reports where each client
 /// left the script. `smtp-repl serve`, the demo and the tests use it.
 public final class TranscriptServer: @unchecked Sendable {
-    /// The transcript played.
+    /// The transcript played (to the first connection, and to every one when `later` is empty).
     public let transcript: Transcript
+    /// What the second, third, … connections are played, in turn; the last is played again to
+    /// any connection after them. Empty: every connection gets `transcript`.
+    public let later: [Transcript]
     /// How closely clients must follow it.
     public let mode: MatchMode
     /// The address listened on.
@@ -18,19 +21,27 @@ public final class TranscriptServer: @unchecked Sendable {
     private let listener: Listener
     private let tlsContext: TLSContext?
     private let queue = DispatchQueue(label: "TranscriptServer")
+    /// Guards `outcomes` (not `queue`: that one is busy serving while a client waits for the
+    /// outcome of an earlier connection).
+    private let outcomesQueue = DispatchQueue(label: "TranscriptServer.outcomes")
     private let done = DispatchSemaphore(value: 0)
     private var outcomes: [ServeOutcome] = []
     private var running = false
+    private let counting = DispatchSemaphore(value: 1)
+    private var accepted = 0
 
     /// Listens on `host:port` (port 0: any free port).
     /// - Parameters:
+    ///   - later: transcripts for the connections after the first, in turn (a server that
+    ///     fails once, then answers, for example); empty: every connection gets `transcript`.
     ///   - tlsCertificatePath: PEM chain presented for STARTTLS and implicit TLS.
     ///   - tlsKeyPath: its private key.
     public init(
-        transcript: Transcript, host: String = "127.0.0.1", port: Int = 0, mode: MatchMode = .meaning,
-        tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil, readTimeout: Double? = 30
+        transcript: Transcript, then later: [Transcript] = [], host: String = "127.0.0.1", port: Int = 0,
+        mode: MatchMode = .meaning, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil, readTimeout: Double? = 30
     ) throws(SMTPError) {
         self.transcript = transcript
+        self.later = later
         self.mode = mode
         self.readTimeout = readTimeout
         if let tlsCertificatePath {
@@ -38,8 +49,8 @@ public final class TranscriptServer: @unchecked Sendable {
         } else {
             tlsContext = nil
         }
-        if transcript.usesTLS && tlsContext == nil {
-            throw SMTPError(.tls("\(transcript.name) has a TLS step; the server needs a certificate and key"))
+        if tlsContext == nil, let needing = ([transcript] + later).first(where: \.usesTLS) {
+            throw SMTPError(.tls("\(needing.name) has a TLS step; the server needs a certificate and key"))
         }
         listener = try Listener(host: host, port: port)
         self.host = host
@@ -50,8 +61,13 @@ public final class TranscriptServer: @unchecked Sendable {
     /// - Parameter acceptTimeout: seconds to wait for the client; nil forever.
     public func serveOne(acceptTimeout: Double? = nil) throws(SMTPError) -> ServeOutcome {
         let socket = try listener.accept(deadline: Deadline(seconds: acceptTimeout))
+        counting.wait()
+        let index = accepted
+        accepted += 1
+        counting.signal()
+        let script = index == 0 || later.isEmpty ? transcript : later[min(index, later.count) - 1]
         var session = TranscriptSession(
-            transcript: transcript, mode: mode, tlsContext: tlsContext, readTimeout: readTimeout, socket: socket)
+            transcript: script, mode: mode, tlsContext: tlsContext, readTimeout: readTimeout, socket: socket)
         return session.play()
     }
 
@@ -66,7 +82,7 @@ public final class TranscriptServer: @unchecked Sendable {
                 } catch {
                     outcome = ServeOutcome(error: error.description, client: "", received: [])
                 }
-                outcomes.append(outcome)
+                outcomesQueue.sync { outcomes.append(outcome) }
                 done.signal()
             }
         }
@@ -75,7 +91,7 @@ public final class TranscriptServer: @unchecked Sendable {
     /// Waits for the next outcome of `start`; nil after `timeout` seconds.
     public func waitForOutcome(timeout: Double = 60) -> ServeOutcome? {
         guard done.wait(timeout: .now() + timeout) == .success else { return nil }
-        return queue.sync { outcomes.removeFirst() }
+        return outcomesQueue.sync { outcomes.removeFirst() }
     }
 
     /// Stops listening.

@@ -52,7 +52,12 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("PEM private key for --tls-cert.", valueName: "PEM"))
     var tlsKey: String?
 
-    @Flag(help: "Serve one client, then exit: 0 when it followed the transcript, 1 when not.")
+    @Option(name: .customLong("then"), help: ArgumentHelp(
+        "The transcript for the next client; repeat for the ones after (the last is played again to any later client): a server that fails once, then answers.",
+        valueName: "FILE"))
+    var later: [String] = []
+
+    @Flag(help: "Serve one client per transcript (one, or one more per --then), then exit: 0 when each followed its transcript, 1 when not.")
     var once = false
 
     @Flag(help: "Match byte for byte (except patterns) instead of by meaning.")
@@ -70,26 +75,32 @@ struct Serve: ParsableCommand {
     func run() throws {
         let printer = Printer(color: !noColor && Printer.wantsColor())
         let script = try loadTranscript(transcript)
+        let laterScripts = try later.map(loadTranscript)
         let address = try parseAddress(listen, option: "--listen")
         let server: TranscriptServer
         do {
             server = try TranscriptServer(
-                transcript: script, host: address.host, port: address.port, mode: strict ? .strict : .meaning,
+                transcript: script, then: laterScripts, host: address.host, port: address.port, mode: strict ? .strict : .meaning,
                 tlsCertificatePath: tlsCert, tlsKeyPath: tlsKey, readTimeout: readTimeout)
         } catch {
             printer.error(error.description)
             throw ExitCode(error.kindName == "network" ? 3 : 2)
         }
-        printer.info("serving \(transcript) on \(address.host):\(server.port) (\(strict ? "strict" : "by meaning"))")
+        let then = later.isEmpty ? "" : ", then " + later.joined(separator: ", then ")
+        printer.info("serving \(transcript)\(then) on \(address.host):\(server.port) (\(strict ? "strict" : "by meaning"))")
+        var served = 0
+        var allFollowed = true
         while true {
             let outcome: ServeOutcome
             do { outcome = try server.serveOne() } catch {
                 printer.error(error.description)
                 throw ExitCode(3)
             }
+            served += 1
+            allFollowed = allFollowed && outcome.followed
             report(outcome, printer: printer)
             if let record { writeTranscript(outcome.transcript, to: record, printer: printer) }
-            if once { throw ExitCode(outcome.followed ? 0 : 1) }
+            if once && served > later.count { throw ExitCode(allFollowed ? 0 : 1) }
         }
     }
 

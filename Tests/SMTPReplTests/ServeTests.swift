@@ -6,13 +6,13 @@ import Testing
 @Suite("smtp-repl serve with real clients")
 struct ServeTests {
     /// Starts `smtp-repl serve FIXTURE --once` on a free port and returns it with the port.
-    func startServe(_ fixture: String, tls: Bool = false, extra: [String] = []) throws -> (Child, Pipe, Int) {
+    func startServe(_ fixture: String, tls: Bool = false, extra: [String] = [], first: String? = nil) throws -> (Child, Pipe, Int) {
         let probe = try TranscriptServer(transcript: Transcript(parsing: "220 x\n"))
         let port = probe.port
         probe.stop()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Repl.binary)
-        var arguments = ["serve", Repl.path("fixtures/transcripts/\(fixture)"), "--listen", "127.0.0.1:\(port)", "--once", "--no-color"]
+        var arguments = ["serve", first ?? Repl.path("fixtures/transcripts/\(fixture)"), "--listen", "127.0.0.1:\(port)", "--once", "--no-color"]
         if tls { arguments += ["--tls-cert", Repl.path("certs/server.pem"), "--tls-key", Repl.path("certs/server.key")] }
         arguments += extra
         process.arguments = arguments
@@ -54,6 +54,27 @@ struct ServeTests {
         } else {
             #expect(output.contains("followed the transcript to the end"))
         }
+    }
+
+    @Test("--then: the first client gets a 421 greeting, the second the whole submission; --once exits 0 after both")
+    func thenSequence() throws {
+        guard let swaks = Repl.require("swaks") else { return }
+        let busy = FileManager.default.temporaryDirectory.appendingPathComponent("busy-\(UUID().uuidString).txt").path
+        try "421 4.3.2 busy, try again later\n@close\n".write(toFile: busy, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: busy) }
+        // The busy transcript first, the fixture for the next client.
+        let (process, pipe, port) = try startServe("plain-submission.txt", extra: ["--then", Repl.path("fixtures/transcripts/plain-submission.txt")],
+                                                   first: busy)
+        let swaksArguments = ["--server", "127.0.0.1:\(port)", "--from", "alice@example.com", "--to", "bob@example.com",
+                              "--helo", "client.example.com", "--body", "A line.\n.A line that starts with a dot.", "--timeout", "10"]
+        let refused = try Repl.run(swaks, swaksArguments)
+        #expect(refused.status != 0, "swaks saw the 421: \(refused.output)")
+        #expect(refused.output.contains("421"), "\(refused.output)")
+        let accepted = try Repl.run(swaks, swaksArguments)
+        #expect(accepted.status == 0, "\(accepted.output)")
+        let (code, output) = try finish(process, pipe)
+        #expect(code == 0, "\(output)")
+        #expect(output.components(separatedBy: "followed the transcript to the end").count == 3, "two clients followed: \(output)")
     }
 
     @Test("swaks with STARTTLS and AUTH LOGIN follows the Office365 transcript")

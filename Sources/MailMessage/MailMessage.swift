@@ -54,15 +54,19 @@ public struct MailMessage: Sendable {
     /// Extra header fields, written after the standard ones in order.
     public var headers: [MailHeader] = []
 
-    /// Creates a message from its author, dated now in the local time zone, with a new unique
-    /// Message-ID in `messageIDDomain` (by default the author's domain).
-    public init(from: MailAddress, charset: MessageCharset = .utf8, messageIDDomain: String? = nil) {
+    /// Creates a message from its author, dated now in the local time zone, with `messageID`
+    /// or else a new unique Message-ID in `messageIDDomain` (by default the author's domain).
+    public init(from: MailAddress, charset: MessageCharset = .utf8, messageIDDomain: String? = nil, messageID: String? = nil) {
         self.from = from
         self.charset = charset
         self.date = Date()
-        self.timeZoneOffset = TimeZone.current.secondsFromGMT()
-        let domain = messageIDDomain ?? from.address.split(separator: "@").last.map(String.init) ?? "localhost"
-        self.messageID = MessageID.make(domain: domain.allSatisfy(\.isASCII) ? domain : "localhost")
+        self.timeZoneOffset = RFC5322Date.localOffset(at: date)
+        if let messageID {
+            self.messageID = messageID
+        } else {
+            let domain = messageIDDomain ?? from.address.split(separator: "@").last.map(String.init) ?? "localhost"
+            self.messageID = MessageID.make(domain: domain.allSatisfy(\.isASCII) ? domain : "localhost")
+        }
     }
 
     /// Creates a message from address strings (as a queue stores them), parsing each and naming
@@ -71,9 +75,9 @@ public struct MailMessage: Sendable {
     public init(
         from: String, to: [String] = [], cc: [String] = [], bcc: [String] = [], replyTo: [String] = [],
         returnPath: String? = nil, subject: String = "", text: String? = nil, html: String? = nil,
-        charset: MessageCharset = .utf8, messageIDDomain: String? = nil
+        charset: MessageCharset = .utf8, messageIDDomain: String? = nil, messageID: String? = nil
     ) throws(MessageError) {
-        self.init(from: try MailAddress(from, field: "From"), charset: charset, messageIDDomain: messageIDDomain)
+        self.init(from: try MailAddress(from, field: "From"), charset: charset, messageIDDomain: messageIDDomain, messageID: messageID)
         self.to = try Self.parse(to, field: "To")
         self.cc = try Self.parse(cc, field: "Cc")
         self.bcc = try Self.parse(bcc, field: "Bcc")

@@ -19,8 +19,7 @@ enum MessageBuilder {
                 cc: request.recipients.filter { $0.kind == .cc }.map(\.address),
                 bcc: request.recipients.filter { $0.kind == .bcc }.map(\.address),
                 replyTo: request.replyTo.map { [$0] } ?? [], returnPath: request.returnPath,
-                subject: request.subject, text: request.body, charset: charset)
-            message.messageID = request.messageID
+                subject: request.subject, text: request.body, charset: charset, messageID: request.messageID)
             message.attachments = request.attachments.map {
                 Attachment(filename: $0.filename, contentType: $0.contentType, bytes: $0.data)
             }

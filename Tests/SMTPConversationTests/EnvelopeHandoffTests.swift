@@ -7,7 +7,8 @@ import Testing
 /// written whole.
 @Suite("Envelope behind the final dot")
 struct EnvelopeHandoffTests {
-    static let twoMessages = """
+    /// Up to the first message's final dot.
+    static let firstMessage = """
         220 mx
         > EHLO client.example.com
         250-mx
@@ -20,6 +21,10 @@ struct EnvelopeHandoffTests {
         354 go ahead
         > one
         > .
+        """
+
+    static let twoMessages = firstMessage + """
+
         > MAIL FROM:<alice@example.com>
         > RCPT TO:<carol@example.com>
         > DATA
@@ -33,6 +38,14 @@ struct EnvelopeHandoffTests {
         > QUIT
         221 bye
         """
+
+    /// A connection to `server`, after EHLO, its events in `log`.
+    static func connect(_ server: TranscriptServer, log: EventLog = EventLog()) throws -> SMTPConnection {
+        let connection = try SMTPConnection.openConnection(
+            host: "127.0.0.1", port: server.port, txTimeout: 10, options: SMTPConnection.Options(observer: log.observer))
+        try connection.ehlo("client.example.com")
+        return connection
+    }
 
     /// The client's moves in order: a command's verb, "data" for content, "reply" for a reply.
     static func moves(_ log: EventLog) -> [String] {
@@ -51,9 +64,7 @@ struct EnvelopeHandoffTests {
         let server = try serve(try Transcript(parsing: Self.twoMessages), mode: .strict)
         defer { server.stop() }
         let log = EventLog()
-        let connection = try SMTPConnection.openConnection(
-            host: "127.0.0.1", port: server.port, txTimeout: 10, options: SMTPConnection.Options(observer: log.observer))
-        try connection.ehlo("client.example.com")
+        let connection = try Self.connect(server, log: log)
         #expect(try connection.beginMail(from: "alice@example.com", to: ["bob@example.com"]).dataReply?.code == 354)
         let next = Envelope(sender: "alice@example.com", recipients: ["carol@example.com"])
         let first = try connection.closeData(after: Array("one\r\n".utf8), beginning: next)
@@ -74,26 +85,9 @@ struct EnvelopeHandoffTests {
     func unsendableNext() throws {
         for next in [Envelope(sender: "alice@example.com", recipients: ["x@example.com>\r\nRCPT TO:<evil@example.com"]),
                      Envelope(sender: "alice@example.com", recipients: [])] {
-            let server = try serve(try Transcript(parsing: """
-                220 mx
-                > EHLO client.example.com
-                250-mx
-                250 PIPELINING
-                > MAIL FROM:<alice@example.com>
-                > RCPT TO:<bob@example.com>
-                > DATA
-                250 ok
-                250 ok
-                354 go ahead
-                > one
-                > .
-                250 2.0.0 queued
-                > QUIT
-                221 bye
-                """), mode: .strict)
+            let server = try serve(try Transcript(parsing: Self.firstMessage + "\n250 2.0.0 queued\n> QUIT\n221 bye"), mode: .strict)
             defer { server.stop() }
-            let connection = try SMTPConnection.openConnection(host: "127.0.0.1", port: server.port, txTimeout: 10)
-            try connection.ehlo("client.example.com")
+            let connection = try Self.connect(server)
             _ = try connection.beginMail(from: "alice@example.com", to: ["bob@example.com"])
             let closed = try connection.closeData(after: Array("one\r\n".utf8), beginning: next)
             #expect(closed.reply.code == 250 && !closed.beganNext, "\(next)")
@@ -122,8 +116,7 @@ struct EnvelopeHandoffTests {
             221 bye
             """), mode: .strict)
         defer { server.stop() }
-        let connection = try SMTPConnection.openConnection(host: "127.0.0.1", port: server.port, txTimeout: 10)
-        try connection.ehlo("client.example.com")
+        let connection = try Self.connect(server)
         _ = try connection.beginMail(from: "alice@example.com", to: ["bob@example.com"])
         let closed = try connection.closeData(after: Array("one\r\n".utf8),
                                               beginning: Envelope(sender: "alice@example.com", recipients: ["carol@example.com"]))

@@ -53,8 +53,15 @@ enum JSONLRequest {
         }
         let content: MailRequest.Content
         if let template = try text("template") {
+            // A template makes the subject and the body: text given as well would be lost.
+            if let given = ["subject", "body"].first(where: { object[$0] != nil }) {
+                throw QueueError(.invalidMessage, field: given, reason: "cannot be given with \"template\" (the template makes the subject and the body)")
+            }
             content = .template(id: template, language: try text("lang") ?? "en", variables: variables)
         } else {
+            if let given = ["lang", "variables"].first(where: { object[$0] != nil }) {
+                throw QueueError(.invalidMessage, field: given, reason: "is for a template; give \"template\" too, or leave it out")
+            }
             content = .text(subject: try text("subject") ?? "", body: try text("body") ?? "")
         }
         return MailRequest(from: from, to: try list("to"), cc: try list("cc"), bcc: try list("bcc"),

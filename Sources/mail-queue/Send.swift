@@ -138,7 +138,7 @@ struct Send: ParsableCommand {
         }
         let databaseValue = db.database ?? ProcessInfo.processInfo.environment["MAIL_QUEUE_DATABASE"] ?? file?["database"]
             ?? DatabaseURL.defaultValue
-        let first = QueueStore(database: try guarded { () throws(QueueError) in try DatabaseURL.open(databaseValue) })
+        let first = QueueStore(database: try guarded { () throws(QueueError) in try DatabaseURL.open(databaseValue, create: false) })
         try guarded { () throws(QueueError) in try first.checkSchema() }
         if let wallet = settings.walletPath {
             let password = ProcessInfo.processInfo.environment["MAIL_QUEUE_WALLET_PASSWORD"] ?? ""
@@ -170,14 +170,18 @@ struct Send: ParsableCommand {
         let shared = first.database as? SQLiteQueueDatabase
         let factory: QueueSender.StoreFactory = { () throws(QueueError) -> QueueStore in
             if let shared { return QueueStore(database: shared) }
-            return QueueStore(database: try DatabaseURL.open(databaseValue))
+            return QueueStore(database: try DatabaseURL.open(databaseValue, create: false))
         }
         let sender = try guarded { () throws(QueueError) -> QueueSender in
             try QueueSender(store: factory, settings: settings, options: options, stop: stop, progress: progress)
         }
         let report = try guarded { () throws(QueueError) -> SenderReport in try sender.run() }
         if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
-        print("sent \(report.sent), failed \(report.failed), retried \(report.retried), uncertain \(report.uncertain), claims lost \(report.lost)")
+        var summary = "sent \(report.sent), failed \(report.failed), retried \(report.retried), uncertain \(report.uncertain), claims lost \(report.lost)"
+        if report.partlyRefused > 0 {
+            summary += "; \(report.partlyRefused) sent with some recipients refused (mail-queue show ID names them)"
+        }
+        print(summary)
         _ = sources
         if let error = report.configurationError {
             FileHandle.standardError.write(Data("mail-queue: cannot use the SMTP server: \(error)\n".utf8))

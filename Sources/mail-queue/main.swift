@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import MailQueue
 
-/// Exit codes: 0 success; 1 some request failed, is uncertain or was refused; 2 usage,
+/// Exit codes: 0 success; 1 some request failed or is uncertain; 2 usage,
 /// configuration or database error.
 enum ExitStatus {
     static let notAllSent = ExitCode(1)
@@ -13,7 +13,7 @@ struct MailQueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mail-queue",
         abstract: "A database-backed mail queue: enqueue in your transaction, send later.",
-        discussion: "Exit codes: 0 success; 1 some request failed, is uncertain or was refused; 2 usage, configuration or database error.",
+        discussion: "Exit codes: 0 success; 1 some request failed or is uncertain (a request sent to only some of its recipients counts as sent: the summary says so, `show ID` names the refused ones); 2 usage, configuration or database error.",
         subcommands: [Init.self, TemplateCommand.self, Enqueue.self, Send.self, Status.self, Show.self, Retry.self])
 }
 
@@ -22,9 +22,9 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "sqlite:PATH or postgres://… (default: $MAIL_QUEUE_DATABASE, else sqlite:./mail-queue.sqlite)")
     var database: String?
 
-    func open() throws -> QueueStore {
-        let value = database ?? ProcessInfo.processInfo.environment["MAIL_QUEUE_DATABASE"] ?? DatabaseURL.defaultValue
-        return QueueStore(database: try guarded { () throws(QueueError) in try DatabaseURL.open(value) })
+    /// Opens the queue; only `init` creates a SQLite file (`create`).
+    func open(create: Bool = false) throws -> QueueStore {
+        QueueStore(database: try guarded { () throws(QueueError) in try DatabaseURL.open(value, create: create) })
     }
 
     var value: String { database ?? ProcessInfo.processInfo.environment["MAIL_QUEUE_DATABASE"] ?? DatabaseURL.defaultValue }
@@ -57,7 +57,7 @@ struct Init: ParsableCommand {
     @OptionGroup var db: DatabaseOptions
 
     func run() throws {
-        let store = try db.open()
+        let store = try db.open(create: true)
         let before = try guarded { () throws(QueueError) in try store.migrate() }
         let place = PostgresConnection.redact(db.value)  // a postgres:// URL may hold a password
         print(before == 0 ? "created schema version 1 in \(place)" : "schema at version \(before), now current in \(place)")
@@ -146,6 +146,18 @@ struct Enqueue: ParsableCommand {
     @Option(help: "Send pattern id.") var pattern: String?
     @Option(help: "Attach a file (repeatable).") var attach: [String] = []
     @Option(help: "JSON Lines file: one request object per line (see README).") var jsonl: String?
+
+    func validate() throws {
+        if template != nil {
+            // A template makes the subject and the body: text given as well would be lost.
+            for (given, name) in [(subject != nil, "--subject"), (body != nil, "--body"), (bodyFile != nil, "--body-file")] where given {
+                throw ValidationError("\(name) cannot be given with --template (the template makes the subject and the body)")
+            }
+        } else if !`var`.isEmpty {
+            throw ValidationError("--var is for a template; give --template too")
+        }
+        if body != nil && bodyFile != nil { throw ValidationError("give --body or --body-file, not both") }
+    }
 
     func request() throws -> MailRequest {
         guard let from else { throw ValidationError("--from is required (or use --jsonl)") }
@@ -254,6 +266,8 @@ struct Show: ParsableCommand {
         for r in d.request.recipients { print("\(r.kind.rawValue.lowercased()):".padding(toLength: 13, withPad: " ", startingAt: 0) + r.address) }
         print("subject:     \(d.request.subject)")
         if let pattern = d.request.patternID { print("pattern:     \(pattern)") }
+        print("enqueued:    \(timestamp(d.requestedAt))")
+        if let sentAt = d.sentAt { print("sent:        \(timestamp(sentAt))") }
         if d.status == .unsent, d.nextAttemptAt > store.now() {
             print("next try:    \(timestamp(d.nextAttemptAt)) (in \((d.nextAttemptAt - store.now() + 999) / 1000) s)")
         }
@@ -264,7 +278,7 @@ struct Show: ParsableCommand {
 
 struct Retry: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Make failed (or delivery-uncertain: this may send twice) requests unsent again.")
+        abstract: "Make requests due now: failed ones, delivery-uncertain ones (this may send twice), or ones waiting for their retry time.")
     @OptionGroup var db: DatabaseOptions
     @Argument(help: "Request ids.") var ids: [String] = []
     @Flag(help: "Every failed request.") var failed = false
@@ -281,7 +295,7 @@ struct Retry: ParsableCommand {
         } else {
             let changed = try guarded { () throws(QueueError) in try store.retry(ids) }
             for id in ids where !changed.contains(id) {
-                FileHandle.standardError.write(Data("mail-queue: \(id): not failed or uncertain; left alone\n".utf8))
+                FileHandle.standardError.write(Data("mail-queue: \(id): not failed, uncertain (unclaimed) or waiting to retry; left alone\n".utf8))
             }
             print("\(changed.count) request(s) queued again")
             if changed.count != ids.count { throw ExitStatus.notAllSent }

@@ -27,12 +27,18 @@ func writeTranscript(_ transcript: Transcript, to path: String, printer: Printer
     }
 }
 
+/// Reads and parses a transcript file; a file that cannot be read or parsed is reported on
+/// stderr (no usage text: the command line was right) and exits 2.
 func loadTranscript(_ path: String) throws -> Transcript {
+    func fail(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("smtp-repl: \(message)\n".utf8))
+        return ExitCode(2)
+    }
     let text: String
     do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-        throw ValidationError("cannot read \(path): \(error.localizedDescription)")
+        throw fail("cannot read \(path): \(error.localizedDescription)")
     }
-    do { return try Transcript(parsing: text, name: path) } catch { throw ValidationError(error.description) }
+    do { return try Transcript(parsing: text, name: path) } catch { throw fail(error.description) }
 }
 
 /// `serve`: plays the server side of a transcript to any client.
@@ -96,17 +102,19 @@ struct Serve: ParsableCommand {
                 printer.error(error.description)
                 throw ExitCode(3)
             }
+            // Which transcript this client was played (named when there are several).
+            let played = later.isEmpty ? nil : served == 0 ? transcript : later[min(served, later.count) - 1]
             served += 1
             allFollowed = allFollowed && outcome.followed
-            report(outcome, printer: printer)
+            report(outcome, transcript: played, printer: printer)
             if let record { writeTranscript(outcome.transcript, to: record, printer: printer) }
             if once && served > later.count { throw ExitCode(allFollowed ? 0 : 1) }
         }
     }
 
-    func report(_ outcome: ServeOutcome, printer: Printer) {
+    func report(_ outcome: ServeOutcome, transcript played: String? = nil, printer: Printer) {
         if outcome.followed {
-            printer.info("client \(outcome.client) followed the transcript to the end")
+            printer.info("client \(outcome.client) followed the transcript to the end" + (played.map { " (\($0))" } ?? ""))
         } else if let deviation = outcome.deviation {
             printer.error("client \(outcome.client) left the transcript: \(deviation)")
         } else if let error = outcome.error {

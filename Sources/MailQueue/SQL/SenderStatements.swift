@@ -208,14 +208,17 @@ public struct SenderStatements: Sendable {
             """, [.text(status.rawValue), .integer(Int64(limit))])
     }
 
-    /// Makes a failed or uncertain request unsent again, due now, attempts reset (the user's
-    /// choice: for an uncertain one this may send the mail a second time).
+    /// Makes request `id` due now, its attempts counted afresh: a failed one; an uncertain one
+    /// that no live sender holds (one that does may have its 250 already: never resent under
+    /// it); or an unsent one waiting for its retry time.
     public func retry(id: String, now: Int64) -> SQLStatement {
         SQLStatement(dialect, """
             UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.nextAttemptAt)) = ?, \(q(r.attempts)) = 0, \
-            \(q(r.leaseOwner)) = NULL, \(q(r.leaseUntil)) = NULL WHERE \(q(r.id)) = ? AND \(q(r.status)) IN (?, ?)
+            \(q(r.leaseOwner)) = NULL, \(q(r.leaseUntil)) = NULL WHERE \(q(r.id)) = ? AND (\(q(r.status)) = ? \
+            OR (\(q(r.status)) = ? AND (\(q(r.leaseOwner)) IS NULL OR \(q(r.leaseUntil)) < ?)) \
+            OR (\(q(r.status)) = ? AND \(q(r.nextAttemptAt)) > ?))
             """, [.text(RequestStatus.unsent.rawValue), .integer(now), .text(id), .text(RequestStatus.failed.rawValue),
-                  .text(RequestStatus.uncertain.rawValue)])
+                  .text(RequestStatus.uncertain.rawValue), .integer(now), .text(RequestStatus.unsent.rawValue), .integer(now)])
     }
 
     /// Makes every failed request unsent again, due now.

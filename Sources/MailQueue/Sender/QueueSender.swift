@@ -225,7 +225,11 @@ public final class QueueSender: @unchecked Sendable {
         switch outcome {
         case .sent:
             report.sent += 1
-            note { $0.sent += 1 }
+            if let refused {
+                report.partlyRefused += 1
+                logger.warning("sent, but some recipients were refused", metadata: ["id": "\(id)", "refused": "\(refused)"])
+            }
+            note { $0.sent += 1; if refused != nil { $0.partlyRefused += 1 } }
         case .failed(let error):
             logger.error("request failed", metadata: ["id": "\(id)", "error": "\(error)"])
             try store.markFailed(id, owner: owner, error: error, refused: refused)

@@ -12,6 +12,9 @@ public struct SenderReport: Sendable, Equatable {
     public var uncertain = 0
     /// Requests whose claim was lost to another sender (not sent, not recorded by us).
     public var lost = 0
+    /// Requests sent to some of their recipients only (counted in `sent` too): the others were
+    /// refused, and are recorded with the request (`show ID`).
+    public var partlyRefused = 0
     /// A connection-stage error that no retry will fix (TLS, AUTH, the server refusing us).
     public var configurationError: String?
 
@@ -27,6 +30,7 @@ public struct SenderReport: Sendable, Equatable {
         retried += other.retried
         uncertain += other.uncertain
         lost += other.lost
+        partlyRefused += other.partlyRefused
         configurationError = configurationError ?? other.configurationError
     }
 }

@@ -1,12 +1,16 @@
+import Foundation
+
 /// DatabaseURL opens the database a `--database` value names: `sqlite:PATH` (or a plain
 /// path), or `postgres://…` / `postgresql://…`.
 public enum DatabaseURL {
     /// The default: `sqlite:./mail-queue.sqlite`.
     public static let defaultValue = "sqlite:./mail-queue.sqlite"
 
-    /// Opens the database.
-    /// - Throws: `QueueError.configuration` for an unknown scheme, `.database` when it cannot be opened.
-    public static func open(_ value: String) throws(QueueError) -> any QueueDatabase {
+    /// Opens the database; a SQLite file is created only with `create` (`mail-queue init`), so
+    /// that a mistyped path in any other command is an error, not a new empty file.
+    /// - Throws: `QueueError.configuration` for an unknown scheme, `.database` when it cannot be
+    ///   opened or (without `create`) a SQLite file does not exist.
+    public static func open(_ value: String, create: Bool = true) throws(QueueError) -> any QueueDatabase {
         if value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") {
             return try PostgresQueueDatabase(url: value)
         }
@@ -15,12 +19,19 @@ public enum DatabaseURL {
             guard !path.isEmpty else {
                 throw QueueError(.configuration, field: "--database", reason: "sqlite: needs a path, e.g. sqlite:./mail-queue.sqlite")
             }
-            return try SQLiteQueueDatabase(path: path)
+            return try sqlite(path, create: create)
         }
         if value.contains("://") {
             throw QueueError(.configuration, field: "--database",
                              reason: "'\(PostgresConnection.redact(value))' is neither sqlite:PATH nor postgres://…")
         }
-        return try SQLiteQueueDatabase(path: value)
+        return try sqlite(value, create: create)
+    }
+
+    private static func sqlite(_ path: String, create: Bool) throws(QueueError) -> SQLiteQueueDatabase {
+        if !create && !FileManager.default.fileExists(atPath: path) {
+            throw QueueError(.database, field: "sqlite:\(path)", reason: "no queue database here (mail-queue init creates one)")
+        }
+        return try SQLiteQueueDatabase(path: path)
     }
 }

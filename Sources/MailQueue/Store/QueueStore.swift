@@ -301,8 +301,9 @@ public final class QueueStore {
         }
     }
 
-    /// Makes failed or uncertain requests unsent again.
-    /// - Returns: the ids changed (an id not failed or uncertain is left alone).
+    /// Makes requests due now: failed ones, uncertain ones no live sender holds, and unsent
+    /// ones waiting for their retry time.
+    /// - Returns: the ids changed (any other id is left alone).
     public func retry(_ ids: [String]) throws(QueueError) -> [String] {
         let statements = sender, now = self.now()
         return try database.transaction { (db) throws(QueueError) -> [String] in

@@ -5,7 +5,7 @@ import Testing
 /// `resendUncertain` takes requests left uncertain by a sender that is gone, never one a live
 /// sender is delivering: marked uncertain before its dot and still claimed until the 250 is
 /// recorded (a deferred sent mark included).
-@Suite("Resending uncertain requests skips those in flight")
+@Suite("Resending uncertain requests (resendUncertain, retry ID) skips those in flight")
 struct ResendInFlightTests {
     /// Claims `id` as owner A at `start` and marks it uncertain (A's final dot is under way);
     /// then checks what other senders with `resendUncertain` may take, and when.
@@ -18,6 +18,8 @@ struct ResendInFlightTests {
         let during = try makeStore(start + 1_000)
         #expect(try during.claim(owner: "B", limit: 10, leaseMillis: 300_000, pattern: nil, resendUncertain: true) == [],
                 "in flight under A's live lease: not resent")
+        #expect(try during.retry([id]) == [], "nor made unsent by retry ID")
+        #expect(try during.details(id).status == .uncertain)
         let later = try makeStore(start + 301_000)
         #expect(try later.claim(owner: "C", limit: 10, leaseMillis: 300_000, pattern: nil, resendUncertain: true) == [id],
                 "A's lease expired (A is gone): resent by choice")

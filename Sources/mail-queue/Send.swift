@@ -181,6 +181,10 @@ struct Send: ParsableCommand {
         if report.partlyRefused > 0 {
             summary += "; \(report.partlyRefused) sent with some recipients refused (mail-queue show ID names them)"
         }
+        // --once stops when nothing is due: say what is left waiting for its retry time.
+        if options.once, let waiting = try? first.waiting(), waiting.count > 0, let next = waiting.next {
+            summary += "; \(waiting.count) waiting to retry, the next at \(timestamp(next))"
+        }
         print(summary)
         _ = sources
         if let error = report.configurationError {

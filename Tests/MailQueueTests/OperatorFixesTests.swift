@@ -61,6 +61,7 @@ struct OperatorFixesTests {
         #expect(!waiting.stdout.contains("sent:"), "\(waiting.stdout)")
         let nothing = try queue.run(["send", "--once", "--smtp", smtp, "--timeout", "10"])
         #expect(nothing.stdout.contains("sent 0,"), "not due yet: \(nothing.output)")
+        #expect(nothing.stdout.contains("; 1 waiting to retry, the next at 20"), "the summary says what is left: \(nothing.output)")
 
         let retried = try queue.run(["retry", id])
         #expect(retried.status == 0 && retried.stdout.contains("1 request(s) queued again"), "\(retried.output)")

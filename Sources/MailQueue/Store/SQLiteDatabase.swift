@@ -79,7 +79,9 @@ public final class SQLiteQueueDatabase: QueueDatabase, Sendable {
         do {
             try queue.writeWithoutTransaction { db in
                 do {
-                    try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
+                    // BEGIN, SAVEPOINT and COMMIT through SQLite's C interface like the statements.
+                    let direct = SQLiteExecutor(direct: db)
+                    try direct.control("BEGIN IMMEDIATE")
                     if group.count == 1 {
                         guard body(0, db) else {
                             if db.isInsideTransaction { try db.cachedStatement(sql: "ROLLBACK").execute() }
@@ -87,19 +89,20 @@ public final class SQLiteQueueDatabase: QueueDatabase, Sendable {
                         }
                     } else {
                         for index in group.indices {
-                            try db.cachedStatement(sql: "SAVEPOINT grouped").execute()
-                            if !body(index, db) { try db.cachedStatement(sql: "ROLLBACK TO grouped").execute() }
-                            try db.cachedStatement(sql: "RELEASE grouped").execute()
+                            try direct.control("SAVEPOINT grouped")
+                            if !body(index, db) { try direct.control("ROLLBACK TO grouped") }
+                            try direct.control("RELEASE grouped")
                         }
                     }
-                    try db.cachedStatement(sql: "COMMIT").execute()
+                    try direct.control("COMMIT")
                 } catch {
                     if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
                     throw error
                 }
             }
         } catch {
-            let failure = QueueError(.database, field: "sqlite:\(path)", reason: SQLiteExecutor.describe(error))
+            let failure = (error as? QueueError)
+                ?? QueueError(.database, field: "sqlite:\(path)", reason: SQLiteExecutor.describe(error))
             for index in errors.indices where errors[index] == nil { errors[index] = failure }
         }
         return errors

@@ -107,4 +107,9 @@ extension SQLiteExecutor {
         let message = sqlite3_errmsg(db.sqliteConnection).map { String(cString: $0) } ?? "error \(sqlite3_errcode(db.sqliteConnection))"
         return QueueError(.database, field: "SQLite", reason: "\(message) (\(statement.sql))")
     }
+
+    /// Runs a transaction-control statement (BEGIN, COMMIT, SAVEPOINT, …) the same direct way.
+    func control(_ sql: String) throws(QueueError) {
+        _ = try executeDirect(SQLStatement(.sqlite, sql))
+    }
 }

@@ -29,6 +29,16 @@ public struct SQLStatement: Sendable, Hashable, CustomStringConvertible {
         self.bindings = bindings
     }
 
+    /// The same SQL text with `bindings` (no rewriting of placeholders again).
+    public func binding(_ bindings: [SQLValue]) -> SQLStatement {
+        SQLStatement(sql: sql, bindings: bindings)
+    }
+
+    private init(sql: String, bindings: [SQLValue]) {
+        self.sql = sql
+        self.bindings = bindings
+    }
+
     /// The SQL text and the number of bindings (never the bound values, which may be private).
     public var description: String { "\(sql) -- \(bindings.count) bound value(s)" }
 }

@@ -7,10 +7,23 @@ public struct SenderStatements: Sendable {
     /// The names.
     public let schema: QueueSchema
 
+    /// The texts of the two marks every message makes, built once: interpolating the quoted
+    /// names anew for each message showed in a sender's profile.
+    private let markUncertainSQL: SQLStatement
+    private let markSentSQL: SQLStatement
+
     /// Creates the builder.
     public init(dialect: SQLDialect, schema: QueueSchema = QueueSchema()) {
         self.dialect = dialect
         self.schema = schema
+        let r = schema.requests
+        markUncertainSQL = SQLStatement(dialect, """
+            UPDATE \(q(r.table)) SET \(q(r.status)) = ? WHERE \(q(r.id)) = ? AND \(q(r.leaseOwner)) = ? AND \(q(r.status)) = ?
+            """)
+        markSentSQL = SQLStatement(dialect, """
+            UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.sentAt)) = ?, \(q(r.refused)) = ?, \(q(r.lastError)) = NULL, \
+            \(q(r.leaseOwner)) = NULL, \(q(r.leaseUntil)) = NULL WHERE \(q(r.id)) = ? AND \(q(r.leaseOwner)) = ?
+            """)
     }
 
     private var r: QueueSchema.Requests { schema.requests }
@@ -134,17 +147,13 @@ public struct SenderStatements: Sendable {
     /// Marks a claimed request "delivery uncertain", right before the final `.` is sent.
     /// Changes one row only while `owner` still holds the claim; zero rows means: do not send.
     public func markUncertain(id: String, owner: String) -> SQLStatement {
-        SQLStatement(dialect, """
-            UPDATE \(q(r.table)) SET \(q(r.status)) = ? WHERE \(q(r.id)) = ? AND \(q(r.leaseOwner)) = ? AND \(q(r.status)) = ?
-            """, [.text(RequestStatus.uncertain.rawValue), .text(id), .text(owner), .text(RequestStatus.sending.rawValue)])
+        markUncertainSQL.binding([.text(RequestStatus.uncertain.rawValue), .text(id), .text(owner),
+                                  .text(RequestStatus.sending.rawValue)])
     }
 
     /// Marks a request sent after the server's 250, recording refused recipients, if any.
     public func markSent(id: String, owner: String, now: Int64, refused: String?) -> SQLStatement {
-        SQLStatement(dialect, """
-            UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.sentAt)) = ?, \(q(r.refused)) = ?, \(q(r.lastError)) = NULL, \
-            \(q(r.leaseOwner)) = NULL, \(q(r.leaseUntil)) = NULL WHERE \(q(r.id)) = ? AND \(q(r.leaseOwner)) = ?
-            """, [.text(RequestStatus.sent.rawValue), .integer(now), .optional(refused), .text(id), .text(owner)])
+        markSentSQL.binding([.text(RequestStatus.sent.rawValue), .integer(now), .optional(refused), .text(id), .text(owner)])
     }
 
     /// Puts a request back to unsent, not before `nextAttemptAt`, with the error recorded.

@@ -17,10 +17,12 @@ public final class QueueStore {
         self.schema = schema
         self.limits = limits
         self.now = now
+        self.sender = SenderStatements(dialect: database.dialect, schema: schema)
     }
 
     var dialect: SQLDialect { database.dialect }
-    var sender: SenderStatements { SenderStatements(dialect: dialect, schema: schema) }
+    /// The sender's statements, built once per store.
+    let sender: SenderStatements
 
     // MARK: - Schema
 

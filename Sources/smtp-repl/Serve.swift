@@ -103,7 +103,7 @@ struct Serve: ParsableCommand {
                 throw ExitCode(3)
             }
             // Which transcript this client was played (named when there are several).
-            let played = later.isEmpty ? nil : served == 0 ? transcript : later[min(served, later.count) - 1]
+            let played = later.isEmpty ? nil : server.transcript(forConnection: served).name
             served += 1
             allFollowed = allFollowed && outcome.followed
             report(outcome, transcript: played, printer: printer)

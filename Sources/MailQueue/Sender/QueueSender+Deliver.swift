@@ -10,8 +10,6 @@ extension QueueSender {
         /// The whole message (the queue's limits, 2 MiB of attachments by default, keep it
         /// small), so that its end and the final dot leave in one write after the mark.
         let encoded: [UInt8]
-        /// What the server offered that the encoding used (8BITMIME, SMTPUTF8).
-        let encoding: EncodingOptions
     }
 
     /// A request whose envelope (MAIL, RCPT, DATA) went out behind the previous message's
@@ -21,18 +19,13 @@ extension QueueSender {
         let prepared: Prepared
     }
 
-    /// Builds `request`'s message for a connection with `capabilities`.
-    /// - Returns: the message ready to send, or why it can never be sent.
-    static func prepare(_ request: StoredRequest, capabilities: Capabilities?) -> Result<Prepared, DeliveryFailure> {
-        prepare(request, encoding: encoding(for: capabilities))
-    }
-
     /// What a server with `capabilities` lets a message use.
     static func encoding(for capabilities: Capabilities?) -> EncodingOptions {
         EncodingOptions(allow8Bit: capabilities?.eightBitMIME ?? false, allowSMTPUTF8: capabilities?.smtpUTF8 ?? false)
     }
 
     /// Builds `request`'s message and encodes it with `encoding`.
+    /// - Returns: the message ready to send, or why it can never be sent.
     static func prepare(_ request: StoredRequest, encoding: EncodingOptions) -> Result<Prepared, DeliveryFailure> {
         let message: MailMessage
         do { message = try MessageBuilder.message(for: request) } catch { return .failure(DeliveryFailure("message: \(error)")) }
@@ -51,7 +44,7 @@ extension QueueSender {
             return .failure(DeliveryFailure("message: \(error)"))
         }
         let envelope = Envelope(sender: message.envelopeSender, recipients: message.envelopeRecipients, mailParameters: parameters)
-        return .success(Prepared(envelope: envelope, encoded: encoded, encoding: encoding))
+        return .success(Prepared(envelope: envelope, encoded: encoded))
     }
 
     /// Sends one request on `connection` (reopened by the caller when set to nil).

@@ -49,22 +49,29 @@ public final class SQLiteQueueDatabase: QueueDatabase, Sendable {
         var result: T?
         try withoutActuallyEscaping(body) { (escapable) throws(QueueError) in
             let ticket = GroupCommit.Ticket { (db) throws(QueueError) in result = try escapable(db) }
-            try group.run(ticket, with: runGroup)
+            try group.run(ticket) { tickets in run(tickets, begin: "BEGIN IMMEDIATE") }
         }
         guard let result else { throw QueueError(.database, field: "sqlite:\(path)", reason: "transaction produced no result") }
         return result
     }
 
-    /// Runs `body` in a `BEGIN DEFERRED` transaction (it should only read).
+    /// Runs `body` in a `BEGIN DEFERRED` transaction of its own (it should only read).
     public func read<T>(_ body: (any SQLExecutor) throws(QueueError) -> T) throws(QueueError) -> T {
-        try run(begin: "BEGIN DEFERRED", body)
+        var result: T?
+        try withoutActuallyEscaping(body) { (escapable) throws(QueueError) in
+            let ticket = GroupCommit.Ticket { (db) throws(QueueError) in result = try escapable(db) }
+            if let error = run([ticket], begin: "BEGIN DEFERRED")[0] { throw error }
+        }
+        guard let result else { throw QueueError(.database, field: "sqlite:\(path)", reason: "transaction produced no result") }
+        return result
     }
 
-    /// One transaction for a group of callers: a lone one runs as it is (its error rolls it
-    /// back); several run each in a savepoint, so that one's error undoes only its own changes.
-    /// A failed BEGIN or COMMIT (busy past the timeout, disk full, …) fails every caller that
-    /// had not failed already.
-    private func runGroup(_ group: [GroupCommit.Ticket]) -> [QueueError?] {
+    /// One transaction (`begin`, then COMMIT) for a group of callers: a lone one runs as it is
+    /// (its error rolls it back); several run each in a savepoint, so that one's error undoes
+    /// only its own changes. A failed BEGIN or COMMIT (busy past the timeout, disk full, …)
+    /// fails every caller that had not failed already. BEGIN, SAVEPOINT, COMMIT and the
+    /// callers' statements go through SQLite's C interface (`SQLiteExecutor(direct:)`).
+    private func run(_ group: [GroupCommit.Ticket], begin: String) -> [QueueError?] {
         var errors = [QueueError?](repeating: nil, count: group.count)
         func body(_ index: Int, _ db: Database) -> Bool {
             guard let body = group[index].body else { return true }
@@ -79,12 +86,11 @@ public final class SQLiteQueueDatabase: QueueDatabase, Sendable {
         do {
             try queue.writeWithoutTransaction { db in
                 do {
-                    // BEGIN, SAVEPOINT and COMMIT through SQLite's C interface like the statements.
                     let direct = SQLiteExecutor(direct: db)
-                    try direct.control("BEGIN IMMEDIATE")
+                    try direct.control(begin)
                     if group.count == 1 {
                         guard body(0, db) else {
-                            if db.isInsideTransaction { try db.cachedStatement(sql: "ROLLBACK").execute() }
+                            if db.isInsideTransaction { try direct.control("ROLLBACK") }
                             return
                         }
                     } else {
@@ -106,36 +112,5 @@ public final class SQLiteQueueDatabase: QueueDatabase, Sendable {
             for index in errors.indices where errors[index] == nil { errors[index] = failure }
         }
         return errors
-    }
-
-    /// BEGIN, `body`, COMMIT, or ROLLBACK when `body` or the commit fails (reads). The three
-    /// are cached statements: GRDB's `inTransaction` parsed BEGIN and COMMIT anew each time.
-    private func run<T>(begin: String, _ body: (any SQLExecutor) throws(QueueError) -> T) throws(QueueError) -> T {
-        var outcome: Result<T, QueueError>?
-        do {
-            try queue.writeWithoutTransaction { db in
-                try db.cachedStatement(sql: begin).execute()
-                let value: T
-                do throws(QueueError) {
-                    value = try body(SQLiteExecutor(direct: db))
-                } catch {
-                    outcome = .failure(error)
-                    if db.isInsideTransaction { try db.cachedStatement(sql: "ROLLBACK").execute() }
-                    return
-                }
-                do {
-                    try db.cachedStatement(sql: "COMMIT").execute()
-                } catch {
-                    if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
-                    throw error
-                }
-                outcome = .success(value)
-            }
-        } catch {
-            // BEGIN, COMMIT or ROLLBACK failed (busy past the timeout, disk full, …).
-            throw QueueError(.database, field: "sqlite:\(path)", reason: SQLiteExecutor.describe(error))
-        }
-        guard let outcome else { throw QueueError(.database, field: "sqlite:\(path)", reason: "transaction produced no result") }
-        return try outcome.get()
     }
 }

@@ -92,13 +92,21 @@ private struct JSONParser {
                     p.index = start
                     throw p.fail("each member name once (\"\(key)\" is repeated)")
                 }
-                p.skipSpace()
-                guard p.index < p.bytes.count else { throw p.fail("',' or '}'") }
-                if p.bytes[p.index] == UInt8(ascii: ",") { p.index += 1; continue }
-                guard p.bytes[p.index] == UInt8(ascii: "}") else { throw p.fail("',' or '}'") }
-                p.index += 1
-                return .object(members)
+                if try p.endsAfterElement(closing: "}") { return .object(members) }
             }
+        }
+    }
+
+    /// After an element of an object or a list: a ',' (another element follows: false) or the
+    /// `closing` bracket (the container ends: true), each consumed; anything else is an error.
+    mutating func endsAfterElement(closing: Unicode.Scalar) throws(QueueError) -> Bool {
+        skipSpace()
+        let expected = "',' or '\(closing)'"
+        guard index < bytes.count else { throw fail(expected) }
+        switch bytes[index] {
+        case UInt8(ascii: ","): index += 1; return false
+        case UInt8(ascii: closing): index += 1; return true
+        default: throw fail(expected)
         }
     }
 
@@ -113,12 +121,7 @@ private struct JSONParser {
             }
             while true {
                 elements.append(try p.value())
-                p.skipSpace()
-                guard p.index < p.bytes.count else { throw p.fail("',' or ']'") }
-                if p.bytes[p.index] == UInt8(ascii: ",") { p.index += 1; continue }
-                guard p.bytes[p.index] == UInt8(ascii: "]") else { throw p.fail("',' or ']'") }
-                p.index += 1
-                return .list(elements)
+                if try p.endsAfterElement(closing: "]") { return .list(elements) }
             }
         }
     }

@@ -65,10 +65,15 @@ public final class TranscriptServer: @unchecked Sendable {
         let index = accepted
         accepted += 1
         counting.signal()
-        let script = index == 0 || later.isEmpty ? transcript : later[min(index, later.count) - 1]
+        let script = transcript(forConnection: index)
         var session = TranscriptSession(
             transcript: script, mode: mode, tlsContext: tlsContext, readTimeout: readTimeout, socket: socket)
         return session.play()
+    }
+
+    /// The transcript played to connection `index` (0 for the first).
+    public func transcript(forConnection index: Int) -> Transcript {
+        index == 0 || later.isEmpty ? transcript : later[min(index, later.count) - 1]
     }
 
     /// Serves `connections` clients one after the other on a background thread.

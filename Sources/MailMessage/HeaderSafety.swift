@@ -7,6 +7,12 @@
 enum HeaderSafety {
     /// Throws `headerInjection` naming the field, the character and its offset.
     static func check(_ value: String, field: String) throws(MessageError) {
+        // Every header value of every message passes here: one pass over the UTF-8 bytes, and
+        // the walk by scalars (for the offset the error names) only when a byte could start one
+        // of the refused characters (U+0085 is C2 85, U+2028/2029 are E2 80 A8/A9).
+        guard value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 || $0 == 0xC2 || $0 == 0xE2 }) else {
+            return
+        }
         var offset = 0
         for scalar in value.unicodeScalars {
             let name: String?

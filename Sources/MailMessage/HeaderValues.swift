@@ -5,6 +5,16 @@ struct HeaderValues {
     let converter: CharsetConverter?
     let allowSMTPUTF8: Bool
 
+    /// True when `text` has `=?`, which a decoder could take for the start of an encoded word.
+    static func containsEncodedWordStart(_ text: String) -> Bool {
+        var afterEquals = false
+        for byte in text.utf8 {
+            if afterEquals && byte == UInt8(ascii: "?") { return true }
+            afterEquals = byte == UInt8(ascii: "=")
+        }
+        return false
+    }
+
     /// Unstructured text (Subject, extra headers): words as they are when the value is printable
     /// ASCII with words short enough, RFC 2047 encoded words otherwise (also when the text
     /// contains `=?`, which a reader would otherwise decode).
@@ -12,8 +22,8 @@ struct HeaderValues {
     func unstructured(_ value: String, field: String, headerName: String) throws(MessageError) -> [[UInt8]] {
         try HeaderSafety.check(value, field: field)
         let printable = value.utf8.allSatisfy { ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 }
-        if printable && !value.contains("=?") {
-            let tokens = value.split(separator: " ", omittingEmptySubsequences: false).map { Array($0.utf8) }
+        if printable && !Self.containsEncodedWordStart(value) {
+            let tokens = value.utf8.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false).map { Array($0) }
             if tokens.allSatisfy({ $0.count <= 900 }) { return tokens }
         }
         return try EncodedWords.encode(
@@ -25,7 +35,7 @@ struct HeaderValues {
     func phrase(_ name: String, field: String, lineUsed: Int) throws(MessageError) -> [[UInt8]] {
         try HeaderSafety.check(name, field: field)
         let ascii = name.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
-        if ascii && name.utf8.count <= 70 && !name.contains("=?") {
+        if ascii && name.utf8.count <= 70 && !Self.containsEncodedWordStart(name) {
             let words = name.split(separator: " ", omittingEmptySubsequences: false)
             if words.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy(AddressSyntax.isAtext) }) {
                 return words.map { Array($0.utf8) }

@@ -69,16 +69,37 @@ public struct MailAddress: Sendable, Hashable, CustomStringConvertible {
 
 /// AddressSyntax checks an addr-spec against RFC 5321 §4.1.2 (with RFC 6531's UTF-8).
 enum AddressSyntax {
-    static let atextSpecials = Set("!#$%&'*+-/=?^_`{|}~".utf8)
-
+    /// RFC 5322 atext (letters, digits and `!#$%&'*+-/=?^_`{|}~`), or a UTF-8 byte (RFC 6531).
+    /// A switch, not a set lookup: every byte of every address and Message-ID passes here.
     static func isAtext(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            UInt8(ascii: "0")...UInt8(ascii: "9"), 0x80...0xFF,
+            UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "/"),
+            UInt8(ascii: "="), UInt8(ascii: "?"), UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"),
+            UInt8(ascii: "{"), UInt8(ascii: "|"), UInt8(ascii: "}"), UInt8(ascii: "~"):
             return true
         default:
-            return byte >= 0x80 || atextSpecials.contains(byte)
+            return false
         }
+    }
+
+    /// True when `part` is RFC 5322 dot-atom text of ASCII atext: atoms joined by single dots,
+    /// none empty.
+    static func isASCIIDotAtom<Bytes: Collection>(_ part: Bytes) -> Bool where Bytes.Element == UInt8 {
+        var atomLength = 0
+        for byte in part {
+            if byte == UInt8(ascii: ".") {
+                guard atomLength > 0 else { return false }
+                atomLength = 0
+            } else if byte < 0x80 && isAtext(byte) {
+                atomLength += 1
+            } else {
+                return false
+            }
+        }
+        return atomLength > 0
     }
 
     static func validate(_ address: String, field: String) throws(MessageError) {

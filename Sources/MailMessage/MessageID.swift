@@ -41,17 +41,15 @@ public enum MessageID {
         guard id.utf8.count <= 250 else {
             throw MessageError(.tooLong, field: field, reason: "is \(id.utf8.count) octets; at most 250 are allowed")
         }
-        guard id.hasPrefix("<"), id.hasSuffix(">"), id.count > 2 else { throw bad("it must be written <left@right>") }
-        let inner = id.dropFirst().dropLast()
-        guard let at = inner.lastIndex(of: "@") else { throw bad("it has no @") }
-        let left = inner[..<at].utf8
-        let right = inner[inner.index(after: at)...].utf8
-        func dotAtom(_ part: Substring.UTF8View) -> Bool {
-            !part.isEmpty
-                && part.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy { atom in
-                    !atom.isEmpty && atom.allSatisfy { $0 < 0x80 && AddressSyntax.isAtext($0) }
-                }
+        let bytes = id.utf8
+        guard bytes.count > 2, bytes.first == UInt8(ascii: "<"), bytes.last == UInt8(ascii: ">") else {
+            throw bad("it must be written <left@right>")
         }
+        let inner = bytes.dropFirst().dropLast()
+        guard let at = inner.lastIndex(of: UInt8(ascii: "@")) else { throw bad("it has no @") }
+        let left = inner[..<at]
+        let right = inner[inner.index(after: at)...]
+        func dotAtom(_ part: Substring.UTF8View) -> Bool { AddressSyntax.isASCIIDotAtom(part) }
         guard dotAtom(left) else {
             throw bad(
                 "the part before @ must be dot-atom text (ASCII letters, digits, !#$%&'*+-/=?^_`{|}~ and single dots)")

@@ -17,7 +17,23 @@ struct CodecTests {
         (.auth(mechanism: "LOGIN", initialResponse: nil), "AUTH LOGIN\r\n"),
         (.auth(mechanism: "PLAIN", initialResponse: "AGEAYg=="), "AUTH PLAIN AGEAYg==\r\n"),
         (.raw("XCLIENT NAME=x"), "XCLIENT NAME=x\r\n"),
+        (.mail(from: " \t<alice@example.com>\t ", parameters: []), "MAIL FROM:<alice@example.com>\r\n"),
+        (.mail(from: "<>", parameters: []), "MAIL FROM:<>\r\n"),
+        (.rcpt(to: "<用户@例子.中国>", parameters: []), "RCPT TO:<用户@例子.中国>\r\n"),
+        (.rcpt(to: "x", parameters: []), "RCPT TO:<x>\r\n"),
     ]
+
+    static let notMailboxes: [Command] = [
+        .rcpt(to: "<>", parameters: []), .rcpt(to: "  ", parameters: []), .mail(from: "<a@example.com", parameters: []),
+        .mail(from: "a@example.com>", parameters: []), .rcpt(to: "a b@example.com", parameters: []),
+        .rcpt(to: "<<a@example.com>>", parameters: []), .mail(from: "a@example.com", parameters: ["SIZE= 1"]),
+        .mail(from: "a@example.com", parameters: [""]),
+    ]
+
+    @Test("paths that are no mailbox, and bad parameters, are refused", arguments: notMailboxes)
+    func notMailbox(_ command: Command) {
+        #expect(throws: SMTPError.self) { try command.wireBytes() }
+    }
 
     @Test("commands to bytes", arguments: commands)
     func wireForm(_ command: Command, _ wire: String) throws {

@@ -86,7 +86,13 @@ public enum Command: Sendable, Equatable {
 
     /// The bytes on the wire: the command line and CRLF.
     public func wireBytes() throws(SMTPError) -> [UInt8] {
-        Array((try line() + "\r\n").utf8)
+        let text = try line()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + 2)
+        bytes.append(contentsOf: text.utf8)
+        bytes.append(13)
+        bytes.append(10)
+        return bytes
     }
 
     /// What a transcript or log shows in place of a credential.
@@ -121,6 +127,9 @@ public enum Command: Sendable, Equatable {
         if !allowEmpty && value.isEmpty {
             throw SMTPError(.invalidArgument(field: field, reason: "must not be empty"))
         }
+        // Every command of every message passes here: one pass over the bytes, and the
+        // scalar-by-scalar walk (for the offset the error names) only when one is found.
+        guard value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else { return value }
         for (offset, scalar) in value.unicodeScalars.enumerated() {
             let name: String
             switch scalar {
@@ -137,24 +146,34 @@ public enum Command: Sendable, Equatable {
 
     static func path(_ address: String, field: String, allowNull: Bool = true) throws(SMTPError) -> String {
         let value = try checked(address, field: field)
-        var inner = value.trimmingSpaces()
-        if inner.hasPrefix("<") && inner.hasSuffix(">") && inner.count >= 2 {
-            inner = String(inner.dropFirst().dropLast())
+        // On the UTF-8 bytes (every RCPT of every message passes here): spaces and tabs
+        // trimmed, one pair of angle brackets taken off.
+        let bytes = value.utf8
+        var start = bytes.startIndex, end = bytes.endIndex
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        while start < end, isBlank(bytes[start]) { start = bytes.index(after: start) }
+        while start < end, isBlank(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+        if bytes.distance(from: start, to: end) >= 2, bytes[start] == UInt8(ascii: "<"),
+           bytes[bytes.index(before: end)] == UInt8(ascii: ">")
+        {
+            start = bytes.index(after: start)
+            end = bytes.index(before: end)
         }
+        let inner = bytes[start..<end]
         if inner.isEmpty && !allowNull {
             throw SMTPError(.invalidArgument(field: field, reason: "must not be empty"))
         }
-        if inner.contains(where: { $0 == "<" || $0 == ">" || $0 == " " }) {
+        if inner.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: " ") }) {
             throw SMTPError(.invalidArgument(field: field, reason: "\(ReplyParser.quote(Array(value.utf8))) is not a mailbox"))
         }
-        return "<\(inner)>"
+        return "<" + String(Substring(inner)) + ">"
     }
 
     static func parameterText(_ parameters: [String]) throws(SMTPError) -> String {
         var text = ""
         for parameter in parameters {
             let value = try checked(parameter, field: "parameter", allowEmpty: false)
-            if value.contains(" ") {
+            if value.utf8.contains(UInt8(ascii: " ")) {
                 throw SMTPError(.invalidArgument(field: "parameter", reason: "\"\(value)\" contains a space"))
             }
             text += " " + value

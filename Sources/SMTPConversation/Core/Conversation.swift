@@ -146,8 +146,19 @@ public struct Conversation: Sendable {
         default: break
         }
         if !outstanding.isEmpty {
-            let groupable: Set<Step> = [.mail, .rcpt, .rset, .endOfData]
-            guard canPipeline, outstanding.allSatisfy(groupable.contains), ![.startTLS, .auth, .helo, .ehlo].contains(step)
+            // Switches, not sets: every command of every message is checked here.
+            func groupable(_ step: Step) -> Bool {
+                switch step {
+                case .mail, .rcpt, .rset, .endOfData: return true
+                default: return false
+                }
+            }
+            let endsGroup: Bool
+            switch step {
+            case .startTLS, .auth, .helo, .ehlo: endsGroup = true
+            default: endsGroup = false
+            }
+            guard canPipeline, outstanding.allSatisfy(groupable), !endsGroup
             else {
                 throw SMTPError(.invalidOperation("a reply to \(outstanding[0].rawValue) is still outstanding"))
             }

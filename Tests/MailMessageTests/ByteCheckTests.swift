@@ -1,0 +1,57 @@
+import MailMessage
+import Testing
+
+/// The header checks run on UTF-8 bytes (every header of every queued message passes them);
+/// these pin what they accept and refuse, multi-byte characters next to the refused ones included.
+@Suite("Header checks on bytes")
+struct ByteCheckTests {
+    @Test("Message-IDs: dot-atom or domain literal on the right, ASCII dot-atom on the left")
+    func messageIDs() throws {
+        for good in ["req-42.x", "a!#$%&'*+-/=?^_`{|}~z", "1.2.3"] {
+            #expect(try MessageID.stable(unique: good, domain: "queue.example.com") == "<\(good)@queue.example.com>")
+        }
+        #expect(try MessageID.stable(unique: "a", domain: "[192.0.2.1]") == "<a@[192.0.2.1]>")
+        for bad in ["", ".a", "a.", "a..b", "a b", "ä", "a(b)", "a\"b", "a,b"] {
+            #expect(throws: MessageError.self, "\(bad)") { try MessageID.stable(unique: bad, domain: "example.com") }
+        }
+        for bad in ["", "example..com", "example.com.", "exämple.com", "ex ample.com"] {
+            #expect(throws: MessageError.self, "\(bad)") { try MessageID.stable(unique: "a", domain: bad) }
+        }
+        #expect(throws: MessageError.self) {
+            try MailMessage(from: "a@example.com", to: ["b@example.com"], subject: "s", text: "t", messageID: "a@example.com").encoded()
+        }
+        #expect(throws: MessageError.self) {
+            try MailMessage(from: "a@example.com", to: ["b@example.com"], subject: "s", text: "t", messageID: "<>").encoded()
+        }
+    }
+
+    @Test("line separators are refused in headers, other multi-byte characters are not")
+    func separators() throws {
+        for (text, name) in [("x\u{2028}y", "U+2028"), ("x\u{2029}", "U+2029"), ("\u{85}x", "U+0085"), ("a\rb", "CR"), ("a\0", "NUL")] {
+            do {
+                _ = try MailMessage(from: "a@example.com", to: ["b@example.com"], subject: text, text: "t").encoded()
+                Issue.record("\(name) accepted")
+            } catch let error as MessageError {
+                #expect(error.kind == .headerInjection && error.description.contains(name), "\(error)")
+            } catch {
+                Issue.record("\(name): \(error)")
+            }
+        }
+        // C2/E2 lead bytes of harmless characters: ©, €, ‐ (U+2010), — (U+2014).
+        let subject = "© € ‐ — é Ā"
+        let message = try MailMessage(from: "a@example.com", to: ["b@example.com"], subject: subject, text: "t")
+        #expect(try message.encoded().count > 0)
+    }
+
+    @Test("=? in a subject makes encoded words; = and ? apart do not")
+    func encodedWordStart() throws {
+        func subjectLine(_ subject: String) throws -> String {
+            let message = try MailMessage(from: "a@example.com", to: ["b@example.com"], subject: subject, text: "t")
+            let text = String(decoding: try message.encoded(), as: UTF8.self)
+            return String(text.split(separator: "\r\n").first { $0.hasPrefix("Subject:") } ?? "")
+        }
+        #expect(try subjectLine("a = b ? c") == "Subject: a = b ? c")
+        #expect(try subjectLine("x=?y").contains("=?UTF-8?"))
+        #expect(try subjectLine("==?").contains("=?UTF-8?"))
+    }
+}

@@ -19,25 +19,35 @@ enum TextBody {
         field: String
     ) throws(MessageError) -> (encoding: TransferEncoding, bytes: [UInt8]) {
         let bytes = Array(text.utf8)
-        if let nul = bytes.firstIndex(of: 0) {
-            throw MessageError(
-                .unrepresentableCharacter, field: field,
-                reason: "contains NUL at byte \(nul); text parts cannot carry NUL")
-        }
         // Split into lines on CRLF, LF or CR, by bytes: in UTF-8 these bytes never occur inside
         // another character, and CR and LF never join a grapheme cluster, so this is the same
         // split as by Character, without the cost of grapheme breaking.
+        // (Over the raw buffer: every text part of every queued message passes here.)
         var lines: [Range<Int>] = []
         var current = 0
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == 0x0A || byte == 0x0D {
-                lines.append(current..<index)
-                if byte == 0x0D, index + 1 < bytes.count, bytes[index + 1] == 0x0A { index += 1 }
-                current = index + 1
+        var eightBitInText = 0
+        var nul: Int?
+        bytes.withUnsafeBufferPointer { buffer in
+            var index = 0
+            while index < buffer.count {
+                let byte = buffer[index]
+                if byte >= 0x80 {
+                    eightBitInText += 1
+                } else if byte == 0 {
+                    nul = index
+                    return
+                } else if byte == 0x0A || byte == 0x0D {
+                    lines.append(current..<index)
+                    if byte == 0x0D, index + 1 < buffer.count, buffer[index + 1] == 0x0A { index += 1 }
+                    current = index + 1
+                }
+                index += 1
             }
-            index += 1
+        }
+        if let nul {
+            throw MessageError(
+                .unrepresentableCharacter, field: field,
+                reason: "contains NUL at byte \(nul); text parts cannot carry NUL")
         }
         let hasFinalBreak = current == bytes.count && !lines.isEmpty
         if !hasFinalBreak { lines.append(current..<bytes.count) }
@@ -54,6 +64,8 @@ enum TextBody {
                 ends.append(converted.count)
                 longest = max(longest, line.count)
             }
+            // Line breaks are ASCII: the text's 8-bit bytes are the converted text's.
+            eightBit = eightBitInText
         } else {
             let converter = try CharsetConverter.reusing(converter, charset, field: field)
             for line in lines {
@@ -66,8 +78,8 @@ enum TextBody {
                 ends.append(converted.count)
                 longest = max(longest, converted.count - start)
             }
+            for byte in converted where byte >= 0x80 { eightBit += 1 }
         }
-        for byte in converted where byte >= 0x80 { eightBit += 1 }
 
         let encoding: TransferEncoding
         if eightBit == 0 && longest <= 998 {

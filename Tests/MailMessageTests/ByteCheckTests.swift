@@ -54,4 +54,24 @@ struct ByteCheckTests {
         #expect(try subjectLine("x=?y").contains("=?UTF-8?"))
         #expect(try subjectLine("==?").contains("=?UTF-8?"))
     }
+
+    @Test("text bodies: NUL refused at its byte, line breaks made CRLF, the 8-bit share picks the encoding")
+    func textBodies() throws {
+        func encoded(_ text: String, allow8Bit: Bool = false) throws -> String {
+            let message = try MailMessage(from: "a@example.com", to: ["b@example.com"], subject: "s", text: text)
+            return String(decoding: try message.encoded(options: EncodingOptions(allow8Bit: allow8Bit)), as: UTF8.self)
+        }
+        do {
+            _ = try encoded("ab\ncd\0e")
+            Issue.record("NUL accepted")
+        } catch let error as MessageError {
+            #expect(error.kind == .unrepresentableCharacter && error.description.contains("byte 5"), "\(error)")
+        }
+        let plain = try encoded("one\ntwo\r\nthree\rfour")
+        #expect(plain.contains("Content-Transfer-Encoding: 7bit\r\n"))
+        #expect(plain.hasSuffix("\r\n\r\none\r\ntwo\r\nthree\r\nfour\r\n"), "\(plain)")
+        #expect(try encoded("caf\u{E9} au lait, mostly ASCII text").contains("Content-Transfer-Encoding: quoted-printable"))
+        #expect(try encoded("日本語のメールです").contains("Content-Transfer-Encoding: base64"))
+        #expect(try encoded("日本語のメールです", allow8Bit: true).contains("Content-Transfer-Encoding: 8bit"))
+    }
 }

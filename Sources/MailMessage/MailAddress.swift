@@ -22,11 +22,14 @@ public struct MailAddress: Sendable, Hashable, CustomStringConvertible {
     public init(_ text: String, field: String = "address") throws(MessageError) {
         try HeaderSafety.check(text, field: field)
         let trimmed = text.trimmingSpaces
-        guard trimmed.hasSuffix(">"), let open = trimmed.lastIndex(of: "<") else {
+        // The angle brackets are found among the UTF-8 bytes (ASCII, so each index is also a
+        // character boundary): every address of every queued message is parsed here.
+        let bytes = trimmed.utf8
+        guard bytes.last == UInt8(ascii: ">"), let open = bytes.lastIndex(of: UInt8(ascii: "<")) else {
             try self.init(address: trimmed, displayName: nil, field: field)
             return
         }
-        let spec = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
+        let spec = String(trimmed[bytes.index(after: open)..<bytes.index(before: bytes.endIndex)])
         var name = String(trimmed[..<open]).trimmingSpaces
         if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 {
             var unquoted = ""

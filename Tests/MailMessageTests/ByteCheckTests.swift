@@ -74,4 +74,17 @@ struct ByteCheckTests {
         #expect(try encoded("日本語のメールです").contains("Content-Transfer-Encoding: base64"))
         #expect(try encoded("日本語のメールです", allow8Bit: true).contains("Content-Transfer-Encoding: 8bit"))
     }
+
+    @Test("addresses: the angle brackets found next to multi-byte display names")
+    func namedAddresses() throws {
+        let named = try MailAddress("山田 太郎 <taro@example.jp>")
+        #expect(named.displayName == "山田 太郎" && named.address == "taro@example.jp")
+        let bare = try MailAddress(" \t<hanako@example.jp>  ")
+        #expect(bare.displayName == nil && bare.address == "hanako@example.jp")
+        let utf8 = try MailAddress("José <josé@exämple.com>")
+        #expect(utf8.displayName == "José" && utf8.address == "josé@exämple.com" && utf8.needsSMTPUTF8)
+        for bad in ["taro@example.jp>", "山田 <taro@example.jp", "<>", "名前 <>"] {
+            #expect(throws: MessageError.self, "\(bad)") { try MailAddress(bad) }
+        }
+    }
 }

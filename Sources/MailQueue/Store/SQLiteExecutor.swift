@@ -1,26 +1,16 @@
 import Foundation
 import GRDB
 
-/// SQLiteExecutor runs statements on a GRDB `Database` — the application's own, inside its
-/// transaction, or the queue's.
+/// SQLiteExecutor runs statements on a GRDB `Database`: the application's own, inside its
+/// transaction, through GRDB's statement API so that its `ValueObservation`s and caches see
+/// every change. (The queue's own connection uses `SQLiteRawExecutor`.)
 public struct SQLiteExecutor: SQLExecutor {
     /// The GRDB database (connection) to run on.
     public let db: Database
-    /// Statements go through SQLite's C interface (the queue's own connection, where nothing
-    /// observes them), not GRDB's statement API (an application's connection, whose
-    /// `ValueObservation`s and caches must see every change).
-    let direct: Bool
 
     /// Wraps a GRDB database (an application's: GRDB's observers see every change made).
     public init(_ db: Database) {
         self.db = db
-        direct = false
-    }
-
-    /// Wraps the queue's own connection.
-    init(direct db: Database) {
-        self.db = db
-        direct = true
     }
 
     /// Always `.sqlite`.
@@ -29,7 +19,6 @@ public struct SQLiteExecutor: SQLExecutor {
     /// Runs a statement and returns the number of rows changed.
     @discardableResult
     public func execute(_ statement: SQLStatement) throws(QueueError) -> Int {
-        if direct { return try executeDirect(statement) }
         do {
             // Cached: the queue runs the same few statements over and over; preparing each
             // anew (and GRDB's authorizer pass over it) cost more than running it.
@@ -42,7 +31,6 @@ public struct SQLiteExecutor: SQLExecutor {
 
     /// Runs a query.
     public func query(_ statement: SQLStatement) throws(QueueError) -> [[SQLValue]] {
-        if direct { return try queryDirect(statement) }
         do {
             let prepared = try db.cachedStatement(sql: statement.sql)
             return try Row.fetchAll(prepared, arguments: Self.arguments(statement)).map { row in

@@ -13,6 +13,10 @@ final class SQLiteConnection {
     /// The file path, for errors.
     let path: String
     private var statements: [String: OpaquePointer] = [:]
+    /// The statements used last, looked up before `statements`: a sender runs the same five or
+    /// six per message, and hashing their text for the dictionary showed in its profile (the
+    /// same text is usually the same string storage, which `==` recognises at once).
+    private var recent: [(sql: String, statement: OpaquePointer)] = []
 
     /// Opens (creating if needed) the database at `path` in WAL mode with foreign keys on.
     /// - Parameter busyTimeout: how long to wait for another process's write lock, in seconds.
@@ -54,6 +58,14 @@ final class SQLiteConnection {
     /// - Throws: `QueueError.database` with SQLite's message and the SQL; also when `sql` holds
     ///   more than one statement.
     func statement(_ sql: String) throws(QueueError) -> OpaquePointer {
+        for entry in recent where entry.sql == sql { return entry.statement }
+        let statement = try cachedOrPrepared(sql)
+        if recent.count == 8 { recent.removeFirst() }
+        recent.append((sql, statement))
+        return statement
+    }
+
+    private func cachedOrPrepared(_ sql: String) throws(QueueError) -> OpaquePointer {
         if let statement = statements[sql] { return statement }
         var prepared: OpaquePointer?
         var tail: UnsafePointer<CChar>?

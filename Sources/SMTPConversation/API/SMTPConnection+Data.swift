@@ -94,7 +94,7 @@ extension SMTPConnection {
         var ending: [UInt8]
         do throws(SMTPError) {
             ending = lastBytes.isEmpty ? [] : try conversation.body(lastBytes)
-            ending += try conversation.endOfData()
+            ending.append(contentsOf: try conversation.endOfData())
         } catch { throw error.filling(context(step)) }
         emit(.sentData(ending))
         return ending

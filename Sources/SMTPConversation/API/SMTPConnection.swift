@@ -130,7 +130,11 @@ public final class SMTPConnection {
 
     /// Sends `prefix` (e.g. the end of a message) and the commands in one write.
     func writeCommands(_ commands: [Command], prefix: [UInt8], step: String) throws(SMTPError) {
-        var bytes = prefix
+        // One buffer for the prefix (a message's end) and the commands: appending to a copy of
+        // the prefix grew it twice per message.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(prefix.count + 80 * commands.count)
+        bytes.append(contentsOf: prefix)
         var lines: [String] = []
         do throws(SMTPError) {
             for command in commands {

@@ -69,8 +69,12 @@ public struct DotStuffer: Sendable {
     /// Ends the body: CRLF if the last line is open, then `.` CRLF.
     public mutating func finish() throws(SMTPError) -> [UInt8] {
         if pendingCR { throw bareCR(at: inputCount - 1) }
-        var output: [UInt8] = atLineStart ? [] : [cr, lf]
-        output += [dot, cr, lf]
+        var output: [UInt8] = []
+        output.reserveCapacity(5)
+        if !atLineStart { output.append(cr); output.append(lf) }
+        output.append(dot)
+        output.append(cr)
+        output.append(lf)
         atLineStart = true
         return output
     }

@@ -21,6 +21,11 @@ public enum MessageCharset: String, Sendable, CaseIterable, Hashable {
 
     /// Looks a charset up by its MIME name, case-insensitively (`iso-2022-jp`, `utf8`, `sjis`…).
     public init?(name: String) {
+        // The name the queue stores for almost every request, without lower-casing it.
+        if name == "UTF-8" {
+            self = .utf8
+            return
+        }
         switch name.lowercased().replacingUnderscores {
         case "utf-8", "utf8": self = .utf8
         case "iso-2022-jp", "iso2022jp", "jis": self = .iso2022JP

@@ -52,6 +52,23 @@ enum TextBody {
         let hasFinalBreak = current == bytes.count && !lines.isEmpty
         if !hasFinalBreak { lines.append(current..<bytes.count) }
 
+        func choose(eightBit: Int, longest: Int, count: Int) -> TransferEncoding {
+            if eightBit == 0 && longest <= 998 { return .sevenBit }
+            if allow8Bit && longest <= 998 { return .eightBit }
+            if eightBit * 5 > count || charset != .utf8 { return .base64 }
+            return .quotedPrintable
+        }
+        // UTF-8 text that goes as it is (7bit or 8bit): its lines straight from the text, each
+        // ended with CRLF, with no converted copy in between.
+        if charset == .utf8 {
+            var longest = 0
+            for line in lines { longest = max(longest, line.count) }
+            let encoding = choose(eightBit: eightBitInText, longest: longest, count: bytes.count)
+            if encoding == .sevenBit || encoding == .eightBit {
+                return (encoding, crlfLines(bytes, lines, finalBreak: hasFinalBreak))
+            }
+        }
+
         // Convert line by line so that every ISO-2022-JP line ends in ASCII (RFC 1468).
         var converted: [UInt8] = []
         var ends: [Int] = []
@@ -80,29 +97,13 @@ enum TextBody {
             }
             for byte in converted where byte >= 0x80 { eightBit += 1 }
         }
-
-        let encoding: TransferEncoding
-        if eightBit == 0 && longest <= 998 {
-            encoding = .sevenBit
-        } else if allow8Bit && longest <= 998 {
-            encoding = .eightBit
-        } else if eightBit * 5 > converted.count || charset != .utf8 {
-            encoding = .base64
-        } else {
-            encoding = .quotedPrintable
-        }
+        let encoding = choose(eightBit: eightBit, longest: longest, count: converted.count)
 
         var output: [UInt8] = []
         switch encoding {
         case .sevenBit, .eightBit:
-            output.reserveCapacity(converted.count + ends.count * 2)
-            var start = 0
-            for end in ends {
-                output.append(contentsOf: converted[start..<end])
-                output.append(13)
-                output.append(10)
-                start = end
-            }
+            let ranges = ends.indices.map { (($0 == 0 ? 0 : ends[$0 - 1])..<ends[$0]) }
+            return (encoding, crlfLines(converted, ranges, finalBreak: hasFinalBreak))
         case .quotedPrintable:
             var start = 0
             for end in ends {
@@ -130,5 +131,19 @@ enum TextBody {
         // boundary belongs to the boundary, RFC 2046 §5.1.1).
         if !hasFinalBreak, output.count >= 2 { output.removeLast(2) }
         return (encoding, output)
+    }
+
+    /// The `lines` of `source`, each ended with CRLF but the last when the text had no final
+    /// line break (the CRLF before a boundary belongs to the boundary, RFC 2046 §5.1.1).
+    private static func crlfLines(_ source: [UInt8], _ lines: [Range<Int>], finalBreak: Bool) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(source.count + lines.count * 2)
+        for line in lines {
+            output.append(contentsOf: source[line])
+            output.append(13)
+            output.append(10)
+        }
+        if !finalBreak, output.count >= 2 { output.removeLast(2) }
+        return output
     }
 }

@@ -24,4 +24,19 @@ struct DateAndIDTests {
         let fresh = try MailMessage(from: "alice@example.com", to: ["bob@example.com"], subject: "s", text: "t\n")
         #expect(fresh.messageID.hasSuffix("@example.com>") && fresh.messageID != given.messageID)
     }
+
+    @Test("format agrees with Foundation's formatter (English names, fixed offsets) across centuries and offsets")
+    func formatAgreesWithFoundation() {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        let seconds: [Int] = [0, 59, 951_782_400, 1_704_067_199, 1_709_164_800, 4_102_444_799, -86_401, 2_147_483_647]
+        for second in seconds {
+            for offset in [0, 32_400, -18_000, 19_800, 20_700, -34_200, 50_400] {
+                let date = Date(timeIntervalSince1970: TimeInterval(second))
+                formatter.timeZone = TimeZone(secondsFromGMT: offset)
+                #expect(RFC5322Date.format(date, offsetSeconds: offset) == formatter.string(from: date), "\(second) \(offset)")
+            }
+        }
+    }
 }

@@ -99,13 +99,16 @@ public struct MailMessage: Sendable {
 
     /// The envelope recipients (`RCPT TO`): To, Cc and Bcc in that order, each address once.
     public var envelopeRecipients: [String] {
+        // One recipient (most queued mail) needs no de-duplication.
+        if to.count + cc.count + bcc.count == 1 { return [(to.first ?? cc.first ?? bcc[0]).address] }
         var seen: Set<String> = []
         return (to + cc + bcc).map(\.address).filter { seen.insert($0.lowercased()).inserted }
     }
 
     /// True when an address (header or envelope) has non-ASCII characters: sending needs SMTPUTF8.
     public var needsSMTPUTF8: Bool {
-        ([from] + [sender, returnPath].compactMap { $0 } + to + cc + bcc + replyTo).contains(where: \.needsSMTPUTF8)
+        from.needsSMTPUTF8 || sender?.needsSMTPUTF8 == true || returnPath?.needsSMTPUTF8 == true
+            || [to, cc, bcc, replyTo].contains { $0.contains(where: \.needsSMTPUTF8) }
     }
 
     /// Checks everything that can be checked without sending: every header value, address,

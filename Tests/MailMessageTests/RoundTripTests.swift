@@ -187,6 +187,20 @@ import Testing
         #expect(message.envelopeRecipients == ["x@example.com", "y@example.com", "z@example.com"])
         message.returnPath = nil
         #expect(message.envelopeSender == "a@example.com")
+        // A single recipient in any of To, Cc or Bcc; non-ASCII in any address field.
+        for (to, cc, bcc) in [(["t@example.com"], [], []), ([], ["c@example.com"], []), ([], [], ["b@example.com"])] as [([String], [String], [String])] {
+            let single = try MailMessage(from: "a@example.com", to: to, cc: cc, bcc: bcc)
+            #expect(single.envelopeRecipients == to + cc + bcc)
+            #expect(!single.needsSMTPUTF8)
+        }
+        let plain = try MailMessage(from: "a@example.com", to: ["t@example.com"])
+        let wide = try MailAddress("用户@例子.广告")
+        for change in [{ (m: inout MailMessage) in m.from = wide }, { $0.sender = wide }, { $0.returnPath = wide },
+                       { $0.to = [wide] }, { $0.bcc = [wide] }, { $0.replyTo = [wide] }] as [(inout MailMessage) -> Void] {
+            var changed = plain
+            change(&changed)
+            #expect(changed.needsSMTPUTF8)
+        }
         message.cc = [try MailAddress("用户@例子.广告")]
         #expect(message.needsSMTPUTF8)
         #expect(

@@ -30,12 +30,14 @@ final class SQLiteConnection {
         guard let opened else {
             throw QueueError(.database, field: "sqlite:\(path)", reason: "cannot open (SQLite error \(code))")
         }
-        handle = opened
+        // Closed here and thrown before `handle` is set: a fully initialised instance would be
+        // closed a second time by `deinit`.
         guard code == SQLITE_OK else {
             let reason = Self.message(opened)
             sqlite3_close_v2(opened)
             throw QueueError(.database, field: "sqlite:\(path)", reason: reason)
         }
+        handle = opened
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, Int32(max(0, min(busyTimeout * 1000, Double(Int32.max)))))
         // WAL: readers never block the writer. NORMAL: a commit survives a crashed process (only
@@ -68,14 +70,18 @@ final class SQLiteConnection {
     private func cachedOrPrepared(_ sql: String) throws(QueueError) -> OpaquePointer {
         if let statement = statements[sql] { return statement }
         var prepared: OpaquePointer?
-        var tail: UnsafePointer<CChar>?
+        var severalStatements = false
         let code = sql.withCString { text in
-            sqlite3_prepare_v3(handle, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, &tail)
+            var tail: UnsafePointer<CChar>?
+            let code = sqlite3_prepare_v3(handle, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, &tail)
+            // The tail points into `text`: read here, while it exists.
+            if let tail { severalStatements = String(cString: tail).contains { !$0.isWhitespace && $0 != ";" } }
+            return code
         }
         guard code == SQLITE_OK, let prepared else {
             throw QueueError(.database, field: "SQLite", reason: "\(Self.message(handle)) (\(sql))")
         }
-        if let tail, String(cString: tail).contains(where: { !$0.isWhitespace && $0 != ";" }) {
+        if severalStatements {
             sqlite3_finalize(prepared)
             throw QueueError(.database, field: "SQLite", reason: "one statement at a time, not several (\(sql))")
         }

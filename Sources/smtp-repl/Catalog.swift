@@ -9,7 +9,7 @@ struct CommandInfo {
 /// Catalog lists every REPL command: UTL_SMTP's calls and the REPL's own.
 enum Catalog {
     static let commands: [CommandInfo] = [
-        CommandInfo(name: "open_connection", usage: "open_connection HOST [PORT] [tx_timeout=S] [wallet_path=file:DIR] [wallet_password=…] [secure_connection_before_smtp=true] [secure_host=NAME] [trust=PEM] [allow_cleartext=true]",
+        CommandInfo(name: "open_connection", usage: "open_connection HOST [PORT] | HOST:PORT [tx_timeout=S] [wallet_path=file:DIR] [wallet_password=…] [secure_connection_before_smtp=true] [secure_host=NAME] [trust=PEM] [allow_cleartext=true]",
                     summary: "connect and read the greeting (UTL_SMTP.OPEN_CONNECTION)",
                     parameters: ["host=", "port=", "tx_timeout=", "wallet_path=", "wallet_password=", "secure_connection_before_smtp=", "secure_host=", "trust=", "allow_cleartext=", "expect="]),
         CommandInfo(name: "helo", usage: "helo DOMAIN", summary: "send HELO", parameters: ["expect="]),

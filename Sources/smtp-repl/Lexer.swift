@@ -2,6 +2,8 @@
 struct Token: Equatable {
     var name: String?
     var value: String
+    /// The name as written (`SIZE` in `SIZE=100`), for words that turn out to be text.
+    var writtenName: String? = nil
 }
 
 /// ScriptError is a problem with the script itself (exit code 2), or a failure while running
@@ -33,16 +35,18 @@ struct Lexer {
             guard index < characters.count else { break }
             if characters[index] == "#" { break }
             var name: String?
+            var writtenName: String?
             var start = index
             while start < characters.count, characters[start].isLetter || characters[start] == "_" || characters[start].isNumber {
                 start += 1
             }
             if start > index, start < characters.count, characters[start] == "=" {
-                name = String(characters[index..<start]).lowercased()
+                writtenName = String(characters[index..<start])
+                name = writtenName?.lowercased()
                 index = start + 1
             }
             let value = try word(&characters, &index)
-            tokens.append(Token(name: name, value: value))
+            tokens.append(Token(name: name, value: value, writtenName: writtenName))
         }
         return tokens
     }

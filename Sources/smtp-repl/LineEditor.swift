@@ -22,13 +22,14 @@ final class LineEditor {
     }
 
     /// Reads a line with the prompt; nil at end of input (Ctrl-D). Message lines (`data>`) stay
-    /// out of the history: `remember` false.
+    /// out of the history: `remember` false. A remembered line is kept with its secrets hidden
+    /// (`auth … password={secret}`): the history file must never hold a password.
     func readLine(prompt: String, remember: Bool = true) -> String? {
         guard let raw = readline(prompt) else { return nil }
         defer { free(raw) }
         let line = String(cString: raw)
         if remember, !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            add_history(raw)
+            add_history(LineRedaction.redacted(line))
             append_history(1, historyPath)
         }
         return line

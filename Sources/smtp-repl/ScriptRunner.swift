@@ -23,9 +23,14 @@ extension Session {
             do throws(ScriptError) {
                 try execute(line)
             } catch {
-                throw ScriptError(exitCode: error.exitCode, message: "\(line.file):\(line.number): \(line.text.trimmingCharacters(in: .whitespaces).prefix(80)): \(error.message)")
+                throw ScriptError(exitCode: error.exitCode, message: "\(line.file):\(line.number): \(Self.shown(line)): \(error.message)")
             }
         }
+    }
+
+    /// A line as an error message shows it: secrets hidden (`LineRedaction`), at most 80 characters.
+    static func shown(_ line: ScriptLine) -> String {
+        String(LineRedaction.redacted(line.text.trimmingCharacters(in: .whitespaces)).prefix(80))
     }
 
     /// Checks every line before anything runs, so a syntax error never leaves a half-done conversation.
@@ -33,13 +38,15 @@ extension Session {
         var checker = lexer
         checker.requireVariables = false
         for line in lines {
-            let where_ = "\(line.file):\(line.number): \(line.text.trimmingCharacters(in: .whitespaces).prefix(80))"
+            let where_ = "\(line.file):\(line.number): \(Self.shown(line))"
             do throws(ScriptError) {
                 let tokens = try checker.tokenize(line.text)
                 guard let first = tokens.first else { continue }
                 guard first.name == nil, Catalog.find(first.value) != nil else {
                     throw .usage(Catalog.unknown(first.name.map { $0 + "=" } ?? first.value))
                 }
+                // A misspelt parameter stops the script before anything is sent.
+                _ = try Arguments(tokens: Array(tokens.dropFirst()), command: first.value.lowercased())
             } catch {
                 throw ScriptError(exitCode: 2, message: "\(where_): \(error.message)")
             }

@@ -105,9 +105,16 @@ extension Session {
     }
 
     private func openConnection(_ arguments: Arguments) throws(ScriptError) {
-        let host = try arguments.required("host", position: 0)
-        let portText = arguments.value("port", position: 1) ?? "25"
-        guard let port = Int(portText), (1...65535).contains(port) else { throw .usage("open_connection: port must be 1-65535, not \(portText)") }
+        var host = try arguments.required("host", position: 0)
+        var portText = arguments.value("port", position: 1)
+        // HOST:PORT (and [IPv6]:PORT), the form peers.env, --server and --listen use.
+        if let (name, port) = Self.hostAndPort(host) {
+            guard portText == nil else { throw .usage("open_connection: the port is given twice (\(host) and \(portText!))") }
+            host = name
+            portText = port
+        }
+        let portWord = portText ?? "25"
+        guard let port = Int(portWord), (1...65535).contains(port) else { throw .usage("open_connection: port must be 1-65535, not \(portWord)") }
         var tls = TLSConfiguration(trust: defaultTrust)
         if let trust = arguments.named["trust"] {
             var isDirectory: ObjCBool = false
@@ -147,6 +154,18 @@ extension Session {
         if let wanted = arguments.named["expect"], let reply = lastReply { try check(reply, against: wanted, command: "open_connection") }
     }
 
+    /// `host:port` or `[v6]:port` split in two; nil for a bare host or IPv6 address.
+    static func hostAndPort(_ text: String) -> (String, String)? {
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            return (String(text[text.index(after: text.startIndex)..<close]), String(rest.dropFirst()))
+        }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        return (String(parts[0]), String(parts[1]))
+    }
+
     private func auth(_ arguments: Arguments) throws(ScriptError) {
         let connection = try requireConnection("auth")
         if let alias = arguments.named["credential"] {
@@ -172,7 +191,25 @@ extension Session {
         } else {
             throw .usage("auth: give password= (or token= for XOAUTH2), e.g. password=${SMTP_PASSWORD}")
         }
-        try settle(try smtp { try connection.returningReplies.auth(credentials, schemes: schemes) }, arguments, command: "auth")
+        let reply: Reply
+        do {
+            reply = try connection.returningReplies.auth(credentials, schemes: schemes)
+        } catch {
+            throw ScriptError(exitCode: Self.exitCode(for: error), message: error.description + Self.authHint(error, schemesGiven: arguments.named["schemes"] != nil))
+        }
+        try settle(reply, arguments, command: "auth")
+    }
+
+    /// What to do about an AUTH refused before anything was sent, in the REPL's own terms.
+    static func authHint(_ error: SMTPError, schemesGiven: Bool) -> String {
+        switch error.kind {
+        case .noSupportedScheme(_, let offered) where !schemesGiven && !offered.isEmpty:
+            return " (auth uses CRAM-MD5 unless schemes= names others, as UTL_SMTP does; over TLS give e.g. schemes=\"\(offered.joined(separator: " "))\")"
+        case .cleartextAuthRefused:
+            return " (in the REPL: starttls first, or open_connection … allow_cleartext=true to opt in)"
+        default:
+            return ""
+        }
     }
 
     private func data(_ arguments: Arguments, _ line: ScriptLine) throws(ScriptError) {

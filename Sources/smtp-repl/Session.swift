@@ -64,7 +64,7 @@ final class Session {
         guard let first = tokens.first else { return }
         guard first.name == nil else { throw .usage("a line must start with a command, not \(first.name!)=") }
         let name = first.value.lowercased()
-        let arguments = Arguments(tokens: Array(tokens.dropFirst()), command: name)
+        let arguments = try Arguments(tokens: Array(tokens.dropFirst()), command: name)
         try run(name, arguments, line)
     }
 
@@ -116,11 +116,40 @@ struct Arguments {
     var named: [String: String] = [:]
     let command: String
 
-    init(tokens: [Token], command: String) {
+    /// Commands whose free words are text sent as written (ESMTP parameters such as
+    /// `SIZE=100`, a command line, message text): a `NAME=VALUE` word that is none of their
+    /// parameters stays a word there.
+    static let textCommands: Set<String> = ["mail", "rcpt", "command", "command_replies", "write_data", "write_raw_data"]
+
+    /// Sorts the words into positional ones and parameters.
+    /// - Throws: a usage error for a `name=` the command does not take (a typo such as
+    ///   `tx_timeot=5` would otherwise be ignored without a word), naming the ones it takes.
+    init(tokens: [Token], command: String) throws(ScriptError) {
         self.command = command
+        let known = Catalog.find(command).map { Set($0.parameters.map { String($0.dropLast()) }) }
         for token in tokens {
-            if let name = token.name { named[name] = token.value } else { positional.append(token.value) }
+            guard let name = token.name else {
+                positional.append(token.value)
+                continue
+            }
+            if known?.contains(name) ?? true {
+                named[name] = token.value
+            } else if Self.textCommands.contains(command) {
+                positional.append("\(token.writtenName ?? name)=\(token.value)")
+            } else {
+                throw .usage(Self.unknownParameter(name, command: command))
+            }
         }
+    }
+
+    /// The message for a parameter `command` does not take: the ones it takes, and the
+    /// command that takes it when there is one (`allow_cleartext=` belongs to open_connection).
+    static func unknownParameter(_ name: String, command: String) -> String {
+        let takes = Catalog.find(command)?.parameters ?? []
+        let known = takes.isEmpty ? "it takes no name= parameters" : "it takes " + takes.joined(separator: " ")
+        let owners = Catalog.commands.filter { $0.parameters.contains(name + "=") }.map(\.name)
+        let owner = owners.isEmpty ? "" : "; \(name)= belongs to \(owners.joined(separator: ", "))"
+        return "\(command): unknown parameter \(name)=; \(known)\(owner)"
     }
 
     /// A parameter by name, or else the positional word at `index`.

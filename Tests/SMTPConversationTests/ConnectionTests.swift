@@ -99,7 +99,7 @@ struct ConnectionTests {
                 try connection.auth(username: "u", password: "p", schemes: schemes)
             } throws: { error in
                 guard let error = error as? SMTPError, case .cleartextAuthRefused(let message) = error.kind else { return false }
-                return message.contains("starttls") && message.contains("allowCleartextAuth")
+                return message.contains("STARTTLS") && message.contains("allowCleartextAuth")
             }
         }
         // Nothing was sent for the refused attempts.

@@ -95,7 +95,12 @@ struct InteractiveTests {
         try again.await("the last command from history, without the message lines") { $0.contains("smtp> data") }
         try again.send("Up", "Up", "Up")
         try again.await("an earlier command from history") { $0.contains("smtp> auth username=sender@example.com schemes=LOGIN") }
+        // A password typed on the line is kept in the history hidden.
+        try again.send("C-u")
+        try again.send("auth username=u password=HistPass9", "Enter")
+        try again.await("the refusal (not connected)") { $0.contains("auth: not connected") }
         let history = try String(contentsOfFile: home + "/.smtp_repl_history", encoding: .utf8)
         #expect(history.contains("open_connection 127.0.0.1") && !history.contains("Sup3rSecret") && !history.contains("Subject: typed"))
+        #expect(history.contains("auth username=u password={secret}") && !history.contains("HistPass9"), "\(history)")
     }
 }

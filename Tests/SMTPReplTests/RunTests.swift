@@ -66,6 +66,10 @@ struct RunTests {
         ("\n\nfrobnicate now\n", 3, "unknown command \"frobnicate\""),
         ("data <<EOF\nline\n", 1, "here-document <<EOF is not closed"),
         ("open_connection 127.0.0.1 port=99999\n", 1, "port must be 1-65535"),
+        ("noop\nehlo client.example.com bogus=1\n", 2, "ehlo: unknown parameter bogus=; it takes expect="),
+        ("open_connection 127.0.0.1 25 tx_timeot=5\n", 1, "unknown parameter tx_timeot=; it takes host= port= tx_timeout="),
+        ("noop\n\nauth username=a password=x allow_cleartext=true\n", 3, "allow_cleartext= belongs to open_connection"),
+        ("open_connection 127.0.0.1:2525 25\n", 1, "the port is given twice"),
     ])
     func syntax(_ script: String, _ line: Int, _ message: String) throws {
         let path = try Repl.temporaryFile(script)
@@ -233,5 +237,79 @@ struct RunTests {
             #expect(!text.contains("at-123") && !text.contains(xoauth) && !text.contains("wallet-pw-9"))
         }
         #expect(recorded.contains("> AUTH XOAUTH2 {secret}"))
+    }
+
+    @Test("a failing line is shown without its secrets: password=, token=, wallet_password= and a raw AUTH line")
+    func secretsHiddenInErrors() throws {
+        for (line, secret) in [("auth username=alice password=Wr0ngPass99 schemes=PLAIN", "Wr0ngPass99"),
+                               ("auth username=alice token=ya29.SECRETTOKEN schemes=XOAUTH2", "ya29.SECRETTOKEN"),
+                               ("auth credential=o365 wallet_password=\"wallet pass 7\"", "wallet pass 7"),
+                               ("command \"AUTH PLAIN AGFsaWNlAFNlY3JldDk5\"", "AGFsaWNlAFNlY3JldDk5"),
+                               ("command AUTH PLAIN AGFsaWNlAFNlY3JldDk5", "AGFsaWNlAFNlY3JldDk5")] {
+            let path = try Repl.temporaryFile(line + "\n")
+            let result = try Repl.repl(["run", path])
+            #expect(result.status == 2, "\(result.output)")
+            #expect(result.output.contains("not connected"), "\(result.output)")
+            #expect(!result.output.contains(secret) && result.output.contains("{secret}"), "\(result.output)")
+        }
+        // A ${NAME} reference is not a secret: it stays as written.
+        let path = try Repl.temporaryFile("auth username=alice password=${SMTP_PASSWORD}\n")
+        let result = try Repl.repl(["run", path, "--var", "SMTP_PASSWORD=FromVar1"])
+        #expect(result.output.contains("password=${SMTP_PASSWORD}") && !result.output.contains("FromVar1"), "\(result.output)")
+    }
+
+    @Test("NAME=VALUE words of mail, rcpt and command are sent as written (ESMTP parameters), not dropped; HOST:PORT connects")
+    func esmtpParameters() throws {
+        let transcript = """
+            220 mail.example.test ESMTP
+            > EHLO client.example.com
+            250-mail.example.test
+            250 SIZE 10000
+            > MAIL FROM:<alice@example.com> SIZE=100
+            250 2.1.0 Ok
+            > RCPT TO:<bob@example.com> NOTIFY=FAILURE
+            250 2.1.5 Ok
+            > XCLIENT NAME=x
+            250 ok
+            > QUIT
+            221 Bye
+
+            """
+        let server = try TranscriptServer(transcript: try Transcript(parsing: transcript, name: "esmtp"), mode: .strict, readTimeout: 10)
+        server.start(connections: 1, acceptTimeout: 30)
+        defer { server.stop() }
+        let script = try Repl.temporaryFile("""
+            open_connection 127.0.0.1:${PORT}
+            ehlo client.example.com
+            mail alice@example.com SIZE=100
+            rcpt bob@example.com NOTIFY=FAILURE
+            command XCLIENT NAME=x
+            quit
+
+            """)
+        let result = try Repl.repl(["run", script, "--var", "PORT=\(server.port)"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(try #require(server.waitForOutcome()).followed, "\(result.output)")
+    }
+
+    @Test("auth refused before sending says what to do: the default scheme and the schemes offered; cleartext")
+    func authHints() throws {
+        for (line, status, hint) in [("auth username=a password=p", 1, "auth uses CRAM-MD5 unless schemes= names others"),
+                                     ("auth username=a password=p", 1, "give e.g. schemes=\"LOGIN PLAIN\""),
+                                     ("auth username=a password=p schemes=PLAIN", 2, "open_connection … allow_cleartext=true to opt in")] {
+            let server = try TranscriptServer(transcript: try Transcript(parsing: """
+                220 mail.example.test ESMTP
+                > EHLO client.example.com
+                250-mail.example.test
+                250 AUTH LOGIN PLAIN
+
+                """, name: "auth-offer"), readTimeout: 10)
+            server.start(connections: 1, acceptTimeout: 30)
+            defer { server.stop() }
+            let script = try Repl.temporaryFile("open_connection 127.0.0.1:${PORT}\nehlo client.example.com\n\(line)\n")
+            let result = try Repl.repl(["run", script, "--var", "PORT=\(server.port)"])
+            #expect(result.status == Int32(status), "\(result.output)")
+            #expect(result.output.contains(hint), "\(result.output)")
+        }
     }
 }

@@ -48,8 +48,8 @@ extension SMTPConnection {
         let mechanism = try selectScheme(schemes)
         if SASLClient.cleartextMechanisms.contains(mechanism), !isTLS, !options.allowCleartextAuth {
             throw SMTPError(.cleartextAuthRefused(
-                "AUTH \(mechanism) would send the secret over a connection without TLS; call starttls first, "
-                    + "or opt in with Options.allowCleartextAuth (REPL: allow_cleartext=true)"),
+                "AUTH \(mechanism) would send the secret over a connection without TLS; use STARTTLS or implicit TLS, "
+                    + "or opt in to cleartext AUTH explicitly (Options.allowCleartextAuth)"),
                 context: context(step))
         }
         var sasl: SASLClient

@@ -64,7 +64,7 @@ struct Send: ParsableCommand {
         if let alias = credentialAlias ?? file?["credential-alias"] {
             secret = .walletAlias(alias)
         } else if let passwordFile = passwordFile ?? file?["password-file"] {
-            let text = try String(contentsOfFile: passwordFile, encoding: .utf8)
+            let text = try InputFile.text(passwordFile, option: "--password-file")
             secret = .password(text.hasSuffix("\n") ? String(text.dropLast()) : text)
         } else if let password = env["MAIL_QUEUE_SMTP_PASSWORD"] ?? file?["password"] {
             secret = .password(password)

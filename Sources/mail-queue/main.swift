@@ -116,7 +116,7 @@ struct TemplateCommand: ParsableCommand {
 
         func run() throws {
             let store = try db.open()
-            let body = try String(contentsOfFile: bodyFile, encoding: .utf8)
+            let body = try InputFile.text(bodyFile, option: "--body-file")
             try guarded { () throws(QueueError) in
                 try store.checkSchema()
                 try store.putTemplate(MailTemplate(id: id, language: lang, subject: subject, body: body, charset: charset))
@@ -170,12 +170,12 @@ struct Enqueue: ParsableCommand {
             }
             content = .template(id: template, language: lang, variables: variables)
         } else {
-            let text = try bodyFile.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? body ?? ""
+            let text = try bodyFile.map { try InputFile.text($0, option: "--body-file") } ?? body ?? ""
             content = .text(subject: subject ?? "", body: text)
         }
         let attachments = try attach.map { path in
             MailAttachment(filename: URL(fileURLWithPath: path).lastPathComponent,
-                           data: Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+                           data: Array(try InputFile.bytes(path, option: "--attach")))
         }
         return MailRequest(from: from, to: to, cc: cc, bcc: bcc, replyTo: replyTo, returnPath: returnPath, charset: charset,
                            patternID: pattern, content: content, attachments: attachments)
@@ -185,7 +185,7 @@ struct Enqueue: ParsableCommand {
         let store = try db.open()
         try guarded { () throws(QueueError) in try store.checkSchema() }
         if let jsonl {
-            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: jsonl)))
+            let bytes = [UInt8](try InputFile.bytes(jsonl, option: "--jsonl"))
             var failed = false
             // Bytes, not Characters, and array slices, not Data's generic split: splitting a
             // large file cost more than enqueuing it.

@@ -53,74 +53,86 @@ struct Send: ParsableCommand {
         return try guarded { () throws(QueueError) in try SenderConfigFile.parse(text, file: path, mode: UInt32(info.st_mode)) }
     }
 
-    /// A typed value from the settings file, read only when no flag gave it; a mistake in it
-    /// (FILE:LINE) ends the command with exit 2.
-    func fileValue<T>(_ read: () throws(QueueError) -> T?) throws -> T? { try guarded(read) }
+    /// A number setting, from its flag or the file, that `valid` accepts (else an error naming
+    /// where it was given, the value and `rule`); nil when neither gives it.
+    func number<T>(_ key: String, _ flag: T?, _ file: SenderConfigFile?, read: (SenderConfigFile) throws(QueueError) -> T?,
+                   _ rule: String, valid: (T) -> Bool) throws -> T? {
+        guard let setting = try SendSetting.find(key, flag: flag, file: file, read: read) else { return nil }
+        guard valid(setting.value) else { throw setting.error(rule) }
+        return setting.value
+    }
 
     func settings(_ file: SenderConfigFile?) throws -> SMTPSettings {
         let env = ProcessInfo.processInfo.environment
-        let username = user ?? env["MAIL_QUEUE_SMTP_USER"] ?? file?["user"]
+        let username = SendSetting.find("user", flag: user, environment: "MAIL_QUEUE_SMTP_USER", file: file)?.value
         var secret: SMTPSettings.Secret?
-        if let alias = credentialAlias ?? file?["credential-alias"] {
-            secret = .walletAlias(alias)
-        } else if let passwordFile = passwordFile ?? file?["password-file"] {
-            let text = try InputFile.text(passwordFile, option: "--password-file")
+        if let alias = SendSetting.find("credential-alias", flag: credentialAlias, file: file) {
+            secret = .walletAlias(alias.value)
+        } else if let passwordFile = SendSetting.find("password-file", flag: passwordFile, file: file) {
+            let text = try InputFile.text(passwordFile.value, option: passwordFile.origin)
             secret = .password(text.hasSuffix("\n") ? String(text.dropLast()) : text)
         } else if let password = env["MAIL_QUEUE_SMTP_PASSWORD"] ?? file?["password"] {
             secret = .password(password)
         }
-        let heloName = helo ?? file?["helo"] ?? ProcessInfo.processInfo.hostName
+        let heloName = SendSetting.find("helo", flag: helo, file: file)?.value ?? ProcessInfo.processInfo.hostName
         var settings: SMTPSettings
-        let profile = self.profile ?? file?["profile"]
-        if profile == "office365" {
+        if let profile = SendSetting.find("profile", flag: self.profile, file: file) {
+            guard profile.value == "office365" else { throw profile.error("the known profile is office365") }
             guard let username, !username.isEmpty, let secret else {
-                throw ValidationError("--profile office365 needs a user and a password or credential alias")
+                throw profile.error("needs a user and a password or credential alias")
             }
             settings = .office365(username: username, secret: secret, heloName: heloName)
-        } else if let profile {
-            throw ValidationError("--profile \(profile): the known profile is office365")
         } else {
-            guard let server = smtp ?? env["MAIL_QUEUE_SMTP"] ?? file?["smtp"], let colon = server.lastIndex(of: ":"),
-                  let port = Int(server[server.index(after: colon)...]) else {
+            guard let server = SendSetting.find("smtp", flag: smtp, environment: "MAIL_QUEUE_SMTP", file: file) else {
                 throw ValidationError("--smtp host:port (or MAIL_QUEUE_SMTP, or smtp in the --config file) is required")
             }
-            let securityName = security ?? file?["security"] ?? "none"
-            guard let mode = SMTPSettings.Security(rawValue: securityName) else {
-                throw ValidationError("--security \(securityName): expected none, starttls or implicit")
+            guard let colon = server.value.lastIndex(of: ":"), let port = Int(server.value[server.value.index(after: colon)...]) else {
+                throw server.error("expected host:port")
             }
-            settings = SMTPSettings(host: String(server[..<colon]), port: port, security: mode, username: username,
+            var mode = SMTPSettings.Security.none
+            if let security = SendSetting.find("security", flag: security, file: file) {
+                guard let named = SMTPSettings.Security(rawValue: security.value) else {
+                    throw security.error("expected none, starttls or implicit")
+                }
+                mode = named
+            }
+            settings = SMTPSettings(host: String(server.value[..<colon]), port: port, security: mode, username: username,
                                     secret: secret, heloName: heloName)
         }
-        settings.caFile = caFile ?? file?["ca-file"]
-        settings.walletPath = wallet ?? file?["wallet"]
+        settings.caFile = SendSetting.find("ca-file", flag: caFile, file: file)?.value
+        settings.walletPath = SendSetting.find("wallet", flag: wallet, file: file)?.value
         settings.walletPassword = env["MAIL_QUEUE_WALLET_PASSWORD"]
-        settings.timeout = try timeout ?? fileValue { () throws(QueueError) in try file?.number("timeout") } ?? 60
-        if let connections = try connections ?? fileValue({ () throws(QueueError) in try file?.integer("connections") }) {
+        settings.timeout = try number("timeout", timeout, file, read: { (f) throws(QueueError) in try f.number("timeout") },
+                                      "must be more than 0", valid: { $0 > 0 && $0.isFinite }) ?? 60
+        if let connections = try number("connections", connections, file, read: { (f) throws(QueueError) in try f.integer("connections") },
+                                         "must be at least 1", valid: { $0 >= 1 }) {
             settings.connections = connections
         }
-        if let rate = try rate ?? fileValue({ () throws(QueueError) in try file?.integer("rate") }) { settings.messagesPerMinute = rate }
-        if let limit = try messagesPerConnection
-            ?? fileValue({ () throws(QueueError) in try file?.integer("messages-per-connection") }) {
-            settings.messagesPerConnection = limit
-        }
-        guard settings.connections >= 1, settings.timeout > 0, (settings.messagesPerMinute ?? 1) >= 1,
-              (settings.messagesPerConnection ?? 1) >= 1 else {
-            throw ValidationError("connections, rate, messages-per-connection and timeout must be at least 1")
-        }
+        settings.messagesPerMinute = try number("rate", rate, file, read: { (f) throws(QueueError) in try f.integer("rate") },
+                                                "must be at least 1", valid: { $0 >= 1 }) ?? settings.messagesPerMinute
+        settings.messagesPerConnection = try number(
+            "messages-per-connection", messagesPerConnection, file,
+            read: { (f) throws(QueueError) in try f.integer("messages-per-connection") }, "must be at least 1", valid: { $0 >= 1 })
+            ?? settings.messagesPerConnection
         return settings
     }
 
     func options(_ file: SenderConfigFile?) throws -> SenderOptions {
-        let batch = try batch ?? fileValue { () throws(QueueError) in try file?.integer("batch") } ?? 20
-        let lease = try leaseSeconds ?? fileValue { () throws(QueueError) in try file?.integer("lease-seconds") } ?? 300
-        let attempts = try maxAttempts ?? fileValue { () throws(QueueError) in try file?.integer("max-attempts") } ?? 8
-        let retryBase = try retryBaseMs ?? fileValue { () throws(QueueError) in try file?.integer("retry-base-ms").map(Int64.init) } ?? 60_000
-        let idle = try idlePollSeconds ?? fileValue { () throws(QueueError) in try file?.number("idle-poll-seconds") } ?? 2
-        let resend = try resendUncertain || (fileValue { () throws(QueueError) in try file?.flag("resend-uncertain") } ?? false)
-        guard batch >= 1, lease >= 1, attempts >= 1, retryBase >= 0, idle > 0 else {
-            throw ValidationError("batch, lease-seconds, max-attempts and idle-poll-seconds must be positive")
-        }
-        return SenderOptions(batchSize: batch, leaseMillis: Int64(lease) * 1000, pattern: pattern ?? file?["pattern"],
+        let batch = try number("batch", batch, file, read: { (f) throws(QueueError) in try f.integer("batch") },
+                               "must be at least 1", valid: { $0 >= 1 }) ?? 20
+        let lease = try number("lease-seconds", leaseSeconds, file, read: { (f) throws(QueueError) in try f.integer("lease-seconds") },
+                               "must be at least 1", valid: { $0 >= 1 }) ?? 300
+        let attempts = try number("max-attempts", maxAttempts, file, read: { (f) throws(QueueError) in try f.integer("max-attempts") },
+                                  "must be at least 1", valid: { $0 >= 1 }) ?? 8
+        let retryBase = try number("retry-base-ms", retryBaseMs, file,
+                                   read: { (f) throws(QueueError) in try f.integer("retry-base-ms").map(Int64.init) },
+                                   "must be 0 or more", valid: { $0 >= 0 }) ?? 60_000
+        let idle = try number("idle-poll-seconds", idlePollSeconds, file,
+                              read: { (f) throws(QueueError) in try f.number("idle-poll-seconds") },
+                              "must be more than 0", valid: { $0 > 0 && $0.isFinite }) ?? 2
+        let resend = try resendUncertain || (guarded { () throws(QueueError) in try file?.flag("resend-uncertain") } ?? false)
+        return SenderOptions(batchSize: batch, leaseMillis: Int64(lease) * 1000,
+                             pattern: SendSetting.find("pattern", flag: pattern, file: file)?.value,
                              resendUncertain: resend, retry: RetryPolicy(maxAttempts: attempts, baseDelayMillis: retryBase),
                              once: once, idlePollSeconds: idle)
     }

@@ -27,4 +27,33 @@ struct WalkthroughFixesTests {
         #expect(try queue.total() == 0, "nothing enqueued")
         #expect(try queue.run(["template", "list"]).stdout.isEmpty, "no template stored")
     }
+
+    @Test("every value error from the send --config file names FILE:LINE, and exits 2 with nothing claimed", arguments: [
+        ("security = tls", "security tls: expected none, starttls or implicit"),
+        ("smtp = 127.0.0.1:x", "smtp 127.0.0.1:x: "),
+        ("profile = office356", "profile office356: the known profile is office365"),
+        ("connections = 0", "connections 0: must be at least 1"),
+        ("timeout = 0", "timeout 0.0: must be more than 0"),
+        ("batch = 0", "batch 0: must be at least 1"),
+        ("retry-base-ms = -1", "retry-base-ms -1: must be 0 or more"),
+        ("password-file = /nonexistent-password", "password-file /nonexistent-password: no such file"),
+    ])
+    func configFileValueErrors(_ line: String, _ expected: String) throws {
+        let queue = try CLIQueue()
+        _ = try queue.enqueue("held")
+        let config = queue.directory + "/send.conf"
+        let smtp = line.hasPrefix("smtp") || line.hasPrefix("profile") ? "" : "smtp = 127.0.0.1:1\n"
+        try "# settings\n\(smtp)user = me\n\(line)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let number = smtp.isEmpty ? 3 : 4
+        let result = try queue.run(["send", "--once", "--config", config])
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.stderr.contains("mail-queue: configuration: \(config):\(number): \(expected)"), "\(result.output)")
+        #expect(try queue.counts()["unsent"] == 1 && queue.counts()["sending"] == 0)
+        // The same value given as a flag is named as the flag.
+        let key = String(line.prefix { $0 != " " })
+        let value = String(line.drop { $0 != "=" }.dropFirst(2))
+        let flagged = try queue.run(["send", "--once", "--smtp", "127.0.0.1:1", "--\(key)=\(value)"])
+        #expect(flagged.status == 2, "\(flagged.output)")
+        #expect(flagged.stderr.contains("--\(key) \(value)"), "\(flagged.output)")
+    }
 }

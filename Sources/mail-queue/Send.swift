@@ -15,7 +15,7 @@ struct Send: ParsableCommand {
     var config: String?
     @Flag(help: "Send what is due, then exit.") var once = false
     @Flag(help: "Keep running; stop on SIGTERM/SIGINT after the message in flight.") var daemon = false
-    @Option(help: "SMTP server host:port (default $MAIL_QUEUE_SMTP).") var smtp: String?
+    @Option(help: "SMTP server host:port, e.g. smtp.example.com:587 or [::1]:25 (default $MAIL_QUEUE_SMTP).") var smtp: String?
     @Option(help: "none, starttls or implicit (default none).") var security: String?
     @Option(help: "Preset: office365 (587, STARTTLS, 3 connections, 30/minute).") var profile: String?
     @Option(help: "PEM file of trusted CAs.") var caFile: String?
@@ -62,6 +62,38 @@ struct Send: ParsableCommand {
         return setting.value
     }
 
+    /// The host and port of `--smtp` (or MAIL_QUEUE_SMTP, or the file's `smtp`): `host:port`, an
+    /// IPv6 address in brackets (`[::1]:25`).
+    /// - Throws: a `ValidationError` naming what is missing or wrong: the port, the host, brackets.
+    static func endpoint(_ server: SendSetting<String>) throws -> (host: String, port: Int) {
+        let text = server.value
+        var host = Substring(text)
+        var portText: Substring?
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { throw server.error("the closing ] of the IPv6 address is missing") }
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":") else { throw server.error("expected host:port, e.g. [::1]:25") }
+                portText = rest.dropFirst()
+            }
+        } else if let colon = text.firstIndex(of: ":") {
+            guard text.lastIndex(of: ":") == colon else {
+                throw server.error("an IPv6 address goes in brackets, e.g. [::1]:25")
+            }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty else { throw server.error("the host is missing (host:port, e.g. smtp.example.com:587)") }
+        guard let portText, !portText.isEmpty else {
+            throw server.error("the port is missing (host:port, e.g. \(text.hasSuffix(":") ? String(text.dropLast()) : text):587)")
+        }
+        guard let port = Int(portText), (1...65535).contains(port) else {
+            throw server.error("the port must be a number from 1 to 65535")
+        }
+        return (String(host), port)
+    }
+
     func settings(_ file: SenderConfigFile?) throws -> SMTPSettings {
         let env = ProcessInfo.processInfo.environment
         let username = SendSetting.find("user", flag: user, environment: "MAIL_QUEUE_SMTP_USER", file: file)?.value
@@ -86,9 +118,7 @@ struct Send: ParsableCommand {
             guard let server = SendSetting.find("smtp", flag: smtp, environment: "MAIL_QUEUE_SMTP", file: file) else {
                 throw ValidationError("--smtp host:port (or MAIL_QUEUE_SMTP, or smtp in the --config file) is required")
             }
-            guard let colon = server.value.lastIndex(of: ":"), let port = Int(server.value[server.value.index(after: colon)...]) else {
-                throw server.error("expected host:port")
-            }
+            let (host, port) = try Self.endpoint(server)
             var mode = SMTPSettings.Security.none
             if let security = SendSetting.find("security", flag: security, file: file) {
                 guard let named = SMTPSettings.Security(rawValue: security.value) else {
@@ -96,7 +126,7 @@ struct Send: ParsableCommand {
                 }
                 mode = named
             }
-            settings = SMTPSettings(host: String(server.value[..<colon]), port: port, security: mode, username: username,
+            settings = SMTPSettings(host: host, port: port, security: mode, username: username,
                                     secret: secret, heloName: heloName)
         }
         settings.caFile = SendSetting.find("ca-file", flag: caFile, file: file)?.value

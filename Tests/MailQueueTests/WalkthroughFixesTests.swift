@@ -30,7 +30,7 @@ struct WalkthroughFixesTests {
 
     @Test("every value error from the send --config file names FILE:LINE, and exits 2 with nothing claimed", arguments: [
         ("security = tls", "security tls: expected none, starttls or implicit"),
-        ("smtp = 127.0.0.1:x", "smtp 127.0.0.1:x: "),
+        ("smtp = 127.0.0.1:x", "smtp 127.0.0.1:x: the port must be a number from 1 to 65535"),
         ("profile = office356", "profile office356: the known profile is office365"),
         ("connections = 0", "connections 0: must be at least 1"),
         ("timeout = 0", "timeout 0.0: must be more than 0"),
@@ -55,5 +55,33 @@ struct WalkthroughFixesTests {
         let flagged = try queue.run(["send", "--once", "--smtp", "127.0.0.1:1", "--\(key)=\(value)"])
         #expect(flagged.status == 2, "\(flagged.output)")
         #expect(flagged.stderr.contains("--\(key) \(value)"), "\(flagged.output)")
+    }
+
+    @Test("--smtp without a port (or a wrong one) says what is missing or wrong, from a flag or MAIL_QUEUE_SMTP", arguments: [
+        ("127.0.0.1", "--smtp 127.0.0.1: the port is missing (host:port, e.g. 127.0.0.1:587)"),
+        ("127.0.0.1:", "--smtp 127.0.0.1:: the port is missing (host:port, e.g. 127.0.0.1:587)"),
+        ("smtp.example.com", "--smtp smtp.example.com: the port is missing (host:port, e.g. smtp.example.com:587)"),
+        (":25", "--smtp :25: the host is missing (host:port, e.g. smtp.example.com:587)"),
+        ("127.0.0.1:0", "--smtp 127.0.0.1:0: the port must be a number from 1 to 65535"),
+        ("::1:25", "--smtp ::1:25: an IPv6 address goes in brackets, e.g. [::1]:25"),
+        ("[::1]", "--smtp [::1]: the port is missing (host:port, e.g. [::1]:587)"),
+    ])
+    func smtpWithoutPort(_ value: String, _ expected: String) throws {
+        let queue = try CLIQueue()
+        let result = try queue.run(["send", "--once", "--smtp", value])
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.stderr == "mail-queue: configuration: \(expected)\n", "\(result.output)")
+        // The same from the environment names the variable.
+        let env = try queue.run(["send", "--once"], environment: ["MAIL_QUEUE_SMTP": value])
+        #expect(env.status == 2 && env.stderr.contains("MAIL_QUEUE_SMTP \(value): "), "\(env.output)")
+    }
+
+    @Test("--smtp host:port and [IPv6]:port are used as given: a closed port is a connection error, retried (exit 1)",
+          arguments: ["127.0.0.1:1", "[::1]:1", "localhost:1"])
+    func smtpAccepted(_ value: String) throws {
+        let queue = try CLIQueue()
+        _ = try queue.enqueue("to a closed port")
+        let result = try queue.run(["send", "--once", "--smtp", value, "--timeout", "5"])
+        #expect(result.status == 1 && result.stdout.contains("retried 1,"), "\(result.output)")
     }
 }

@@ -140,7 +140,7 @@ struct Enqueue: ParsableCommand {
     @Option(help: "Body text.") var body: String?
     @Option(help: "File holding the body text.") var bodyFile: String?
     @Option(help: "Template id.") var template: String?
-    @Option(help: "Template language.") var lang: String = "en"
+    @Option(help: "Template language (default en).") var lang: String?
     @Option(help: "Template variable NAME=VALUE (repeatable).") var `var`: [String] = []
     @Option(help: "Charset.") var charset: String?
     @Option(help: "Send pattern id.") var pattern: String?
@@ -148,6 +148,19 @@ struct Enqueue: ParsableCommand {
     @Option(help: "JSON Lines file: one request object per line (see README).") var jsonl: String?
 
     func validate() throws {
+        if jsonl != nil {
+            // Each line is a whole request: a flag for one request would be silently ignored.
+            let given: [(Bool, String)] = [
+                (from != nil, "--from"), (!to.isEmpty, "--to"), (!cc.isEmpty, "--cc"), (!bcc.isEmpty, "--bcc"),
+                (replyTo != nil, "--reply-to"), (returnPath != nil, "--return-path"), (subject != nil, "--subject"),
+                (body != nil, "--body"), (bodyFile != nil, "--body-file"), (template != nil, "--template"),
+                (lang != nil, "--lang"), (!`var`.isEmpty, "--var"), (charset != nil, "--charset"),
+                (pattern != nil, "--pattern"), (!attach.isEmpty, "--attach"),
+            ]
+            if let (_, name) = given.first(where: \.0) {
+                throw ValidationError("\(name) cannot be given with --jsonl (each line is a whole request; give it there)")
+            }
+        }
         if template != nil {
             // A template makes the subject and the body: text given as well would be lost.
             for (given, name) in [(subject != nil, "--subject"), (body != nil, "--body"), (bodyFile != nil, "--body-file")] where given {
@@ -155,6 +168,8 @@ struct Enqueue: ParsableCommand {
             }
         } else if !`var`.isEmpty {
             throw ValidationError("--var is for a template; give --template too")
+        } else if lang != nil {
+            throw ValidationError("--lang is for a template; give --template too")
         }
         if body != nil && bodyFile != nil { throw ValidationError("give --body or --body-file, not both") }
     }
@@ -168,7 +183,7 @@ struct Enqueue: ParsableCommand {
                 guard let eq = pair.firstIndex(of: "=") else { throw ValidationError("--var \(pair): expected NAME=VALUE") }
                 variables[String(pair[..<eq])] = .string(String(pair[pair.index(after: eq)...]))
             }
-            content = .template(id: template, language: lang, variables: variables)
+            content = .template(id: template, language: lang ?? "en", variables: variables)
         } else {
             let text = try bodyFile.map { try InputFile.text($0, option: "--body-file") } ?? body ?? ""
             content = .text(subject: subject ?? "", body: text)

@@ -84,4 +84,31 @@ struct WalkthroughFixesTests {
         let result = try queue.run(["send", "--once", "--smtp", value, "--timeout", "5"])
         #expect(result.status == 1 && result.stdout.contains("retried 1,"), "\(result.output)")
     }
+
+    @Test("a per-request flag with --jsonl is refused (exit 2) naming the flag; nothing enqueued", arguments: [
+        ["--from", "carol@example.com"], ["--to", "x@example.com"], ["--cc", "x@example.com"], ["--bcc", "x@example.com"],
+        ["--reply-to", "x@example.com"], ["--return-path", "x@example.com"], ["--subject", "s"], ["--body", "b"],
+        ["--body-file", "/dev/null"], ["--template", "welcome"], ["--lang", "ja"], ["--var", "name=x"], ["--charset", "UTF-8"],
+        ["--pattern", "p"], ["--attach", "/dev/null"],
+    ])
+    func jsonlWithRequestFlags(_ flag: [String]) throws {
+        let queue = try CLIQueue()
+        let file = queue.directory + "/req.jsonl"
+        try #"{"from": "alice@example.com", "to": "bob@example.com", "subject": "s", "body": "b"}"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try queue.run(["enqueue", "--jsonl", file] + flag)
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.stderr.contains("\(flag[0]) cannot be given with --jsonl"), "\(result.output)")
+        #expect(try queue.total() == 0, "nothing enqueued")
+        let alone = try queue.run(["enqueue", "--jsonl", file])
+        #expect(try alone.status == 0 && queue.total() == 1, "\(alone.output)")
+    }
+
+    @Test("--lang without --template is refused, as --var is")
+    func langWithoutTemplate() throws {
+        let queue = try CLIQueue()
+        let result = try queue.run(["enqueue", "--from", "alice@example.com", "--to", "bob@example.com", "--body", "b", "--lang", "ja"])
+        #expect(result.status == 2 && result.stderr.contains("--lang is for a template"), "\(result.output)")
+        #expect(try queue.total() == 0)
+    }
 }

@@ -16,6 +16,21 @@ struct SQLiteConnectionTests {
         }
     }
 
+    @Test("a file that is not a SQLite database is an error naming it, without the set-up SQL")
+    func notADatabase() throws {
+        let path = try temporaryDirectory() + "/notdb.sqlite"
+        try "just some text, longer than nothing, not a database header at all\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let error = try #require(throws: QueueError.self) { try SQLiteConnection(path: path, busyTimeout: 1) }
+        #expect(error.kind == .database)
+        #expect(error.description == "sqlite:\(path): file is not a database (not a SQLite file, or a damaged one)", "\(error)")
+        for command in [["status"], ["init"], ["show", "x"]] {
+            let result = try runProcess(TestEnvironment.binary, command + ["--database", "sqlite:" + path])
+            #expect(result.status == 2, "\(result.output)")
+            #expect(result.stderr == "mail-queue: database: sqlite:\(path): file is not a database (not a SQLite file, or a damaged one)\n",
+                    "\(result.output)")
+        }
+    }
+
     @Test("WAL and foreign keys on; statements kept and reused; several statements in one text refused")
     func statements() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("conn-\(UUID().uuidString).sqlite").path

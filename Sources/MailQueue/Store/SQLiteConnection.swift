@@ -20,7 +20,8 @@ final class SQLiteConnection {
 
     /// Opens (creating if needed) the database at `path` in WAL mode with foreign keys on.
     /// - Parameter busyTimeout: how long to wait for another process's write lock, in seconds.
-    /// - Throws: `QueueError.database` naming the path.
+    /// - Throws: `QueueError.database` naming the path (`sqlite:PATH`), also when the file is
+    ///   not a SQLite database.
     init(path: String, busyTimeout: Double) throws(QueueError) {
         self.path = path
         var opened: OpaquePointer?
@@ -43,11 +44,27 @@ final class SQLiteConnection {
         // WAL: readers never block the writer. NORMAL: a commit survives a crashed process (only
         // an OS crash or power loss may lose the last commits). Reads through a memory map, not
         // a pread(2) and a copy per page: a sender reads every request it sends once.
-        try run("PRAGMA foreign_keys = ON")
-        try run("PRAGMA synchronous = NORMAL")
-        try run("PRAGMA mmap_size = 268435456")
-        let mode = try SQLiteRawExecutor(self).query(SQLStatement(.sqlite, "PRAGMA journal_mode")).first?.first?.text
-        if mode?.lowercased() != "wal" { try run("PRAGMA journal_mode = WAL") }
+        do throws(QueueError) {
+            try run("PRAGMA foreign_keys = ON")
+            try run("PRAGMA synchronous = NORMAL")
+            try run("PRAGMA mmap_size = 268435456")
+            let mode = try SQLiteRawExecutor(self).query(SQLStatement(.sqlite, "PRAGMA journal_mode")).first?.first?.text
+            if mode?.lowercased() != "wal" { try run("PRAGMA journal_mode = WAL") }
+        } catch {
+            // The first read of the file happens here (a file that is not a database, or one
+            // this user cannot write): the file is named, not the set-up statement nobody wrote.
+            throw QueueError(.database, field: "sqlite:\(path)", reason: Self.setupReason(handle))
+        }
+    }
+
+    /// Why setting up the connection failed, in SQLite's words, with a hint for a file that is
+    /// not a SQLite database.
+    private static func setupReason(_ handle: OpaquePointer) -> String {
+        let words = message(handle)
+        switch sqlite3_errcode(handle) {
+        case SQLITE_NOTADB: return "\(words) (not a SQLite file, or a damaged one)"
+        default: return words
+        }
     }
 
     deinit {

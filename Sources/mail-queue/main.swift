@@ -13,7 +13,7 @@ struct MailQueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mail-queue",
         abstract: "A database-backed mail queue: enqueue in your transaction, send later.",
-        discussion: "Exit codes: 0 success; 1 some request failed or is uncertain (a request sent to only some of its recipients counts as sent: the summary says so, `show ID` names the refused ones); 2 usage, configuration or database error.",
+        discussion: "Exit codes: 0 success; 1 some request failed or is uncertain (a request sent to only some of its recipients counts as sent: the summary says so, `show ID` names the refused ones); 2 usage, configuration or database error, or a template that does not exist.",
         subcommands: [Init.self, TemplateCommand.self, Enqueue.self, Send.self, Status.self, Show.self, Retry.self])
 }
 
@@ -83,7 +83,8 @@ struct TemplateCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print one template's subject and body.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print one template's subject and body (exit 2 when there is no such template).")
         @OptionGroup var db: DatabaseOptions
         @Option(help: "Template id.") var id: String
         @Option(help: "Language.") var lang: String
@@ -96,7 +97,7 @@ struct TemplateCommand: ParsableCommand {
             }
             guard let template = found else {
                 FileHandle.standardError.write(Data("mail-queue: not found: no template '\(id)' in language '\(lang)'\n".utf8))
-                throw ExitStatus.notAllSent
+                throw ExitStatus.configuration
             }
             print("subject: \(template.subject)")
             print("charset: \(template.charset)")

@@ -111,4 +111,16 @@ struct WalkthroughFixesTests {
         #expect(result.status == 2 && result.stderr.contains("--lang is for a template"), "\(result.output)")
         #expect(try queue.total() == 0)
     }
+
+    @Test("template show of an unknown template: exit 2 with a clear message, as the help says")
+    func unknownTemplate() throws {
+        let queue = try CLIQueue()
+        let result = try queue.run(["template", "show", "--id", "nope", "--lang", "en"])
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.stderr == "mail-queue: not found: no template 'nope' in language 'en'\n", "\(result.output)")
+        let help = try runProcess(TestEnvironment.binary, ["--help"])
+        #expect(help.stdout.replacingOccurrences(of: "\n", with: " ").contains("or a template that does not exist"), "\(help.stdout)")
+        let showHelp = try runProcess(TestEnvironment.binary, ["template", "show", "--help"])
+        #expect(showHelp.stdout.replacingOccurrences(of: "\n", with: " ").contains("exit 2 when there is no such template"), "\(showHelp.stdout)")
+    }
 }

@@ -13,7 +13,7 @@ struct MailQueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mail-queue",
         abstract: "A database-backed mail queue: enqueue in your transaction, send later.",
-        discussion: "Exit codes: 0 success; 1 some request failed or is uncertain (a request sent to only some of its recipients counts as sent: the summary says so, `show ID` names the refused ones); 2 usage, configuration or database error, or a template that does not exist.",
+        discussion: "Exit codes: 0 success; 1 some request failed or is uncertain (a request sent to only some of its recipients counts as sent: the summary says so, `show ID` names the refused ones), or `retry ID` left a request alone; 2 usage, configuration or database error, or a request id or template that does not exist.",
         subcommands: [Init.self, TemplateCommand.self, Enqueue.self, Send.self, Status.self, Show.self, Retry.self])
 }
 
@@ -46,7 +46,8 @@ func guarded<T>(_ body: () throws(QueueError) -> T) throws -> T {
     } catch {
         FileHandle.standardError.write(Data("mail-queue: \(error.kindWords): \(error)\n".utf8))
         switch error.kind {
-        case .database, .schema, .configuration: throw ExitStatus.configuration
+        // A request id or template that does not exist is the caller's mistake, like a usage error.
+        case .database, .schema, .configuration, .notFound: throw ExitStatus.configuration
         default: throw ExitStatus.notAllSent
         }
     }
@@ -267,7 +268,7 @@ struct Status: ParsableCommand {
 }
 
 struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show one request.")
+    static let configuration = CommandConfiguration(abstract: "Show one request (exit 2 when there is no such request).")
     @OptionGroup var db: DatabaseOptions
     @Argument(help: "Request id.") var id: String
 
@@ -294,7 +295,11 @@ struct Show: ParsableCommand {
 
 struct Retry: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Make requests due now: failed ones, delivery-uncertain ones (this may send twice), or ones waiting for their retry time.")
+        abstract: "Make requests due now: failed ones, delivery-uncertain ones (this may send twice), or ones waiting for their retry time.",
+        discussion: """
+            Exit codes: 0 every request named was queued again; 1 some were left alone (sent, being sent, or already \
+            due); 2 an id does not exist (then nothing is changed), or a usage or database error.
+            """)
     @OptionGroup var db: DatabaseOptions
     @Argument(help: "Request ids.") var ids: [String] = []
     @Flag(help: "Every failed request.") var failed = false

@@ -119,8 +119,51 @@ struct WalkthroughFixesTests {
         #expect(result.status == 2, "\(result.output)")
         #expect(result.stderr == "mail-queue: not found: no template 'nope' in language 'en'\n", "\(result.output)")
         let help = try runProcess(TestEnvironment.binary, ["--help"])
-        #expect(help.stdout.replacingOccurrences(of: "\n", with: " ").contains("or a template that does not exist"), "\(help.stdout)")
+        #expect(help.stdout.replacingOccurrences(of: "\n", with: " ").contains("template that does not exist"), "\(help.stdout)")
         let showHelp = try runProcess(TestEnvironment.binary, ["template", "show", "--help"])
         #expect(showHelp.stdout.replacingOccurrences(of: "\n", with: " ").contains("exit 2 when there is no such template"), "\(showHelp.stdout)")
     }
+
+    @Test("retry of an id that does not exist: 'no such request' (as show says), exit 2, nothing changed; one left alone: exit 1")
+    func retryUnknown() throws {
+        let queue = try CLIQueue()
+        let id = try queue.enqueue("will be failed")
+        let store = QueueStore(database: try SQLiteQueueDatabase(path: queue.path))
+        #expect(try store.claim(owner: "t", limit: 1, leaseMillis: 60_000, pattern: nil) == [id])
+        try store.markFailed(id, owner: "t", error: "550 no", refused: nil)
+
+        let unknown = try queue.run(["retry", "nope"])
+        #expect(unknown.status == 2, "\(unknown.output)")
+        #expect(unknown.stderr == "mail-queue: not found: request nope: no such request\n", "\(unknown.output)")
+        let shown = try queue.run(["show", "nope"])
+        #expect(shown.status == 2 && shown.stderr == unknown.stderr, "\(shown.output)")
+        let mixed = try queue.run(["retry", id, "nope", "nada"])
+        #expect(mixed.status == 2 && mixed.stderr.contains("request nope, nada: no such requests"), "\(mixed.output)")
+        #expect(try store.details(id).status == .failed, "nothing changed")
+
+        let retried = try queue.run(["retry", id])
+        #expect(retried.status == 0 && retried.stdout.contains("1 request(s) queued again"), "\(retried.output)")
+        let alone = try queue.run(["retry", id])
+        #expect(alone.status == 1 && alone.stderr.contains("\(id): not failed"), "unsent and due: left alone: \(alone.output)")
+        let help = try runProcess(TestEnvironment.binary, ["retry", "--help"])
+        #expect(help.stdout.replacingOccurrences(of: "\n", with: " ").contains("2 an id does not exist"), "\(help.stdout)")
+    }
+
+    /// The store refuses unknown ids before it changes anything, in both databases.
+    static func retryUnknownInStore(_ store: QueueStore) throws {
+        let id = try store.enqueue(textRequest())
+        #expect(try store.claim(owner: "t", limit: 1, leaseMillis: 60_000, pattern: nil) == [id])
+        try store.markFailed(id, owner: "t", error: "550 no", refused: nil)
+        let error = try #require(throws: QueueError.self) { try store.retry([id, "nope"]) }
+        #expect(error.kind == .notFound && error.description == "request nope: no such request", "\(error)")
+        #expect(try store.details(id).status == .failed)
+        #expect(try store.retry([id]) == [id])
+        #expect(try store.retry([]) == [])
+    }
+
+    @Test("QueueStore.retry: unknown ids refused, nothing changed (SQLite)")
+    func retryUnknownSQLite() throws { try Self.retryUnknownInStore(try makeSQLiteStore().0) }
+
+    @Test("QueueStore.retry: unknown ids refused, nothing changed (PostgreSQL)")
+    func retryUnknownPostgres() throws { try withPostgresQueue { store, _ in try Self.retryUnknownInStore(store) } }
 }

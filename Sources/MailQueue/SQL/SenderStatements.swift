@@ -230,6 +230,11 @@ public struct SenderStatements: Sendable {
                   .text(RequestStatus.uncertain.rawValue), .integer(now), .text(RequestStatus.unsent.rawValue), .integer(now)])
     }
 
+    /// Which of `ids` exist: id.
+    public func existing(ids: [String]) -> SQLStatement {
+        SQLStatement(dialect, "SELECT \(q(r.id)) FROM \(q(r.table)) WHERE \(q(r.id)) IN (\(marks(ids.count)))", ids.map { .text($0) })
+    }
+
     /// Makes every failed request unsent again, due now.
     public func retryAllFailed(now: Int64) -> SQLStatement {
         SQLStatement(dialect, """

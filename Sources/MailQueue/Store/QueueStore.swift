@@ -305,10 +305,23 @@ public final class QueueStore {
 
     /// Makes requests due now: failed ones, uncertain ones no live sender holds, and unsent
     /// ones waiting for their retry time.
-    /// - Returns: the ids changed (any other id is left alone).
+    /// - Returns: the ids changed (any other id that exists is left alone).
+    /// - Throws: `QueueError.notFound` naming the ids that do not exist; nothing is changed then.
     public func retry(_ ids: [String]) throws(QueueError) -> [String] {
+        guard !ids.isEmpty else { return [] }
         let statements = sender, now = self.now()
         return try database.transaction { (db) throws(QueueError) -> [String] in
+            var known: Set<String> = []
+            // At most 500 ids a statement, well under every driver's limit on bound values.
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let part = Array(ids[start..<min(start + 500, ids.count)])
+                for row in try db.query(statements.existing(ids: part)) { if let id = row.first?.text { known.insert(id) } }
+            }
+            let unknown = ids.filter { !known.contains($0) }
+            if !unknown.isEmpty {
+                throw QueueError(.notFound, field: "request \(unknown.joined(separator: ", "))",
+                                 reason: unknown.count == 1 ? "no such request" : "no such requests")
+            }
             var changed: [String] = []
             for id in ids where try db.execute(statements.retry(id: id, now: now)) == 1 { changed.append(id) }
             return changed

@@ -223,6 +223,12 @@ struct Send: ParsableCommand {
         if report.partlyRefused > 0 {
             summary += "; \(report.partlyRefused) sent with some recipients refused (mail-queue show ID names them)"
         }
+        // A configuration error spends no attempt: say that the requests are as they were.
+        if report.configurationError != nil {
+            let left = "\(report.heldBack) request(s) left unsent as they were (no attempt counted)"
+            summary += report.sent == 0 ? "; nothing sent because of the configuration error below: \(left)"
+                : "; then stopped by the configuration error below: \(left)"
+        }
         // --once stops when nothing is due: say what is left waiting for its retry time.
         if options.once, let waiting = try? first.waiting(), waiting.count > 0, let next = waiting.next {
             summary += "; \(waiting.count) waiting to retry, the next at \(timestamp(next))"

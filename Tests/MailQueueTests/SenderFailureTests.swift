@@ -61,6 +61,13 @@ struct SenderFailureTests {
         }
     }
 
+    /// Whether the sender takes the failure for a configuration error: a permanent one while the
+    /// connection opens, or STARTTLS answered with anything but 220 (`tlsRequired`: TLS fails
+    /// closed). Such a failure spends no attempt: the request goes back unsent, due as before.
+    static func isConfigurationError(_ step: Step, _ failure: Failure) -> Bool {
+        step.isConnectionStage && (failure == .permanent || (step == .starttls && failure.code != nil))
+    }
+
     static var cases: [(Step, Failure)] { Step.allCases.flatMap { step in Failure.allCases.map { (step, $0) } } }
 
     func run(_ script: String, settings: (Int) -> SMTPSettings, retry: RetryPolicy = RetryPolicy(),
@@ -81,14 +88,20 @@ struct SenderFailureTests {
         let (details, report, outcome) = try run(Self.transcript(step, failure), settings: Self.settings(for: step))
         let expected = Self.expected(step, failure)
         #expect(details.status == expected, "\(step) \(failure): \(details.lastError ?? "-")")
-        #expect(details.attempts == 1)
+        let configuration = Self.isConfigurationError(step, failure)
+        #expect(details.attempts == (configuration ? 0 : 1))
         let error = try #require(details.lastError, "the error is recorded")
         if let code = failure.code { #expect(error.contains(code), "\(error)") }
         #expect(details.sentAt == nil)
         #expect(report.sent == 0)
         #expect(details.leaseOwner == nil, "the claim is let go")
-        if expected == .unsent { #expect(details.nextAttemptAt > details.requestedAt, "retried later, not at once") }
-        if step.isConnectionStage && failure == .permanent { #expect(report.configurationError != nil) }
+        if configuration {
+            #expect(details.nextAttemptAt == details.requestedAt, "due as before: nothing to wait for")
+            #expect(report.configurationError != nil && report.heldBack == 1 && report.retried == 0, "\(report)")
+        } else {
+            if expected == .unsent { #expect(details.nextAttemptAt > details.requestedAt, "retried later, not at once") }
+            #expect(report.configurationError == nil && report.heldBack == 0, "\(report)")
+        }
         if failure != .drop, let deviation = outcome?.deviation { Issue.record("client left the script: \(deviation)") }
     }
 

@@ -182,12 +182,16 @@ public struct SenderStatements: Sendable {
             """, [.text(error), .text(id), .text(owner), .text(RequestStatus.uncertain.rawValue)])
     }
 
-    /// Gives back a claimed request never started (graceful stop): unsent, attempt not counted.
-    public func release(id: String, owner: String) -> SQLStatement {
-        SQLStatement(dialect, """
-            UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.attempts)) = \(q(r.attempts)) - 1, \(q(r.leaseOwner)) = NULL, \
-            \(q(r.leaseUntil)) = NULL WHERE \(q(r.id)) = ? AND \(q(r.leaseOwner)) = ? AND \(q(r.status)) = ?
-            """, [.text(RequestStatus.unsent.rawValue), .text(id), .text(owner), .text(RequestStatus.sending.rawValue)])
+    /// Gives back a claimed request never started (a graceful stop, a configuration error):
+    /// unsent, due when it was before, the attempt its claim counted undone; `error`, when
+    /// given, recorded as the last error (why it was not sent).
+    public func release(id: String, owner: String, error: String? = nil) -> SQLStatement {
+        let lastError = error == nil ? "" : "\(q(r.lastError)) = ?, "
+        return SQLStatement(dialect, """
+            UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.attempts)) = \(q(r.attempts)) - 1, \(lastError)\
+            \(q(r.leaseOwner)) = NULL, \(q(r.leaseUntil)) = NULL WHERE \(q(r.id)) = ? AND \(q(r.leaseOwner)) = ? AND \(q(r.status)) = ?
+            """, [.text(RequestStatus.unsent.rawValue)] + (error.map { [.text($0)] } ?? [])
+                + [.text(id), .text(owner), .text(RequestStatus.sending.rawValue)])
     }
 
     /// Extends `owner`'s claim on a request it has not finished (still `sending`) until

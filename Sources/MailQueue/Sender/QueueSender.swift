@@ -11,7 +11,9 @@ import SMTPConversation
 ///    (its lease expires), one killed between leaves it `uncertain`, never resent silently;
 /// 2. every mark names the lease owner, so a sender that lost its claim sends no final `.`;
 /// 3. 5xx and invalid requests fail, 4xx and network errors retry with backoff, a 421 or a
-///    dropped connection only reopens the connection.
+///    dropped connection only reopens the connection;
+/// 4. a permanent error while opening the connection (TLS, AUTH) is a configuration error:
+///    the sender stops, and the requests it claimed go back unsent, no attempt counted.
 public final class QueueSender: @unchecked Sendable {
     /// Opens a store for one worker (each worker has its own database connection).
     public typealias StoreFactory = @Sendable () throws(QueueError) -> QueueStore
@@ -164,14 +166,25 @@ public final class QueueSender: @unchecked Sendable {
                         // Not this request's fault: every claimed one goes back with the error.
                         let text = "connect: \(error.reply?.singleLine ?? error.description)"
                         logger.error("cannot open an SMTP session", metadata: ["error": "\(text)"])
+                        if error.isPermanent {
+                            // A configuration error (cleartext AUTH refused, TLS required but not
+                            // offered, credentials refused, the server refusing us): no retry fixes
+                            // it, so no attempt is spent on it. The requests go back as they were:
+                            // unsent, due as before, the attempt their claim counted undone.
+                            try store.markSent(sent, owner: owner)
+                            sent.removeAll()
+                            try store.release(Array(ids[index...]), owner: owner, error: text)
+                            report.configurationError = text
+                            report.heldBack += ids.count - index
+                            break batches
+                        }
                         for rest in ids[index...] {
                             var attempts = loaded[rest]?.attempts ?? 0
                             if loaded[rest] == nil { attempts = try store.details([rest], byteBudget: 0).first?.attempts ?? 0 }
                             try record(.retry(text), id: rest, attempts: attempts, store: store, owner: owner,
                                        sent: &sent, report: &report)
                         }
-                        if error.isPermanent { report.configurationError = text }
-                        if options.once || error.isPermanent { break batches }
+                        if options.once { break batches }
                         stop.wait(seconds: options.idlePollSeconds)
                         continue batches
                     }

@@ -17,6 +17,9 @@ public struct SenderReport: Sendable, Equatable {
     public var partlyRefused = 0
     /// A connection-stage error that no retry will fix (TLS, AUTH, the server refusing us).
     public var configurationError: String?
+    /// Requests claimed and given back unsent because of `configurationError`: not attempted,
+    /// their attempts not counted, due as before.
+    public var heldBack = 0
 
     /// Creates an empty report.
     public init() {}
@@ -31,6 +34,7 @@ public struct SenderReport: Sendable, Equatable {
         uncertain += other.uncertain
         lost += other.lost
         partlyRefused += other.partlyRefused
+        heldBack += other.heldBack
         configurationError = configurationError ?? other.configurationError
     }
 }

@@ -213,12 +213,13 @@ public final class QueueStore {
         }
     }
 
-    /// Gives back claimed requests never started.
-    public func release(_ ids: [String], owner: String) throws(QueueError) {
+    /// Gives back claimed requests never started: unsent, due as before, their attempts as they
+    /// were before the claim; `error`, when given, recorded as why they were not sent.
+    public func release(_ ids: [String], owner: String, error: String? = nil) throws(QueueError) {
         guard !ids.isEmpty else { return }
         let statements = sender
         try database.transaction { (db) throws(QueueError) in
-            for id in ids { try db.execute(statements.release(id: id, owner: owner)) }
+            for id in ids { try db.execute(statements.release(id: id, owner: owner, error: error)) }
         }
     }
 

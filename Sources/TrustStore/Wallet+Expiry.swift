@@ -13,6 +13,12 @@ public struct ExpiryReport: Sendable {
         public let isChecked: Bool
         /// True when it is checked and expires within the threshold.
         public let isFailing: Bool
+        /// True when its validity has not begun yet (notBefore after the time of the check).
+        public let isNotYetValid: Bool
+
+        /// True when `check` fails because of it: it is checked, and it expires within the
+        /// threshold or is not valid yet (a TLS handshake fails through either).
+        public var failsCheck: Bool { isFailing || (isChecked && isNotYetValid) }
     }
 
     /// The threshold in days.
@@ -20,12 +26,13 @@ public struct ExpiryReport: Sendable {
     /// Every certificate, the client identity first.
     public let items: [Item]
 
-    /// True when a checked certificate expires within `days`.
-    public var failed: Bool { items.contains { $0.isFailing } }
+    /// True when a checked certificate expires within `days` or is not valid yet.
+    public var failed: Bool { items.contains { $0.failsCheck } }
 }
 
 extension Wallet {
-    /// Checks expiry: a certificate fails when it is needed and has fewer than `days` days left.
+    /// Checks expiry: a needed certificate fails with fewer than `days` days left or not valid yet.
+    ///
     /// Needed means: on the verified path of a configured host (recorded by `renew
     /// --from-server`), or the client identity; with no host configured, every certificate.
     public func expiryReport(days: Int = 30, now: Double = WallClock.now()) -> ExpiryReport {
@@ -39,7 +46,9 @@ extension Wallet {
             let left = certificate.daysLeft(now: now)
             let checked = everything || !neededBy.isEmpty
             let failing = checked && (certificate.info.notAfter - now) < Double(days) * 86400
-            return ExpiryReport.Item(certificate: certificate, daysLeft: left, neededBy: neededBy, isChecked: checked, isFailing: failing)
+            return ExpiryReport.Item(
+                certificate: certificate, daysLeft: left, neededBy: neededBy, isChecked: checked, isFailing: failing,
+                isNotYetValid: certificate.isNotYetValid(now: now))
         }
         if let identity, let certificate = WalletCertificate(der: identity.certificate, entry: manifest.certificates[WalletCertificate(der: identity.certificate)?.fingerprint ?? ""]) {
             items.append(item(certificate, neededBy: ["client identity"]))

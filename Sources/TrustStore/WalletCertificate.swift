@@ -22,6 +22,15 @@ public struct WalletCertificate: Sendable, Equatable {
     /// True when it has expired at `now`.
     public func isExpired(now: Double) -> Bool { info.notAfter <= now }
 
+    /// True when its validity has not begun at `now` (notBefore is later): TLS through it fails
+    /// until then, as surely as through an expired one.
+    public func isNotYetValid(now: Double) -> Bool { info.notBefore > now }
+
+    /// Whole days from `now` until it becomes valid; 0 once it is.
+    public func daysUntilValid(now: Double) -> Int {
+        max(0, Int(((info.notBefore - now) / 86400).rounded(.up)))
+    }
+
     /// True when subject and issuer are the same name and its own key verifies its signature.
     public var isSelfSigned: Bool {
         guard info.subject == info.issuer, let x509 = OpenSSL.x509(der: der) else { return false }

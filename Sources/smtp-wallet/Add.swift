@@ -8,7 +8,8 @@ struct Add: ParsableCommand {
         abstract: "Trust certificates from PEM or DER files, bundles or directories; or store a client identity.",
         discussion: """
             Each FILE may be one PEM or DER certificate, a PEM bundle, or a directory of \
-            *.pem/*.crt/*.cer/*.der files. Certificates already trusted are skipped. (A PKCS#12 made \
+            *.pem/*.crt/*.cer/*.der files. Certificates already trusted are skipped. A certificate that \
+            has expired or is not valid yet is added with a warning on stderr (`check` fails for it). (A PKCS#12 made \
             by `openssl pkcs12 -export -nokeys` is a wallet already: name it DIR/ewallet.p12.)
             With --identity CERT --key KEY the wallet keeps a client certificate and key for mutual TLS.
             """)
@@ -54,11 +55,42 @@ struct Add: ParsableCommand {
                 }
                 return added
             }
-            for certificate in added { Output.line("added \(certificate.info.subject) (\(certificate.fingerprint))") }
+            let now = WallClock.now()
+            for certificate in added {
+                Output.line("added \(certificate.info.subject) (\(certificate.fingerprint))")
+                let file = certificate.entry?.source ?? ""
+                if let warning = Self.validityWarning(certificate, file: file, now: now) { Output.note(warning) }
+            }
             let skipped = sources.reduce(0) { $0 + $1.1.count } - added.count
             if skipped > 0 { Output.line("skipped \(skipped) already trusted") }
-            if identityParts != nil { Output.line("stored the client identity from \(identity ?? "")") }
+            if let identityParts, let identity {
+                Output.line("stored the client identity from \(identity)")
+                if let certificate = WalletCertificate(der: identityParts.0),
+                    let warning = Self.validityWarning(certificate, file: identity, now: now)
+                {
+                    Output.note(warning)
+                }
+            }
         }
+    }
+
+    /// The warning for a certificate outside its validity at `now`; nil when it is valid.
+    ///
+    /// The warning names the file and the dates. The certificate is still added: the user asked
+    /// for it, and `check` and `display` keep saying what is wrong with it.
+    static func validityWarning(_ certificate: WalletCertificate, file: String, now: Double) -> String? {
+        let info = certificate.info
+        let validity = "valid \(WalletDates.iso8601(info.notBefore)) to \(WalletDates.iso8601(info.notAfter))"
+        let problem: String
+        if certificate.isExpired(now: now) {
+            problem = "has expired (\(validity))"
+        } else if certificate.isNotYetValid(now: now) {
+            problem = "is not valid yet (\(validity))"
+        } else {
+            return nil
+        }
+        return "smtp-wallet: warning: \(file): \(info.subject) \(problem); added anyway, but TLS through it fails "
+            + "and `smtp-wallet check` reports it"
     }
 
     /// A file's or directory's certificates.

@@ -5,7 +5,7 @@ import TrustStore
 /// `smtp-wallet check`.
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fail (exit 1) when a certificate a configured host needs expires within N days.",
+        abstract: "Fail (exit 1) when a certificate a configured host needs expires within N days or is not valid yet.",
         discussion: """
             A host is configured by `renew --from-server`; it needs the certificates its chain verified \
             through. With no host configured, every certificate is checked. The client identity is always \
@@ -29,30 +29,52 @@ struct Check: ParsableCommand {
         var failed = false
         try Failure.guarding {
             let opened = try Wallet.open(wallet.path, password: try password.forOpening(wallet.path))
-            let report = opened.expiryReport(days: days)
+            let now = WallClock.now()
+            let report = opened.expiryReport(days: days, now: now)
             failed = report.failed
-            json ? try Self.printJSON(report) : Self.printText(report)
+            json ? try Self.printJSON(report) : Self.printText(report, now: now)
         }
         if failed { throw ExitCode(1) }
     }
 
-    static func printText(_ report: ExpiryReport) {
+    static func printText(_ report: ExpiryReport, now: Double = WallClock.now()) {
         for item in report.items {
-            let status = !item.isChecked ? "unused" : item.daysLeft < 0 || item.certificate.info.notAfter <= WallClock.now() ? "EXPIRED" : item.isFailing ? "EXPIRING" : "ok"
+            let certificate = item.certificate
             let needed = item.neededBy.isEmpty ? "" : "  needed by \(item.neededBy.joined(separator: ", "))"
-            Output.line("\(status.padding(toLength: 8, withPad: " ", startingAt: 0)) \(String(item.daysLeft).leftPad(5)) days  \(item.certificate.info.subject)\(needed)")
+            let start = WalletDates.iso8601(certificate.info.notBefore)
+            let early = certificate.isNotYetValid(now: now) ? "  (valid only from \(start))" : ""
+            let status = status(of: item, now: now).padding(toLength: 13, withPad: " ", startingAt: 0)
+            Output.line("\(status) \(String(item.daysLeft).leftPad(5)) days  \(certificate.info.subject)\(needed)\(early)")
         }
-        let failing = report.items.filter(\.isFailing).count
-        Output.line(failing == 0 ? "ok: nothing checked expires within \(report.days) days"
-            : "FAIL: \(failing) certificate(s) expire within \(report.days) days; run `smtp-wallet renew`")
+        let expiring = report.items.filter(\.isFailing).count
+        let early = report.items.filter { $0.failsCheck && !$0.isFailing }.count
+        if expiring > 0 {
+            Output.line("FAIL: \(expiring) certificate(s) expire within \(report.days) days; run `smtp-wallet renew`")
+        }
+        if early > 0 {
+            Output.line(
+                "FAIL: \(early) certificate(s) not valid yet: TLS through them fails until their start date "
+                    + "(check this machine's clock, or `smtp-wallet remove` them)")
+        }
+        if expiring == 0 && early == 0 { Output.line("ok: nothing checked expires within \(report.days) days") }
+    }
+
+    /// One word (or three) for a report line: unused, EXPIRED, NOT YET VALID, EXPIRING or ok.
+    static func status(of item: ExpiryReport.Item, now: Double) -> String {
+        if !item.isChecked { return "unused" }
+        if item.certificate.isExpired(now: now) { return "EXPIRED" }
+        if item.isNotYetValid { return "NOT YET VALID" }
+        return item.isFailing ? "EXPIRING" : "ok"
     }
 
     struct JSONItem: Encodable {
         let subject: String
         let issuer: String
         let fingerprint: String
+        let notBefore: String
         let notAfter: String
         let daysLeft: Int
+        let notYetValid: Bool
         let checked: Bool
         let failing: Bool
         let neededBy: [String]
@@ -67,8 +89,9 @@ struct Check: ParsableCommand {
     static func printJSON(_ report: ExpiryReport) throws {
         let items = report.items.map {
             JSONItem(subject: $0.certificate.info.subject, issuer: $0.certificate.info.issuer, fingerprint: $0.certificate.fingerprint,
-                     notAfter: WalletDates.iso8601($0.certificate.info.notAfter), daysLeft: $0.daysLeft, checked: $0.isChecked,
-                     failing: $0.isFailing, neededBy: $0.neededBy)
+                     notBefore: WalletDates.iso8601($0.certificate.info.notBefore),
+                     notAfter: WalletDates.iso8601($0.certificate.info.notAfter), daysLeft: $0.daysLeft, notYetValid: $0.isNotYetValid,
+                     checked: $0.isChecked, failing: $0.failsCheck, neededBy: $0.neededBy)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

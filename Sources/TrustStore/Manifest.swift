@@ -77,7 +77,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         do {
             return try JSONDecoder().decode(Manifest.self, from: Data(bytes))
         } catch {
-            throw WalletError(.corrupt, "\(origin) is not a wallet manifest: \(error)")
+            throw WalletError(.corrupt, "\(origin) is not a wallet manifest: \(JSONProblem.describe(error, in: bytes))")
         }
     }
 

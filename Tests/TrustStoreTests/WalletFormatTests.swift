@@ -83,14 +83,28 @@ struct WalletFormatTests {
 
     }
 
-    @Test("a corrupt manifest is named in the error")
-    func corruptManifest() throws {
+    @Test("a corrupt manifest: the error names the file and what is wrong, in plain words", arguments: [
+        ("{ not json", "not valid JSON at line 1, column 3"),
+        ("{\"version\": 1,\n\"certificates\": {},\n \"hosts\": [,]}", "not valid JSON at line 3, column 12"),
+        ("{\"version\": 1, ", "not valid JSON (it ends too early)"),
+        ("", "the file is empty"),
+        ("{\"version\": 1}", "missing key \"certificates\""),
+        ("{\"version\": \"1\", \"certificates\": {}, \"hosts\": []}", "\"version\" should be a number"),
+        ("{\"version\": 1, \"certificates\": {}, \"hosts\": [{\"host\": \"h\", \"port\": \"25\"}]}", "\"hosts[0].port\" should be a number"),
+    ])
+    func corruptManifest(_ contents: String, _ problem: String) throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }
         try Wallet.create(temp.file("w"), password: "")
-        try "{ not json".write(toFile: temp.file("w/manifest.json"), atomically: false, encoding: .utf8)
+        try contents.write(toFile: temp.file("w/manifest.json"), atomically: false, encoding: .utf8)
         let error = try #require(throws: WalletError.self) { try Wallet.open(temp.file("w")) }
-        #expect(error.kind == .corrupt && error.description.contains("manifest.json"))
+        #expect(error.kind == .corrupt)
+        #expect(error.description == "wallet: \(temp.file("w/manifest.json")) is not a wallet manifest: \(problem)", "\(error)")
+        let shown = try wallet(["display", "-w", temp.file("w")])
+        #expect(shown.status == 2 && shown.stderr.contains(problem), "\(shown.output)")
+        for swiftName in ["DecodingError", "Debug description", "CodingKeys", "Swift."] {
+            #expect(!shown.stderr.contains(swiftName), "\(shown.stderr)")
+        }
     }
 
     @Test("wallet_path forms", arguments: [

@@ -24,6 +24,15 @@ public struct WalletCredential: Sendable, Equatable, CustomStringConvertible, Cu
 
         /// True for the kinds that give an OAuth2 access token (XOAUTH2).
         public var isOAuth2: Bool { self != .password }
+
+        /// True for the kinds that ask the identity platform for tokens themselves, and so need
+        /// the tenant and the client id.
+        public var needsTenantAndClientID: Bool { self == .clientSecret || self == .refreshToken || self == .clientCertificate }
+    }
+
+    /// True when `alias` can name a credential: letters, digits, '-', '_', '.' or '@' (ASCII), not empty.
+    public static func isValidAlias(_ alias: String) -> Bool {
+        !alias.isEmpty && alias.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.@".contains($0)) }
     }
 
     /// The name scripts and the queue use: `auth credential=ALIAS`.
@@ -81,7 +90,7 @@ public struct WalletCredential: Sendable, Equatable, CustomStringConvertible, Cu
     /// Checks that the alias is usable and the fields the kind needs are present.
     /// - Throws: `WalletError.invalidArgument` naming what is missing.
     public func validate() throws(WalletError) {
-        guard !alias.isEmpty, alias.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.@".contains($0)) }) else {
+        guard Self.isValidAlias(alias) else {
             throw WalletError(.invalidArgument, "the credential alias '\(alias)' must be letters, digits, '-', '_', '.' or '@'")
         }
         switch kind {
@@ -94,7 +103,7 @@ public struct WalletCredential: Sendable, Equatable, CustomStringConvertible, Cu
         case .clientCertificate:
             break
         }
-        if kind == .clientSecret || kind == .refreshToken || kind == .clientCertificate {
+        if kind.needsTenantAndClientID {
             guard tenant?.isEmpty == false, clientID?.isEmpty == false else {
                 throw WalletError(.invalidArgument, "credential \(alias): a \(kind.rawValue) credential needs the tenant and the client id")
             }

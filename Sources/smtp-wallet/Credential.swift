@@ -43,10 +43,10 @@ struct CredentialAdd: ParsableCommand {
     @Option(help: "The user name AUTH sends (for Office365, the mailbox address).")
     var username: String = ""
 
-    @Option(help: "OAuth2: the tenant (GUID or domain).")
+    @Option(help: "OAuth2: the tenant (GUID or domain); needed by client-secret, refresh-token and client-certificate.")
     var tenant: String?
 
-    @Option(name: .customLong("client-id"), help: "OAuth2: the application (client) id.")
+    @Option(name: .customLong("client-id"), help: "OAuth2: the application (client) id; needed with --tenant.")
     var clientID: String?
 
     @Option(help: ArgumentHelp("OAuth2: the identity platform's base URL (default https://login.microsoftonline.com).", valueName: "URL"))
@@ -69,6 +69,14 @@ struct CredentialAdd: ParsableCommand {
     func validate() throws {
         guard let parsed = WalletCredential.Kind(rawValue: kind) else {
             throw ValidationError("--kind must be one of \(WalletCredential.Kind.allCases.map(\.rawValue).joined(separator: ", ")), not '\(kind)'")
+        }
+        // Checked here, before any prompt, so that they are usage errors (exit 64) like the others.
+        if !WalletCredential.isValidAlias(alias) {
+            throw ValidationError("the alias '\(alias)' must be letters, digits, '-', '_', '.' or '@'")
+        }
+        if parsed.needsTenantAndClientID {
+            let missing = [(tenant, "--tenant"), (clientID, "--client-id")].filter { $0.0?.isEmpty ?? true }.map(\.1)
+            if !missing.isEmpty { throw ValidationError("--kind \(kind) needs \(missing.joined(separator: " and "))") }
         }
         if parsed == .tokenCommand && command == nil { throw ValidationError("--kind token-command needs --command") }
         if parsed != .tokenCommand && command != nil { throw ValidationError("--command goes with --kind token-command") }

@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+@testable import TrustStore
+
+/// `smtp-wallet --help` says "64 a usage error": a command line that cannot work exits 64 with
+/// the reason and the usage, before any prompt and before the wallet is touched.
+@Suite("smtp-wallet usage errors")
+struct WalletUsageTests {
+    @Test("credential add without what its kind needs, or with a bad alias: exit 64 naming the option", arguments: [
+        (["bad", "--kind", "client-secret"], "--kind client-secret needs --tenant and --client-id"),
+        (["bad", "--kind", "client-secret", "--tenant", "contoso.onmicrosoft.com"], "--kind client-secret needs --client-id"),
+        (["bad", "--kind", "refresh-token", "--client-id", "1111"], "--kind refresh-token needs --tenant"),
+        (["bad", "--kind", "client-certificate", "--tenant", "", "--client-id", "1111"], "--kind client-certificate needs --tenant"),
+        (["a b", "--kind", "password"], "the alias 'a b' must be letters, digits"),
+    ])
+    func credentialAdd(_ arguments: [String], _ reason: String) throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        #expect(try wallet(["create", "-w", temp.file("w"), "--auto-login"]).status == 0)
+        let result = try wallet(["credential", "add"] + arguments + ["-w", temp.file("w"), "--auto-login", "--secret-env", "SECRET"],
+                                environment: ["SECRET": "s3cr3t"])
+        #expect(result.status == 64, "\(result.output)")
+        #expect(result.stderr.contains(reason), "\(result.output)")
+        #expect(result.stderr.contains("Usage: smtp-wallet credential add"), "\(result.output)")
+        #expect(try Wallet.open(temp.file("w")).credentials.isEmpty)
+    }
+
+    @Test("the help promises 64 for usage errors and 2 for the rest")
+    func help() throws {
+        let result = try wallet(["--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("64 a usage error") && result.stdout.contains("2 the wallet, a file"), "\(result.stdout)")
+    }
+}

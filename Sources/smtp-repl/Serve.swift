@@ -55,7 +55,7 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("PEM certificate chain for STARTTLS / implicit TLS.", valueName: "PEM"))
     var tlsCert: String?
 
-    @Option(help: ArgumentHelp("PEM private key for --tls-cert.", valueName: "PEM"))
+    @Option(help: ArgumentHelp("PEM private key for --tls-cert (needed unless that file holds the key too).", valueName: "PEM"))
     var tlsKey: String?
 
     @Option(name: .customLong("then"), help: ArgumentHelp(
@@ -77,6 +77,23 @@ struct Serve: ParsableCommand {
 
     @Flag(help: "No colours.")
     var noColor = false
+
+    func validate() throws {
+        if tlsKey != nil && tlsCert == nil { throw ValidationError("--tls-key goes with --tls-cert PEM") }
+        // Without --tls-key the key is read from the certificate file, so say so when it holds none
+        // (rather than let OpenSSL fail to decode a certificate as a key).
+        if let tlsCert, tlsKey == nil, Self.holdsNoPrivateKey(tlsCert) {
+            throw ValidationError("--tls-cert \(tlsCert) holds no private key: give the key with --tls-key PEM")
+        }
+    }
+
+    /// True when `path` reads as PEM text without a `PRIVATE KEY` block; false when it has one or
+    /// cannot be read (loading it reports that).
+    static func holdsNoPrivateKey(_ path: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: path) else { return false }
+        let text = String(decoding: data, as: UTF8.self)
+        return !(text.contains("-----BEGIN ") && text.contains("PRIVATE KEY-----"))
+    }
 
     func run() throws {
         let printer = Printer(color: !noColor && Printer.wantsColor())

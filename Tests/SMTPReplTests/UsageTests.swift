@@ -16,6 +16,46 @@ struct UsageTests {
         #expect(result.output.contains("Usage:") || result.output.contains("USAGE:"), "\(result.output)")
     }
 
+    @Test("serve --tls-cert without --tls-key: a usage error naming --tls-key, unless the PEM holds the key too")
+    func tlsKeyMissing() throws {
+        let transcript = Repl.path("fixtures/transcripts/plain-submission.txt")
+        // Under `timeout -s KILL`: should serve start listening after all, the test fails instead of waiting.
+        func serve(_ arguments: [String]) throws -> Repl.Result {
+            try Repl.run("/usr/bin/timeout", ["-s", "KILL", "20", Repl.binary, "serve", transcript, "--listen", "127.0.0.1:0"] + arguments)
+        }
+        let missing = try serve(["--tls-cert", Repl.path("certs/server.pem")])
+        #expect(missing.status == 2, "\(missing.output)")
+        #expect(missing.output.contains("--tls-cert \(Repl.path("certs/server.pem")) holds no private key: give the key with --tls-key PEM"),
+                "\(missing.output)")
+        #expect(missing.output.contains("Usage: smtp-repl serve "), "\(missing.output)")
+        #expect(!missing.output.contains("DECODER") && !missing.output.contains("error:1E08010C"), "\(missing.output)")
+
+        let keyAlone = try serve(["--tls-key", Repl.path("certs/server.key")])
+        #expect(keyAlone.status == 2 && keyAlone.output.contains("--tls-key goes with --tls-cert"), "\(keyAlone.output)")
+
+        // Certificate and key in one PEM file: serve starts (its first line says it serves), then is stopped.
+        let both = FileManager.default.temporaryDirectory.appendingPathComponent("both-\(UUID().uuidString).pem").path
+        try (String(contentsOfFile: Repl.path("certs/server.pem"), encoding: .utf8)
+            + String(contentsOfFile: Repl.path("certs/server.key"), encoding: .utf8)).write(toFile: both, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: both) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Repl.binary)
+        process.arguments = ["serve", transcript, "--tls-cert", both, "--listen", "127.0.0.1:0", "--no-color"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let child = try Child(process)
+        // SIGKILL: a child started from the test runner did not end on SIGTERM within 30 s here.
+        defer { child.stop(SIGKILL) }
+        var banner = Data()
+        while !String(decoding: banner, as: UTF8.self).contains("\n") {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            banner += chunk
+        }
+        #expect(String(decoding: banner, as: UTF8.self).contains("serving"), "\(String(decoding: banner, as: UTF8.self))")
+    }
+
     @Test("a mistyped command is refused with the nearest command; a stranger one without a guess", arguments: [
         ("mial a@example.com\n", "unknown command \"mial\"; did you mean mail?"),
         ("rcp b@example.com\n", "unknown command \"rcp\"; did you mean rcpt?"),

@@ -16,10 +16,18 @@ struct Convert: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the transcript here instead of standard output.", valueName: "OUT"))
     var output: String?
 
-    func run() throws {
+    func validate() throws { _ = try format() }
+
+    /// The tool named by --from; a usage error naming the value and the tools accepted otherwise.
+    func format() throws -> TranscriptImporter.Format {
         guard let format = TranscriptImporter.Format(rawValue: from.lowercased()) else {
-            throw ValidationError("--from takes swaks, smtplib or javamail, not \(from)")
+            throw ValidationError("--from takes swaks, smtplib or javamail, not '\(from)'")
         }
+        return format
+    }
+
+    func run() throws {
+        let format = try format()
         let text: String
         if file == "-" {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)

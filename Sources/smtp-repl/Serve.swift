@@ -15,7 +15,7 @@ func parseAddress(_ text: String, option: String) throws -> (host: String, port:
         portText = String(text[text.index(after: colon)...])
     }
     guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else {
-        throw ValidationError("\(option) takes HOST:PORT, not \(text)")
+        throw ValidationError("\(option) takes HOST:PORT with a port from 0 to 65535 (e.g. 127.0.0.1:2525), not '\(text)'")
     }
     return (host, port)
 }
@@ -79,6 +79,7 @@ struct Serve: ParsableCommand {
     var noColor = false
 
     func validate() throws {
+        _ = try parseAddress(listen, option: "--listen")
         if tlsKey != nil && tlsCert == nil { throw ValidationError("--tls-key goes with --tls-cert PEM") }
         // Without --tls-key the key is read from the certificate file, so say so when it holds none
         // (rather than let OpenSSL fail to decode a certificate as a key).
@@ -183,6 +184,10 @@ struct Replay: ParsableCommand {
 
     @Flag(help: "No colours.")
     var noColor = false
+
+    func validate() throws {
+        _ = try parseAddress(server, option: "--server")
+    }
 
     func run() throws {
         let printer = Printer(color: !noColor && Printer.wantsColor())

@@ -57,13 +57,20 @@ func fail(_ error: ScriptError, printer: Printer) -> Never {
 }
 
 // A usage error exits 2, as the help says (ArgumentParser's own code for it is 64).
+let arguments = Array(CommandLine.arguments.dropFirst())
+if let message = Usage.unknownSubcommand(in: arguments) { Usage.exit(message) }
+var command: ParsableCommand
 do {
-    var command = try SMTPRepl.parseAsRoot()
-    try command.run()
+    command = try SMTPRepl.parseAsRoot(arguments)
 } catch {
-    if SMTPRepl.exitCode(for: error) == .validationFailure {
-        FileHandle.standardError.write(Data((SMTPRepl.fullMessage(for: error) + "\n").utf8))
-        Foundation.exit(2)
-    }
+    if SMTPRepl.exitCode(for: error) == .validationFailure { Usage.exit(SMTPRepl.fullMessage(for: error)) }
+    SMTPRepl.exit(withError: error)
+}
+do {
+    try command.run()
+} catch let error as ValidationError {
+    // Found while running (a file named by an option, a password variable): that subcommand's usage.
+    Usage.exit(Usage.message(for: error, in: type(of: command)))
+} catch {
     SMTPRepl.exit(withError: error)
 }

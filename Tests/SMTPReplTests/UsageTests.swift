@@ -5,7 +5,7 @@ import Testing
 @Suite("smtp-repl usage errors")
 struct UsageTests {
     @Test("an unknown subcommand or option, a missing argument: exit 2 with the reason", arguments: [
-        (["bogus-subcommand"], "Unexpected argument 'bogus-subcommand'"),
+        (["bogus-subcommand"], "unknown subcommand 'bogus-subcommand'; the subcommands are repl (the default), run, serve, replay, convert, demo"),
         (["run", "--no-such-option", "x"], "Unknown option '--no-such-option'"),
         (["serve"], "Missing expected argument"),
     ])
@@ -14,6 +14,23 @@ struct UsageTests {
         #expect(result.status == 2, "\(result.output)")
         #expect(result.output.contains(reason), "\(result.output)")
         #expect(result.output.contains("Usage:") || result.output.contains("USAGE:"), "\(result.output)")
+    }
+
+    @Test("a bad option value: exit 2 naming the option, the value and what is accepted, with the subcommand's usage", arguments: [
+        (["convert", "--from", "outlook", "capture.txt"], "--from takes swaks, smtplib or javamail, not 'outlook'", "convert"),
+        (["serve", "fixtures/transcripts/plain-submission.txt", "--listen", "127.0.0.1"],
+         "--listen takes HOST:PORT with a port from 0 to 65535 (e.g. 127.0.0.1:2525), not '127.0.0.1'", "serve"),
+        (["replay", "fixtures/transcripts/plain-submission.txt", "--server", "localhost"],
+         "--server takes HOST:PORT with a port from 0 to 65535 (e.g. 127.0.0.1:2525), not 'localhost'", "replay"),
+        (["replay", "fixtures/transcripts/plain-submission.txt", "--server", "127.0.0.1:1", "--username", "u", "--password-env", "SMTP_REPL_TEST_UNSET"],
+         "--username needs the password in $SMTP_REPL_TEST_UNSET", "replay"),
+    ])
+    func badValue(_ arguments: [String], _ reason: String, _ subcommand: String) throws {
+        let result = try Repl.repl(arguments.map { $0.hasPrefix("fixtures/") ? Repl.path($0) : $0 })
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.output.contains("Error: " + reason), "\(result.output)")
+        #expect(result.output.contains("Usage: smtp-repl \(subcommand) "), "\(result.output)")
+        #expect(!result.output.contains("Usage: smtp-repl <subcommand>"), "\(result.output)")
     }
 
     @Test("serve --tls-cert without --tls-key: a usage error naming --tls-key, unless the PEM holds the key too")

@@ -94,7 +94,7 @@ struct OperatorCLITests {
         #expect(result.stderr.contains(reason), "\(result.stderr)")
     }
 
-    @Test("send warns at start-up about a wallet certificate that expires within 30 days, and still sends")
+    @Test("send warns at start-up about a wallet certificate that expires within 30 days or is not valid yet, and still sends")
     func walletExpiryWarning() throws {
         guard let smtp = TestEnvironment.required("SMTP_AIOSMTPD") else { return }
         let queue = try CLIQueue()
@@ -109,11 +109,14 @@ struct OperatorCLITests {
         #expect(try runProcess(tool, ["create", "-w", wallet, "--password-env", "WALLET_PASSWORD"], environment: env).status == 0)
         let added = try runProcess(tool, ["add", cert, "-w", wallet, "--password-env", "WALLET_PASSWORD"], environment: env)
         #expect(added.status == 0, "\(added.output)")
+        let early = try runProcess(tool, ["add", TestPaths.cert("not-yet-valid.pem"), "-w", wallet, "--password-env", "WALLET_PASSWORD"], environment: env)
+        #expect(early.status == 0, "\(early.output)")
         let sent = try queue.run(["send", "--once", "--smtp", smtp, "--wallet", wallet, "--timeout", "10"],
                                  environment: ["MAIL_QUEUE_WALLET_PASSWORD": "wallet-pw-1"])
         #expect(sent.status == 0 && sent.stdout.contains("sent 1,"), "\(sent.output)")
         #expect(sent.stderr.contains("warning: wallet certificate") && sent.stderr.contains("Expiring Soon Test CA"), "\(sent.stderr)")
         #expect(sent.stderr.contains("expires in 4 day") || sent.stderr.contains("expires in 5 day"), "\(sent.stderr)")
+        #expect(sent.stderr.contains("is not valid yet"), "\(sent.stderr)")
         #expect(!sent.output.contains("wallet-pw-1"))
     }
 }

@@ -26,6 +26,15 @@ public struct WalletCertificate: Sendable, Equatable {
     /// until then, as surely as through an expired one.
     public func isNotYetValid(now: Double) -> Bool { info.notBefore > now }
 
+    /// Where `now` falls in a certificate's validity.
+    public enum Validity: Sendable { case notYetValid, valid, expired }
+
+    /// Where `now` falls in its validity (expired wins over not yet valid for a certificate
+    /// whose dates are the wrong way round).
+    public func validity(now: Double) -> Validity {
+        isExpired(now: now) ? .expired : isNotYetValid(now: now) ? .notYetValid : .valid
+    }
+
     /// Whole days from `now` until it becomes valid; 0 once it is.
     public func daysUntilValid(now: Double) -> Int {
         max(0, Int(((info.notBefore - now) / 86400).rounded(.up)))

@@ -82,12 +82,10 @@ struct Add: ParsableCommand {
         let info = certificate.info
         let validity = "valid \(WalletDates.iso8601(info.notBefore)) to \(WalletDates.iso8601(info.notAfter))"
         let problem: String
-        if certificate.isExpired(now: now) {
-            problem = "has expired (\(validity))"
-        } else if certificate.isNotYetValid(now: now) {
-            problem = "is not valid yet (\(validity))"
-        } else {
-            return nil
+        switch certificate.validity(now: now) {
+        case .expired: problem = "has expired (\(validity))"
+        case .notYetValid: problem = "is not valid yet (\(validity))"
+        case .valid: return nil
         }
         return "smtp-wallet: warning: \(file): \(info.subject) \(problem); added anyway, but TLS through it fails "
             + "and `smtp-wallet check` reports it"

@@ -62,9 +62,11 @@ struct Check: ParsableCommand {
     /// One word (or three) for a report line: unused, EXPIRED, NOT YET VALID, EXPIRING or ok.
     static func status(of item: ExpiryReport.Item, now: Double) -> String {
         if !item.isChecked { return "unused" }
-        if item.certificate.isExpired(now: now) { return "EXPIRED" }
-        if item.isNotYetValid { return "NOT YET VALID" }
-        return item.isFailing ? "EXPIRING" : "ok"
+        switch item.certificate.validity(now: now) {
+        case .expired: return "EXPIRED"
+        case .notYetValid: return "NOT YET VALID"
+        case .valid: return item.isFailing ? "EXPIRING" : "ok"
+        }
     }
 
     struct JSONItem: Encodable {

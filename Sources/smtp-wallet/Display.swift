@@ -34,12 +34,10 @@ struct Display: ParsableCommand {
     static func describe(_ certificate: WalletCertificate, entry: Manifest.Entry?, now: Double) -> String {
         let left = certificate.daysLeft(now: now)
         let state: String
-        if certificate.isExpired(now: now) {
-            state = "EXPIRED \(-left) day(s) ago"
-        } else if certificate.isNotYetValid(now: now) {
-            state = "NOT YET VALID: starts in \(certificate.daysUntilValid(now: now)) day(s)"
-        } else {
-            state = "\(left) day(s) left"
+        switch certificate.validity(now: now) {
+        case .expired: state = "EXPIRED \(-left) day(s) ago"
+        case .notYetValid: state = "NOT YET VALID: starts in \(certificate.daysUntilValid(now: now)) day(s)"
+        case .valid: state = "\(left) day(s) left"
         }
         let source = entry.map { "\($0.source) (renewal: \($0.renewal.rawValue), added \(WalletDates.iso8601($0.added)))" } ?? "unknown (not in the manifest)"
         return """

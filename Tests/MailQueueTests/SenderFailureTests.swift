@@ -62,10 +62,11 @@ struct SenderFailureTests {
     }
 
     /// Whether the sender takes the failure for a configuration error: a permanent one while the
-    /// connection opens, or STARTTLS answered with anything but 220 (`tlsRequired`: TLS fails
-    /// closed). Such a failure spends no attempt: the request goes back unsent, due as before.
+    /// connection opens (STARTTLS answered 5xx included: TLS fails closed). Such a failure spends
+    /// no attempt: the request goes back unsent, due as before. A 4xx to STARTTLS also fails
+    /// closed, but is temporary: retried later like any 4xx.
     static func isConfigurationError(_ step: Step, _ failure: Failure) -> Bool {
-        step.isConnectionStage && (failure == .permanent || (step == .starttls && failure.code != nil))
+        step.isConnectionStage && failure == .permanent
     }
 
     static var cases: [(Step, Failure)] { Step.allCases.flatMap { step in Failure.allCases.map { (step, $0) } } }

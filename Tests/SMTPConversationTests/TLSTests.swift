@@ -27,6 +27,35 @@ struct TLSTests {
         }
     }
 
+    @Test("STARTTLS refused: fails closed either way; a 4xx is temporary (a retry may work), a 5xx is not")
+    func starttlsRefused() throws {
+        for (code, transient) in [("454 4.7.0 TLS not available due to temporary reason", true), ("554 5.7.3 No TLS here", false)] {
+            let server = try serve(try Transcript(parsing: """
+                220 mail.example.test ESMTP
+                > EHLO client.example.com
+                250-mail.example.test
+                250 STARTTLS
+                > STARTTLS
+                \(code)
+
+                """), mode: .meaning)
+            defer { server.stop() }
+            let connection = try SMTPConnection.openConnection(host: "127.0.0.1", port: server.port, txTimeout: 10)
+            try connection.ehlo("client.example.com")
+            var caught: SMTPError?
+            do { _ = try connection.starttls() } catch { caught = error }
+            let error = try #require(caught, "\(code): STARTTLS refused must fail")
+            guard case .tlsRequired = error.kind else {
+                Issue.record("\(code): \(error)")
+                continue
+            }
+            #expect(error.isTransient == transient && error.isPermanent == !transient, "\(code)")
+            #expect(error.refusal?.code == Int(code.prefix(3)))
+            #expect(connection.isClosed, "never goes on without TLS")
+        }
+        #expect(SMTPError(.tlsRequired("not advertised")).isPermanent, "no STARTTLS offered: no retry fixes it")
+    }
+
     @Test("a valid certificate: STARTTLS upgrades the same connection")
     func valid() throws {
         let (error, connection) = try attempt(certificate: "server")

@@ -20,9 +20,11 @@ extension SMTPConnection {
         let reply = try exchange(.startTLS, step: step, raising: false)
         guard reply.code == 220 else {
             lose()
-            throw SMTPError(.tlsRequired(
+            var error = SMTPError(.tlsRequired(
                 "the server answered STARTTLS with \(reply.singleLine); refusing to continue without TLS"),
                 context: context(step))
+            error.refusal = reply
+            throw error
         }
         var configuration = options.tls
         if let name = secureHost ?? self.secureHost { configuration.secureHost = name }

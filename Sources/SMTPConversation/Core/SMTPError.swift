@@ -86,6 +86,10 @@ public struct SMTPError: Error, CustomStringConvertible, Sendable, Equatable {
     public var context: Context
     /// More that a person can act on, e.g. the decoded XOAUTH2 error a server sent.
     public var detail: String?
+    /// The server's reply behind an error of another kind: the 4xx or 5xx that refused STARTTLS
+    /// (reported as `tlsRequired`, the connection closed). A 4xx there is temporary: a retry
+    /// later may find TLS available again.
+    public var refusal: Reply?
 
     /// Creates an error of the given kind.
     public init(_ kind: Kind, context: Context = Context(), detail: String? = nil) {
@@ -107,6 +111,7 @@ public struct SMTPError: Error, CustomStringConvertible, Sendable, Equatable {
     public var isTransient: Bool {
         switch kind {
         case .transientError, .timeout, .network, .connectionClosed: return true
+        case .tlsRequired: return refusal?.isTransientFailure == true
         default: return false
         }
     }
@@ -116,8 +121,9 @@ public struct SMTPError: Error, CustomStringConvertible, Sendable, Equatable {
     public var isPermanent: Bool {
         switch kind {
         case .permanentError, .invalidArgument, .unsupportedScheme, .noSupportedScheme, .accessDenied,
-            .cleartextAuthRefused, .tlsRequired, .tls, .authenticationFailed:
+            .cleartextAuthRefused, .tls, .authenticationFailed:
             return true
+        case .tlsRequired: return refusal?.isTransientFailure != true
         default: return false
         }
     }

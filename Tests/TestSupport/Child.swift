@@ -43,11 +43,18 @@ public final class Child: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    /// Sends `signal` (SIGTERM by default) and waits for the exit (bounded).
-    public func stop(_ signal: Int32 = SIGTERM) {
+    /// Sends `signal` (SIGTERM by default) and waits for the exit; after `grace` seconds the
+    /// child is killed (SIGKILL). A child started from a test thread may inherit a signal mask
+    /// that blocks SIGTERM, and would otherwise keep the test waiting out a long limit.
+    public func stop(_ signal: Int32 = SIGTERM, grace: Double = 5) {
         if lock.withLock({ exited }) { return }
         kill(pid, signal)
-        _ = try? wait(timeout: 30)
+        if ended.wait(timeout: .now() + grace) == .success {
+            ended.signal()
+            _ = try? wait(timeout: 1)
+            return
+        }
+        _ = try? wait(timeout: 0)
     }
 
     /// The program and its arguments, for messages.

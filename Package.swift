@@ -90,6 +90,7 @@ let package = Package(
             name: "mail-queue",
             dependencies: [
                 "MailQueue",
+                "SMTPConversation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MailQueue
+import SMTPConversation
 
 struct Send: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -67,31 +68,19 @@ struct Send: ParsableCommand {
     /// - Throws: a `ValidationError` naming what is missing or wrong: the port, the host, brackets.
     static func endpoint(_ server: SendSetting<String>) throws -> (host: String, port: Int) {
         let text = server.value
-        var host = Substring(text)
-        var portText: Substring?
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { throw server.error("the closing ] of the IPv6 address is missing") }
-            host = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            if !rest.isEmpty {
-                guard rest.hasPrefix(":") else { throw server.error("expected host:port, e.g. [::1]:25") }
-                portText = rest.dropFirst()
-            }
-        } else if let colon = text.firstIndex(of: ":") {
-            guard text.lastIndex(of: ":") == colon else {
-                throw server.error("an IPv6 address goes in brackets, e.g. [::1]:25")
-            }
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
+        let parsed: HostPort
+        let port: Int?
+        do throws(SMTPError) {
+            parsed = try HostPort(parsing: text)
+            port = try parsed.port()
+        } catch {
+            throw server.error(HostPort.reason(error))
         }
-        guard !host.isEmpty else { throw server.error("the host is missing (host:port, e.g. smtp.example.com:587)") }
-        guard let portText, !portText.isEmpty else {
+        guard !parsed.host.isEmpty else { throw server.error("the host is missing (host:port, e.g. smtp.example.com:587)") }
+        guard let port else {
             throw server.error("the port is missing (host:port, e.g. \(text.hasSuffix(":") ? String(text.dropLast()) : text):587)")
         }
-        guard let port = Int(portText), (1...65535).contains(port) else {
-            throw server.error("the port must be a number from 1 to 65535")
-        }
-        return (String(host), port)
+        return (parsed.host, port)
     }
 
     func settings(_ file: SenderConfigFile?) throws -> SMTPSettings {

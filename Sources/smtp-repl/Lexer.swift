@@ -4,6 +4,8 @@ struct Token: Equatable {
     var value: String
     /// The name as written (`SIZE` in `SIZE=100`), for words that turn out to be text.
     var writtenName: String? = nil
+    /// Where the word stands in the line (character offsets, `name=` included), as written.
+    var span: Range<Int> = 0..<0
 }
 
 /// ScriptError is a problem with the script itself (exit code 2), or a failure while running
@@ -36,6 +38,7 @@ struct Lexer {
             if characters[index] == "#" { break }
             var name: String?
             var writtenName: String?
+            let wordStart = index
             var start = index
             while start < characters.count, characters[start].isLetter || characters[start] == "_" || characters[start].isNumber {
                 start += 1
@@ -46,7 +49,7 @@ struct Lexer {
                 index = start + 1
             }
             let value = try word(&characters, &index)
-            tokens.append(Token(name: name, value: value, writtenName: writtenName))
+            tokens.append(Token(name: name, value: value, writtenName: writtenName, span: wordStart..<index))
         }
         return tokens
     }

@@ -2,7 +2,7 @@
 /// script's error message names the failing line) or kept (the interactive history file):
 /// the values of `password=`, `token=` and `wallet_password=`, and what follows the mechanism
 /// of an AUTH line sent with `command`. `${NAME}` references are left as written: the script
-/// holds the name, not the secret.
+/// holds the name, not the secret. The words are the `Lexer`'s, so quoting is read the same way.
 enum LineRedaction {
     /// The parameters whose values are secrets.
     static let secretParameters: Set<String> = ["password", "token", "wallet_password"]
@@ -10,80 +10,47 @@ enum LineRedaction {
     /// `line` with every secret value replaced by `{secret}`.
     static func redacted(_ line: String) -> String {
         let characters = Array(line)
+        let lexer = Lexer(variables: [:], environment: [:], requireVariables: false)
+        guard let tokens = try? lexer.tokenize(line) else { return unreadable(line) }
+        let command = tokens.first.map { $0.value.lowercased() } ?? ""
+        let rawAuth = (command == "command" || command == "command_replies") && tokens.count > 1
+            && tokens[1].name == nil && tokens[1].value.uppercased() == "AUTH"
         var output = ""
-        var index = 0
-        var wordNumber = 0
-        var command = ""
-        var rawAuth = false
-        while index < characters.count {
-            // Spaces between words are copied as they are.
-            if characters[index] == " " || characters[index] == "\t" {
-                output.append(characters[index])
-                index += 1
-                continue
-            }
-            if characters[index] == "#" {
-                output += String(characters[index...])
-                break
-            }
-            let start = index
-            var nameEnd = index
-            while nameEnd < characters.count, characters[nameEnd].isLetter || characters[nameEnd].isNumber || characters[nameEnd] == "_" {
-                nameEnd += 1
-            }
-            let end = wordEnd(characters, from: start)
-            let word = String(characters[start..<end])
-            if nameEnd > start, nameEnd < characters.count, characters[nameEnd] == "=",
-               secretParameters.contains(String(characters[start..<nameEnd]).lowercased()),
-               !isReference(characters[(nameEnd + 1)..<end])
-            {
-                output += String(characters[start...nameEnd]) + "{secret}"
-            } else if rawAuth && wordNumber >= 3 {
+        var done = 0
+        for (number, token) in tokens.enumerated() {
+            output += String(characters[done..<token.span.lowerBound])
+            let written = String(characters[token.span])
+            if let name = token.name, secretParameters.contains(name), !isReference(written.dropFirst(name.count + 1)) {
+                output += written.prefix(name.count + 1) + "{secret}"
+            } else if rawAuth && number >= 3 {
                 output += "{secret}"
-            } else if wordNumber == 1, command == "command" || command == "command_replies" {
-                // `command AUTH PLAIN …` as words, or `command "AUTH PLAIN …"` quoted.
-                rawAuth = word.uppercased() == "AUTH"
-                output += redactedAuth(word)
+            } else if number == 1, command == "command" || command == "command_replies" {
+                output += quotedAuth(token.value) ?? written
             } else {
-                output += word
+                output += written
             }
-            if wordNumber == 0 { command = word.lowercased() }
-            wordNumber += 1
-            index = end
+            done = token.span.upperBound
         }
-        return output
+        return output + String(characters[done...])
     }
 
-    /// Where the word starting at `start` ends: at a space or tab outside quotes.
-    private static func wordEnd(_ characters: [Character], from start: Int) -> Int {
-        var index = start
-        var quoted = false
-        while index < characters.count {
-            let character = characters[index]
-            if !quoted && (character == " " || character == "\t") { break }
-            if quoted && character == "\\" && index + 1 < characters.count {
-                index += 2
-                continue
-            }
-            if character == "\"" { quoted.toggle() }
-            index += 1
-        }
-        return index
+    /// A line the lexer cannot read (an unclosed quote): shown only up to its first secret.
+    private static func unreadable(_ line: String) -> String {
+        let lowered = line.lowercased()
+        let markers = secretParameters.map { $0 + "=" } + ["auth "]
+        guard let cut = markers.compactMap({ lowered.range(of: $0)?.upperBound }).min() else { return line }
+        return String(line[..<cut]) + "{secret}…"
     }
 
     /// True when a value is only a `${NAME}` reference (no secret written in the line).
-    private static func isReference(_ value: ArraySlice<Character>) -> Bool {
-        let text = String(value)
-        return text.hasPrefix("${") && text.hasSuffix("}") && !text.dropFirst(2).dropLast().contains("}")
+    private static func isReference(_ value: Substring) -> Bool {
+        value.hasPrefix("${") && value.hasSuffix("}") && !value.dropFirst(2).dropLast().contains("}")
     }
 
-    /// For `command "AUTH PLAIN …"` (quoted): keeps AUTH and the mechanism, hides the rest.
-    private static func redactedAuth(_ word: String) -> String {
-        let unquoted = word.hasPrefix("\"") ? String(word.dropFirst()) : word
-        let parts = unquoted.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
-        if parts.count == 3, parts[0].uppercased() == "AUTH" {
-            return (word.hasPrefix("\"") ? "\"" : "") + "AUTH \(parts[1]) {secret}" + (word.hasSuffix("\"") && word.count > 1 ? "\"" : "")
-        }
-        return word
+    /// `"AUTH PLAIN …"` given to `command` in quotes: AUTH and the mechanism kept, the rest hidden.
+    private static func quotedAuth(_ value: String) -> String? {
+        let parts = value.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+        guard parts.count == 3, parts[0].uppercased() == "AUTH" else { return nil }
+        return "\"AUTH \(parts[1]) {secret}\""
     }
 }

@@ -5,19 +5,10 @@ import TrustStore
 
 /// Parses `HOST:PORT` (IPv6 in brackets).
 func parseAddress(_ text: String, option: String) throws -> (host: String, port: Int) {
-    var host = text
-    var portText = ""
-    if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-        host = String(text[text.index(after: text.startIndex)..<close])
-        portText = String(text[text.index(after: close)...].dropFirst())
-    } else if let colon = text.lastIndex(of: ":") {
-        host = String(text[..<colon])
-        portText = String(text[text.index(after: colon)...])
-    }
-    guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else {
+    guard let parsed = try? HostPort(parsing: text), !parsed.host.isEmpty, let port = try? parsed.port(in: 0...65535) else {
         throw ValidationError("\(option) takes HOST:PORT with a port from 0 to 65535 (e.g. 127.0.0.1:2525), not '\(text)'")
     }
-    return (host, port)
+    return (parsed.host, port)
 }
 
 /// Writes a transcript for `--record`; a failure is reported, not fatal.

@@ -156,14 +156,8 @@ extension Session {
 
     /// `host:port` or `[v6]:port` split in two; nil for a bare host or IPv6 address.
     static func hostAndPort(_ text: String) -> (String, String)? {
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":") else { return nil }
-            return (String(text[text.index(after: text.startIndex)..<close]), String(rest.dropFirst()))
-        }
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return nil }
-        return (String(parts[0]), String(parts[1]))
+        guard let parsed = try? HostPort(parsing: text), let port = parsed.portText else { return nil }
+        return (parsed.host, port)
     }
 
     private func auth(_ arguments: Arguments) throws(ScriptError) {

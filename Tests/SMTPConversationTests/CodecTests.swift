@@ -147,4 +147,24 @@ struct CodecTests {
         }
         #expect(refused)
     }
+
+    @Test("host:port: names, IPv4, bracketed IPv6, no port; what is refused and why")
+    func hostPort() throws {
+        let good: [(String, String, Int?)] = [("mail.example.com:587", "mail.example.com", 587), ("127.0.0.1:25", "127.0.0.1", 25),
+                                              ("[::1]:2525", "::1", 2525), ("[::1]", "::1", nil), ("smtp", "smtp", nil), ("smtp:", "smtp", nil)]
+        for (text, host, port) in good {
+            let parsed = try HostPort(parsing: text)
+            let parsedPort = try parsed.port()
+            #expect(parsed.host == host && parsedPort == port, "\(text)")
+        }
+        for (text, reason) in [("::1:25", "an IPv6 address goes in brackets"), ("[::1:25", "the closing ] of the IPv6 address is missing"),
+                               ("[::1]25", "expected host:port")] {
+            #expect(throws: SMTPError.self) { try HostPort(parsing: text) }
+            do { _ = try HostPort(parsing: text) } catch { #expect(HostPort.reason(error).contains(reason), "\(text): \(error)") }
+        }
+        #expect(throws: SMTPError.self) { try HostPort(parsing: "h:0").port() }
+        let zero = try HostPort(parsing: "h:0").port(in: 0...65535)
+        #expect(zero == 0)
+        #expect(throws: SMTPError.self) { try HostPort(parsing: "h:x").port() }
+    }
 }

@@ -56,6 +56,8 @@ public enum WalletTokens {
             return (IdentityPlatform(tenant: tenant, authority: credential.authority, http: settings.http, clock: settings.clock), clientID)
         }
         switch credential.kind {
+        case .relayUser:
+            throw OAuth2Error(.configuration, "credential \(credential.alias) is a relay user (a password hash that mail-queue relay checks), not a credential to send with")
         case .password:
             throw OAuth2Error(.configuration, "credential \(credential.alias) holds a password, not an OAuth2 secret; use it with schemes=\"LOGIN PLAIN\", not XOAUTH2")
         case .clientSecret:

@@ -26,7 +26,8 @@ enum CredentialBags {
             alias: alias, username: object["username"] as? String ?? "", kind: kind, secret: object["secret"] as? String ?? "",
             tenant: object["tenant"] as? String, clientID: object["clientID"] as? String,
             authority: object["authority"] as? String, scope: object["scope"] as? String,
-            tokenCommand: object["tokenCommand"] as? String, updated: object["updated"] as? Double ?? 0)
+            tokenCommand: object["tokenCommand"] as? String, allowFrom: object["allowFrom"] as? [String] ?? [],
+            upstream: object["upstream"] as? String, updated: object["updated"] as? Double ?? 0)
     }
 
     /// The JSON stored for `credential`.
@@ -40,6 +41,8 @@ enum CredentialBags {
         object["authority"] = credential.authority
         object["scope"] = credential.scope
         object["tokenCommand"] = credential.tokenCommand
+        if !credential.allowFrom.isEmpty { object["allowFrom"] = credential.allowFrom }
+        object["upstream"] = credential.upstream
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
             throw WalletError(.invalidArgument, "credential \(credential.alias) cannot be encoded")
         }

@@ -21,9 +21,12 @@ public struct WalletCredential: Sendable, Equatable, CustomStringConvertible, Cu
         /// A command that prints an access token (`az account get-access-token …`, a vault);
         /// the command line is kept in `tokenCommand`, the secret is empty.
         case tokenCommand = "token-command"
+        /// A user of `mail-queue relay`: the secret is the password's salted slow hash
+        /// (`RelayPassword`), never the password; `allowFrom` and `upstream` say what it may send.
+        case relayUser = "relay-user"
 
         /// True for the kinds that give an OAuth2 access token (XOAUTH2).
-        public var isOAuth2: Bool { self != .password }
+        public var isOAuth2: Bool { self != .password && self != .relayUser }
 
         /// True for the kinds that ask the identity platform for tokens themselves, and so need
         /// the tenant and the client id.
@@ -53,13 +56,20 @@ public struct WalletCredential: Sendable, Equatable, CustomStringConvertible, Cu
     public var scope: String?
     /// For `.tokenCommand`: the shell command that prints the token.
     public var tokenCommand: String?
+    /// For `.relayUser`: the envelope senders it may use, each an address or `@domain`;
+    /// empty means only its own user name.
+    public var allowFrom: [String]
+    /// For `.relayUser`: the alias of the credential that sends upstream for it; nil means the
+    /// relay's default.
+    public var upstream: String?
     /// When the credential was stored or last rotated, seconds since 1970.
     public var updated: Double
 
     /// Creates a credential.
     public init(alias: String, username: String, kind: Kind, secret: String, tenant: String? = nil,
                 clientID: String? = nil, authority: String? = nil, scope: String? = nil,
-                tokenCommand: String? = nil, updated: Double = WallClock.now()) {
+                tokenCommand: String? = nil, allowFrom: [String] = [], upstream: String? = nil,
+                updated: Double = WallClock.now()) {
         self.alias = alias
         self.username = username
         self.kind = kind
@@ -69,6 +79,8 @@ public struct WalletCredential: Sendable, Equatable, CustomStringConvertible, Cu
         self.authority = authority
         self.scope = scope
         self.tokenCommand = tokenCommand
+        self.allowFrom = allowFrom
+        self.upstream = upstream
         self.updated = updated
     }
 
@@ -80,7 +92,11 @@ public struct WalletCredential: Sendable, Equatable, CustomStringConvertible, Cu
         if let clientID { oauth.append("client \(clientID)") }
         if let authority { oauth.append("authority \(authority)") }
         if !oauth.isEmpty { parts[1] += " (" + oauth.joined(separator: ", ") + ")" }
-        if !secret.isEmpty { parts.append("secret: <redacted>") }
+        if kind == .relayUser {
+            parts.append("allow-from \(allowedSenders.joined(separator: "|"))")
+            parts.append("upstream \(upstream ?? "(the relay's default)")")
+        }
+        if !secret.isEmpty { parts.append(kind == .relayUser ? "password hash: <redacted>" : "secret: <redacted>") }
         return parts.joined(separator: ", ")
     }
 
@@ -102,11 +118,51 @@ public struct WalletCredential: Sendable, Equatable, CustomStringConvertible, Cu
             }
         case .clientCertificate:
             break
+        case .relayUser:
+            // The password itself must never be stored: only its hash.
+            guard RelayPassword.isHash(secret) else {
+                throw WalletError(.invalidArgument, "credential \(alias): a relay-user credential keeps only a password hash (\(RelayPassword.scheme))")
+            }
+            for pattern in allowFrom where !Self.isValidSenderPattern(pattern) {
+                throw WalletError(.invalidArgument, "credential \(alias): --allow-from '\(pattern)' is neither an address (user@domain) nor @domain")
+            }
+            if let upstream, !Self.isValidAlias(upstream) {
+                throw WalletError(.invalidArgument, "credential \(alias): the upstream alias '\(upstream)' must be letters, digits, '-', '_', '.' or '@'")
+            }
         }
         if kind.needsTenantAndClientID {
             guard tenant?.isEmpty == false, clientID?.isEmpty == false else {
                 throw WalletError(.invalidArgument, "credential \(alias): a \(kind.rawValue) credential needs the tenant and the client id")
             }
         }
+    }
+
+    /// The login name of a relay user: its user name, else its alias.
+    public var loginName: String { username.isEmpty ? alias : username }
+
+    /// The envelope senders a relay user may use: `allowFrom`, or its own login name.
+    public var allowedSenders: [String] { allowFrom.isEmpty ? [loginName] : allowFrom }
+
+    /// True when a relay user may use `sender` as the envelope sender (MAIL FROM). Addresses
+    /// compare without case in the domain and exactly in the local part; `@domain` allows every
+    /// address at that domain (not its subdomains).
+    public func allowsSender(_ sender: String) -> Bool {
+        guard let at = sender.lastIndex(of: "@") else { return false }
+        let local = sender[..<at]
+        let domain = sender[sender.index(after: at)...].lowercased()
+        guard !local.isEmpty, !domain.isEmpty else { return false }
+        for pattern in allowedSenders {
+            guard let patternAt = pattern.lastIndex(of: "@") else { continue }
+            let patternLocal = pattern[..<patternAt]
+            let patternDomain = pattern[pattern.index(after: patternAt)...].lowercased()
+            if patternDomain == domain && (patternLocal.isEmpty || patternLocal == local) { return true }
+        }
+        return false
+    }
+
+    /// True for `user@domain` or `@domain` with no spaces, brackets or control characters.
+    public static func isValidSenderPattern(_ pattern: String) -> Bool {
+        guard let at = pattern.lastIndex(of: "@"), pattern.index(after: at) < pattern.endIndex else { return false }
+        return !pattern.contains { $0 == " " || $0 == "<" || $0 == ">" || $0 == "|" || $0.asciiValue.map { $0 < 0x20 } == true }
     }
 }

@@ -24,11 +24,16 @@ struct CredentialAdd: ParsableCommand {
             Kinds: password (AUTH LOGIN/PLAIN), client-secret (OAuth2 client credentials, for the \
             unattended queue), refresh-token (OAuth2, e.g. from a device code sign-in; rotated on use), \
             client-certificate (OAuth2 client credentials signed with the wallet's client identity), \
-            token-command (a command that prints an access token; give it with --command).
+            token-command (a command that prints an access token; give it with --command), \
+            relay-user (a user of `mail-queue relay`: only a salted PBKDF2-SHA256 hash of the password is kept; \
+            --allow-from says which envelope senders it may use, default its own user name; --upstream names \
+            the credential that sends for it, default the relay's --credential-alias).
             The secret comes from --secret-env NAME, --secret-file FILE or a prompt without echo; \
             never from the command line unless you add --insecure-secret-on-command-line.
             Example: smtp-wallet credential add o365 -w ./wallet --kind client-secret \
             --username sender@contoso.com --tenant contoso.onmicrosoft.com --client-id 1111-… --secret-env O365_SECRET
+            Example: smtp-wallet credential add app@contoso.com -w ./wallet --kind relay-user \
+            --allow-from '@contoso.com' --upstream o365 --secret-env APP_PASSWORD
             """)
 
     @OptionGroup var wallet: WalletOption
@@ -58,6 +63,14 @@ struct CredentialAdd: ParsableCommand {
     @Option(help: ArgumentHelp("token-command: the shell command that prints an access token.", valueName: "COMMAND"))
     var command: String?
 
+    @Option(name: .customLong("allow-from"), parsing: .singleValue, help: ArgumentHelp(
+        "relay-user: an envelope sender it may use, 'user@domain' or '@domain'; 'a|b' gives several; repeatable (default: its own user name).",
+        valueName: "ADDR|@DOMAIN"))
+    var allowFrom: [String] = []
+
+    @Option(help: ArgumentHelp("relay-user: the alias of the credential that sends upstream for it (default: the relay's --credential-alias).", valueName: "ALIAS"))
+    var upstream: String?
+
     @OptionGroup var secret: SecretOptions
 
     @Flag(name: .customLong("device-code"), help: "With --kind refresh-token: sign in now with the device code flow and keep the refresh token.")
@@ -79,10 +92,24 @@ struct CredentialAdd: ParsableCommand {
             if !missing.isEmpty { throw ValidationError("--kind \(kind) needs \(missing.joined(separator: " and "))") }
         }
         if parsed == .tokenCommand && command == nil { throw ValidationError("--kind token-command needs --command") }
+        if parsed != .relayUser && (!allowFrom.isEmpty || upstream != nil) {
+            throw ValidationError("--allow-from and --upstream go with --kind relay-user")
+        }
+        for pattern in allowedSenders where !WalletCredential.isValidSenderPattern(pattern) {
+            throw ValidationError("--allow-from '\(pattern)' is neither an address (user@domain) nor @domain")
+        }
+        if let upstream, !WalletCredential.isValidAlias(upstream) {
+            throw ValidationError("--upstream '\(upstream)' must be letters, digits, '-', '_', '.' or '@'")
+        }
         if parsed != .tokenCommand && command != nil { throw ValidationError("--command goes with --kind token-command") }
         if deviceCode && (parsed != .refreshToken || tenant == nil || clientID == nil) {
             throw ValidationError("--device-code goes with --kind refresh-token, --tenant and --client-id")
         }
+    }
+
+    /// `--allow-from` values with `a|b` split.
+    var allowedSenders: [String] {
+        allowFrom.flatMap { $0.split(separator: "|").map { String($0).trimmingCharacters(in: .whitespaces) } }
     }
 
     func run() throws {
@@ -97,10 +124,14 @@ struct CredentialAdd: ParsableCommand {
                 Output.line("signed in; stored credential \(stored)")
                 return
             }
-            let value = kind == .tokenCommand || kind == .clientCertificate ? "" : try secret.read(for: alias, kind: kind)
+            var value = kind == .tokenCommand || kind == .clientCertificate ? "" : try secret.read(for: alias, kind: kind)
+            if kind == .relayUser {
+                // Only the hash is kept; the password itself goes no further than this line.
+                value = try RelayPassword.hash(value)
+            }
             let credential = WalletCredential(
                 alias: alias, username: username, kind: kind, secret: value, tenant: tenant, clientID: clientID,
-                authority: authority, scope: scope, tokenCommand: command)
+                authority: authority, scope: scope, tokenCommand: command, allowFrom: allowedSenders, upstream: upstream)
             let replaced = try Wallet.modify(wallet.path, password: walletSecret) { wallet throws(WalletError) in
                 let existed = wallet.credentials.contains { $0.alias == credential.alias }
                 if kind == .clientCertificate && wallet.identity == nil {
@@ -134,6 +165,10 @@ struct CredentialList: ParsableCommand {
                 if let authority = credential.authority { fields.append("authority=\(authority)") }
                 if let scope = credential.scope { fields.append("scope=\"\(scope)\"") }
                 if let command = credential.tokenCommand { fields.append("command=\"\(command)\"") }
+                if credential.kind == .relayUser {
+                    fields.append("allow_from=\(credential.allowedSenders.joined(separator: "|"))")
+                    fields.append("upstream=\(credential.upstream ?? "-")")
+                }
                 fields.append("updated=\(WalletDates.iso8601(credential.updated))")
                 Output.line(fields.joined(separator: "  "))
             }
@@ -200,7 +235,7 @@ struct SecretOptions: ParsableArguments {
             return firstLine(of: data)
         }
         do {
-            return try Prompt.secret("The \(kind.rawValue) for \(alias): ")
+            return try Prompt.secret("The \(kind == .relayUser ? "password" : kind.rawValue) for \(alias): ")
         } catch {
             throw CLIError("no terminal to ask the \(kind.rawValue) on; use --secret-env NAME or --secret-file FILE")
         }

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+import TrustStore
+
+/// Relay users: the password kept only as a salted slow hash, the senders each may use.
+@Suite("Relay users in the wallet")
+struct RelayUserTests {
+    @Test("a PBKDF2-SHA256 hash verifies its password only, with a fresh salt each time")
+    func hashing() throws {
+        let first = try RelayPassword.hash("correct horse", iterations: 1000)
+        let second = try RelayPassword.hash("correct horse", iterations: 1000)
+        #expect(first.hasPrefix("pbkdf2-sha256$1000$"))
+        #expect(first != second)
+        #expect(RelayPassword.verify("correct horse", against: first))
+        #expect(!RelayPassword.verify("correct horsE", against: first))
+        #expect(!RelayPassword.verify("correct horse", against: "correct horse"))
+        #expect(!RelayPassword.isHash("pbkdf2-sha256$99999999999$AAAA$AAAA"))
+    }
+
+    @Test("the hash matches Python's hashlib.pbkdf2_hmac for the same salt and count")
+    func interoperableHash() throws {
+        let stored = try RelayPassword.hash("pässword", iterations: 1234)
+        let parts = stored.split(separator: "$")
+        let script = """
+            import base64, hashlib, sys
+            salt = base64.b64decode(sys.argv[1])
+            print(base64.b64encode(hashlib.pbkdf2_hmac('sha256', 'pässword'.encode(), salt, 1234)).decode())
+            """
+        let result = try run("/usr/bin/python3", ["-c", script, String(parts[2])])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == String(parts[3]))
+    }
+
+    @Test("senders: an address, @domain, and by default only the user's own address")
+    func senders() throws {
+        let hash = try RelayPassword.hash("x", iterations: 1000)
+        let own = WalletCredential(alias: "app@contoso.com", username: "", kind: .relayUser, secret: hash)
+        #expect(own.allowsSender("app@contoso.com") && own.allowsSender("app@CONTOSO.com"))
+        #expect(!own.allowsSender("boss@contoso.com") && !own.allowsSender("App@contoso.com"))
+        let domain = WalletCredential(alias: "printer", username: "", kind: .relayUser, secret: hash,
+                                      allowFrom: ["@contoso.com", "alerts@fabrikam.com"])
+        #expect(domain.allowsSender("anyone@contoso.com") && domain.allowsSender("alerts@fabrikam.com"))
+        #expect(!domain.allowsSender("anyone@sub.contoso.com") && !domain.allowsSender("x@fabrikam.com"))
+        #expect(!domain.allowsSender("") && !domain.allowsSender("@contoso.com"))
+        #expect(throws: WalletError.self) {
+            try WalletCredential(alias: "p", username: "", kind: .relayUser, secret: "plain-password").validate()
+        }
+    }
+
+    @Test("smtp-wallet credential add --kind relay-user stores the hash, never the password; list shows the senders")
+    func cli() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        #expect(try wallet(["create", "-w", temp.file("w"), "--auto-login"]).status == 0)
+        let environment = ["RELAY_PW": "Sup3r-secret-relay"]
+        let added = try wallet(["credential", "add", "app@contoso.com", "-w", temp.file("w"), "--auto-login",
+                                "--kind", "relay-user", "--allow-from", "@contoso.com|alerts@fabrikam.com",
+                                "--upstream", "o365", "--secret-env", "RELAY_PW"], environment: environment)
+        #expect(added.status == 0, "\(added.output)")
+        #expect(!added.output.contains("Sup3r"))
+        let stored = try Wallet.open(temp.file("w")).credential("app@contoso.com")
+        #expect(stored.kind == .relayUser && stored.upstream == "o365")
+        #expect(stored.allowFrom == ["@contoso.com", "alerts@fabrikam.com"])
+        #expect(RelayPassword.verify("Sup3r-secret-relay", against: stored.secret))
+        // What the wallet holds once decrypted is the hash; the password is nowhere in the directory.
+        #expect(stored.secret.hasPrefix("pbkdf2-sha256$210000$") && !stored.secret.contains("Sup3r"))
+        for name in try FileManager.default.contentsOfDirectory(atPath: temp.file("w")) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: temp.file("w") + "/" + name))
+            #expect(bytes.range(of: Data("Sup3r-secret-relay".utf8)) == nil, "\(name)")
+        }
+        let listed = try wallet(["credential", "list", "-w", temp.file("w"), "--auto-login"])
+        #expect(listed.output.contains("kind=relay-user") && listed.output.contains("allow_from=@contoso.com|alerts@fabrikam.com")
+                && listed.output.contains("upstream=o365") && !listed.output.contains("pbkdf2"), "\(listed.output)")
+        let bad = try wallet(["credential", "add", "x", "-w", temp.file("w"), "--auto-login", "--kind", "relay-user",
+                              "--allow-from", "not an address", "--secret-env", "RELAY_PW"], environment: environment)
+        #expect(bad.status != 0 && bad.output.contains("--allow-from 'not an address'"), "\(bad.output)")
+        let misplaced = try wallet(["credential", "add", "y", "-w", temp.file("w"), "--auto-login",
+                                    "--allow-from", "@contoso.com", "--secret-env", "RELAY_PW"], environment: environment)
+        #expect(misplaced.status != 0 && misplaced.output.contains("go with --kind relay-user"))
+    }
+}

@@ -9,19 +9,19 @@ struct CommandInfo {
 /// Catalog lists every REPL command: UTL_SMTP's calls and the REPL's own.
 enum Catalog {
     static let commands: [CommandInfo] = [
-        CommandInfo(name: "open_connection", usage: "open_connection HOST [PORT] | HOST:PORT [tx_timeout=S] [wallet_path=file:DIR] [wallet_password=…] [secure_connection_before_smtp=true] [secure_host=NAME] [trust=PEM] [allow_cleartext=true]",
+        CommandInfo(name: "open_connection", usage: "open_connection HOST [PORT [TX_TIMEOUT [WALLET_PATH [WALLET_PASSWORD …]]]] | HOST:PORT [tx_timeout=S] [wallet_path=file:DIR] [wallet_password=…] [secure_connection_before_smtp=true] [secure_host=NAME] [trust=PEM] [allow_cleartext=true]",
                     summary: "connect and read the greeting (UTL_SMTP.OPEN_CONNECTION)",
                     parameters: ["host=", "port=", "tx_timeout=", "wallet_path=", "wallet_password=", "secure_connection_before_smtp=", "secure_host=", "trust=", "allow_cleartext=", "expect="]),
         CommandInfo(name: "helo", usage: "helo DOMAIN", summary: "send HELO", parameters: ["expect="]),
         CommandInfo(name: "ehlo", usage: "ehlo DOMAIN", summary: "send EHLO and learn the server's extensions", parameters: ["expect="]),
         CommandInfo(name: "starttls", usage: "starttls [secure_host=NAME]", summary: "upgrade to TLS; fails (never continues in plaintext) when refused", parameters: ["secure_host="]),
-        CommandInfo(name: "auth", usage: "auth username=USER password=PASS schemes=\"LOGIN XOAUTH2\" | auth credential=ALIAS [username=USER] [schemes=XOAUTH2]", summary: "authenticate; the password is asked for without echo when not given; credential= takes it (or an OAuth2 token) from the wallet", parameters: ["username=", "password=", "schemes=", "token=", "credential=", "wallet_path=", "wallet_password=", "expect="]),
+        CommandInfo(name: "auth", usage: "auth username=USER password=PASS schemes=\"LOGIN XOAUTH2\" | auth USER PASS 'LOGIN XOAUTH2' (schemes also ALL_SCHEMES, NON_CLEARTEXT_PASSWORD_SCHEMES) | auth credential=ALIAS [username=USER] [schemes=XOAUTH2]", summary: "authenticate; the password is asked for without echo when not given; credential= takes it (or an OAuth2 token) from the wallet", parameters: ["username=", "password=", "schemes=", "token=", "credential=", "wallet_path=", "wallet_password=", "expect="]),
         CommandInfo(name: "mail", usage: "mail SENDER [PARAM…]", summary: "send MAIL FROM", parameters: ["expect="]),
         CommandInfo(name: "rcpt", usage: "rcpt RECIPIENT [PARAM…]", summary: "send RCPT TO", parameters: ["expect="]),
         CommandInfo(name: "data", usage: "data <<EOF … EOF | data \"TEXT\" | data (then lines, end with a lone .)", summary: "send a whole message", parameters: ["expect="]),
         CommandInfo(name: "open_data", usage: "open_data", summary: "send DATA; write_data follows", parameters: ["expect="]),
-        CommandInfo(name: "write_data", usage: "write_data TEXT", summary: "write part of the message (a line end is added)", parameters: []),
-        CommandInfo(name: "write_raw_data", usage: "write_raw_data TEXT", summary: "write part of the message as is (\\r\\n escapes allowed)", parameters: []),
+        CommandInfo(name: "write_data", usage: "write_data TEXT", summary: "write part of the message: everything after write_data and one space, as typed (${NAME} expanded); a line end is added", parameters: []),
+        CommandInfo(name: "write_raw_data", usage: "write_raw_data TEXT", summary: "write part of the message as typed, nothing added; \\r \\n \\t \\\\ are escapes", parameters: []),
         CommandInfo(name: "close_data", usage: "close_data", summary: "end the message with . and read the verdict", parameters: ["expect="]),
         CommandInfo(name: "rset", usage: "rset", summary: "send RSET", parameters: ["expect="]),
         CommandInfo(name: "vrfy", usage: "vrfy ADDRESS", summary: "send VRFY", parameters: ["expect="]),

@@ -29,11 +29,8 @@ struct Interactive: ParsableCommand {
             let trimmed = text.trimmingCharacters(in: .whitespaces)
             if trimmed == "exit" || trimmed == "quit!" { break }
             var line = ScriptLine(file: "<repl>", number: number, text: text, hereDocument: nil)
-            if let range = text.range(of: "<<", options: .backwards), !text[range.upperBound...].isEmpty,
-                !text[range.upperBound...].contains(" ")
-            {
-                let delimiter = String(text[range.upperBound...])
-                line.text = String(text[..<range.lowerBound])
+            if let (command, delimiter) = TextCommand.hereDocument(text) {
+                line.text = command
                 var document: [String] = []
                 while let next = editor.readLine(prompt: "data> ", remember: false), next != delimiter { document.append(next) }
                 line.hereDocument = document

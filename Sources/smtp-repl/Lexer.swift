@@ -19,8 +19,9 @@ struct ScriptError: Error, CustomStringConvertible {
 }
 
 /// Lexer splits a REPL line into tokens: whitespace separates words; `"…"` quotes (with `\"`,
-/// `\\`, `\n`, `\t`); `name=value` names a parameter (the value may be quoted); `#` outside
-/// quotes starts a comment; `${NAME}` expands from `--var`, then the environment.
+/// `\\`, `\n`, `\t`); `'…'` at the start of a word quotes as SQL does (`''` for a quote);
+/// `name=value` names a parameter (the value may be quoted); `#` outside quotes starts a comment;
+/// `${NAME}` expands from `--var`, then the environment.
 struct Lexer {
     let variables: [String: String]
     let environment: [String: String]
@@ -77,6 +78,9 @@ struct Lexer {
     private func word(_ characters: inout [Character], _ index: inout Int) throws(ScriptError) -> String {
         var value = ""
         var quoted = false
+        if index < characters.count, characters[index] == "'" {
+            return try singleQuoted(characters, &index)
+        }
         while index < characters.count {
             let character = characters[index]
             if !quoted && (character == " " || character == "\t") { break }
@@ -108,5 +112,31 @@ struct Lexer {
         }
         if quoted { throw .usage("unterminated quoted string") }
         return value
+    }
+
+    /// A word opened by `'`: SQL's quoting, as UTL_SMTP code writes strings (`'LOGIN XOAUTH2'`):
+    /// everything up to the closing `'` as written, `''` for a quote; `${NAME}` still expands.
+    /// A `'` inside a word (`o'brien@example.com`) is an ordinary character.
+    private func singleQuoted(_ characters: [Character], _ index: inout Int) throws(ScriptError) -> String {
+        var text = ""
+        index += 1
+        while true {
+            guard index < characters.count else { throw .usage("unterminated quoted string") }
+            if characters[index] == "'" {
+                if index + 1 < characters.count, characters[index + 1] == "'" {
+                    text.append("'")
+                    index += 2
+                    continue
+                }
+                index += 1
+                break
+            }
+            text.append(characters[index])
+            index += 1
+        }
+        guard index >= characters.count || characters[index] == " " || characters[index] == "\t" else {
+            throw .usage("a quoted string must end its word: \(String(characters[index...]).prefix(20))")
+        }
+        return requireVariables ? try expand(text) : (try? expand(text)) ?? text
     }
 }

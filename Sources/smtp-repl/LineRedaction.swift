@@ -7,6 +7,10 @@ enum LineRedaction {
     /// The parameters whose values are secrets.
     static let secretParameters: Set<String> = ["password", "token", "wallet_password"]
 
+    /// The positional word that is a secret in UTL_SMTP's order: `auth USER PASSWORD SCHEMES`,
+    /// `open_connection HOST PORT TX_TIMEOUT WALLET_PATH WALLET_PASSWORD …`.
+    static let secretPositions: [String: Int] = ["auth": 1, "open_connection": 4]
+
     /// `line` with every secret value replaced by `{secret}`.
     static func redacted(_ line: String) -> String {
         let characters = Array(line)
@@ -17,11 +21,15 @@ enum LineRedaction {
             && tokens[1].name == nil && tokens[1].value.uppercased() == "AUTH"
         var output = ""
         var done = 0
+        var position = -1
         for (number, token) in tokens.enumerated() {
             output += String(characters[done..<token.span.lowerBound])
             let written = String(characters[token.span])
+            if number > 0, token.name == nil { position += 1 }
             if let name = token.name, secretParameters.contains(name), !isReference(written.dropFirst(name.count + 1)) {
                 output += written.prefix(name.count + 1) + "{secret}"
+            } else if token.name == nil, secretPositions[command] == position, !isReference(Substring(written)) {
+                output += "{secret}"
             } else if rawAuth && number >= 3 {
                 output += "{secret}"
             } else if number == 1, command == "command" || command == "command_replies" {
@@ -37,6 +45,11 @@ enum LineRedaction {
     /// A line the lexer cannot read (an unclosed quote): shown only up to its first secret.
     private static func unreadable(_ line: String) -> String {
         let lowered = line.lowercased()
+        let words = lowered.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        if let first = words.first, secretPositions[String(first)] != nil {
+            // A positional secret cannot be told from the other words: only the command is shown.
+            return String(first) + " {secret}…"
+        }
         let markers = secretParameters.map { $0 + "=" } + ["auth "]
         guard let cut = markers.compactMap({ lowered.range(of: $0)?.upperBound }).min() else { return line }
         return String(line[..<cut]) + "{secret}…"

@@ -7,6 +7,7 @@ import SMTPConversation
 final class Printer: @unchecked Sendable {
     let color: Bool
     private var inTLS = false
+    private var pendingData: [UInt8] = []
     private let output: FileHandle
     private let lock = NSLock()
 
@@ -23,16 +24,16 @@ final class Printer: @unchecked Sendable {
     var observer: ConversationObserver { { [self] event in self.show(event) } }
 
     func show(_ event: ConversationEvent) {
+        if case .sentData(let bytes) = event {
+            showData(bytes)
+            return
+        }
+        flushData()
         switch event {
         case .connecting(let host, let port): info("connecting to \(host) port \(port)")
         case .connected(let address): info("connected to \(address)")
         case .sent(let line): client(line)
-        case .sentData(let bytes):
-            var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-            if lines.last?.isEmpty == true { lines.removeLast() }
-            for line in lines {
-                client(String(decoding: line.last == UInt8(ascii: "\r") ? line.dropLast() : line, as: UTF8.self))
-            }
+        case .sentData: break
         case .received(let reply): server(reply)
         case .tlsEstablished(let version, let cipher, let peer):
             lock.withLock { inTLS = true }
@@ -43,6 +44,30 @@ final class Printer: @unchecked Sendable {
             lock.withLock { inTLS = false }
             info("connection closed")
         }
+    }
+
+    /// Body bytes as they go out: each line is shown once it is whole, as the wire has it, so
+    /// `write_raw_data` pieces of one line are shown as that one line.
+    private func showData(_ bytes: [UInt8]) {
+        let lines: [ArraySlice<UInt8>] = lock.withLock {
+            pendingData.append(contentsOf: bytes)
+            var lines = pendingData.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            pendingData = Array(lines.removeLast())
+            return lines
+        }
+        for line in lines { client(String(decoding: line.last == UInt8(ascii: "\r") ? line.dropLast() : line, as: UTF8.self)) }
+    }
+
+    /// The start of a body line still open (written without its line end yet); empty when none.
+    var openDataLine: String { lock.withLock { String(decoding: pendingData, as: UTF8.self) } }
+
+    /// Shows a body line left open when something else happens (a reply, the connection closed).
+    private func flushData() {
+        let open = lock.withLock { () -> [UInt8] in
+            defer { pendingData = [] }
+            return pendingData
+        }
+        if !open.isEmpty { client(String(decoding: open, as: UTF8.self)) }
     }
 
     func client(_ line: String) {

@@ -33,14 +33,18 @@ extension Session {
         String(LineRedaction.redacted(line.text.trimmingCharacters(in: .whitespaces)).prefix(80))
     }
 
-    /// Checks every line before anything runs, so a syntax error never leaves a half-done conversation.
+    /// Checks every line before anything runs, so a syntax error or an unset `${NAME}` never
+    /// leaves a half-done conversation.
     func checkSyntax(_ lines: [ScriptLine]) throws(ScriptError) {
-        var checker = lexer
-        checker.requireVariables = false
         for line in lines {
             let where_ = "\(line.file):\(line.number): \(Self.shown(line))"
             do throws(ScriptError) {
-                let tokens = try checker.tokenize(line.text)
+                for text in line.hereDocument ?? [] { _ = try lexer.expand(text) }
+                if let (_, text) = TextCommand.split(line.text) {
+                    _ = try lexer.expand(text)
+                    continue
+                }
+                let tokens = try lexer.tokenize(line.text)
                 guard let first = tokens.first else { continue }
                 guard first.name == nil, Catalog.find(first.value) != nil else {
                     throw .usage(Catalog.unknown(first.name.map { $0 + "=" } ?? first.value))
@@ -65,11 +69,8 @@ extension Session {
             let trimmed = text.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             var line = ScriptLine(file: file, number: number, text: text, hereDocument: nil)
-            if let range = text.range(of: "<<", options: .backwards), !text[range.upperBound...].contains(" "),
-                !text[range.upperBound...].isEmpty
-            {
-                let delimiter = String(text[range.upperBound...])
-                line.text = String(text[..<range.lowerBound])
+            if let (command, delimiter) = TextCommand.hereDocument(text) {
+                line.text = command
                 var document: [String] = []
                 var closed = false
                 while index < raw.count {

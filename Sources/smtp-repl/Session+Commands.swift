@@ -28,14 +28,6 @@ extension Session {
         case "open_data":
             let connection = try requireConnection(name)
             try settle(try smtp { try connection.returningReplies.openData() }, arguments, command: name)
-        case "write_data":
-            let connection = try requireConnection(name)
-            let text = arguments.positional.joined(separator: " ")
-            try smtp { try connection.writeData(text + "\r\n") }
-        case "write_raw_data":
-            let connection = try requireConnection(name)
-            let text = arguments.positional.joined(separator: " ")
-            try smtp { try connection.writeRawData(Array(text.utf8)) }
         case "close_data":
             let connection = try requireConnection(name)
             try settle(try smtp { try connection.returningReplies.closeData() }, arguments, command: name)
@@ -90,6 +82,20 @@ extension Session {
         }
     }
 
+    /// `write_data TEXT` (a line end added) and `write_raw_data TEXT` (escapes turned into
+    /// bytes, nothing added): the text as typed, see `TextCommand`.
+    func write(_ command: String, text: String) throws(ScriptError) {
+        let connection = try requireConnection(command)
+        if command == "write_data" {
+            try smtp { try connection.writeData(text + "\r\n") }
+        } else {
+            try smtp { try connection.writeRawData(TextCommand.rawBytes(text)) }
+        }
+        if interactive, !printer.openDataLine.isEmpty {
+            printer.info("(sent; the line is not ended yet, it is shown whole once it is)")
+        }
+    }
+
     /// Runs an SMTP call, turning its error into the script's exit code.
     @discardableResult
     func smtp<T>(_ body: () throws -> T) throws(ScriptError) -> T {
@@ -123,9 +129,12 @@ extension Session {
             }
             tls.trust = isDirectory.boolValue ? .pemDirectory(trust) : .pemFile(trust)
         }
-        if let walletPath = arguments.named["wallet_path"] {
-            tls.trust = try walletTrust(path: walletPath, password: arguments.named["wallet_password"])
-            wallet = (walletPath, arguments.named["wallet_password"])
+        // UTL_SMTP.OPEN_CONNECTION's order: host, port, tx_timeout, wallet_path, wallet_password,
+        // secure_connection_before_smtp, secure_host.
+        if let walletPath = arguments.value("wallet_path", position: 3) {
+            let walletPassword = arguments.value("wallet_password", position: 4)
+            tls.trust = try walletTrust(path: walletPath, password: walletPassword)
+            wallet = (walletPath, walletPassword)
         } else {
             wallet = nil
         }
@@ -134,8 +143,8 @@ extension Session {
             observer: { [weak self] event in self?.observe(event) })
         connection?.closeConnection()
         let timeout = try arguments.number("tx_timeout", position: 2)
-        let implicit = try arguments.flag("secure_connection_before_smtp")
-        let secureHost = arguments.named["secure_host"]
+        let implicit = try arguments.flag("secure_connection_before_smtp", position: 5)
+        let secureHost = arguments.value("secure_host", position: 6)
         do throws(SMTPError) {
             connection = try SMTPConnection.openConnection(
                 host: host, port: port, txTimeout: timeout ?? 60, secureConnectionBeforeSMTP: implicit,
@@ -166,19 +175,20 @@ extension Session {
             // A credential kept in the wallet: no secret in the script.
             let reply = try credentialAuth(
                 alias: alias, username: arguments.value("username", position: 0),
-                schemes: arguments.named["schemes"].map { $0.split(separator: " ").map(String.init) } ?? [],
+                schemes: arguments.named["schemes"].map { Self.schemes($0) } ?? [],
                 walletPath: arguments.named["wallet_path"] ?? wallet?.path,
                 walletPassword: arguments.named["wallet_password"] ?? wallet?.password)
             try settle(reply, arguments, command: "auth")
             return
         }
+        // UTL_SMTP.AUTH's order: username, password, schemes.
         let username = try arguments.required("username", position: 0)
-        let schemes = (arguments.named["schemes"] ?? SMTPConnection.nonCleartextPasswordSchemes.joined(separator: " "))
-            .split(separator: " ").map(String.init)
+        let schemesGiven = arguments.value("schemes", position: 2)
+        let schemes = Self.schemes(schemesGiven)
         let credentials: Credentials
         if let token = arguments.named["token"] {
             credentials = Credentials(username: username, accessToken: token)
-        } else if let password = arguments.named["password"] {
+        } else if let password = arguments.value("password", position: 1) {
             credentials = Credentials(username: username, password: password)
         } else if interactive, let read = readSecret, let password = read("password for \(username): ") {
             credentials = Credentials(username: username, password: password)
@@ -189,9 +199,25 @@ extension Session {
         do {
             reply = try connection.returningReplies.auth(credentials, schemes: schemes)
         } catch {
-            throw ScriptError(exitCode: Self.exitCode(for: error), message: error.description + Self.authHint(error, schemesGiven: arguments.named["schemes"] != nil))
+            throw ScriptError(exitCode: Self.exitCode(for: error), message: error.description + Self.authHint(error, schemesGiven: schemesGiven != nil))
         }
         try settle(reply, arguments, command: "auth")
+    }
+
+    /// The AUTH schemes a `schemes` value names: words separated by spaces or commas, where
+    /// `ALL_SCHEMES` and `NON_CLEARTEXT_PASSWORD_SCHEMES` (also `UTL_SMTP.`-qualified) stand
+    /// for UTL_SMTP's constants; nil gives the default, `NON_CLEARTEXT_PASSWORD_SCHEMES`.
+    static func schemes(_ text: String?) -> [String] {
+        guard let text else { return SMTPConnection.nonCleartextPasswordSchemes }
+        return text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).flatMap { word -> [String] in
+            var name = word.uppercased()
+            if name.hasPrefix("UTL_SMTP.") { name.removeFirst("UTL_SMTP.".count) }
+            switch name {
+            case "ALL_SCHEMES": return SMTPConnection.allSchemes
+            case "NON_CLEARTEXT_PASSWORD_SCHEMES": return SMTPConnection.nonCleartextPasswordSchemes
+            default: return [String(word)]
+            }
+        }
     }
 
     /// What to do about an AUTH refused before anything was sent, in the REPL's own terms.

@@ -60,6 +60,10 @@ final class Session {
 
     /// Runs one line; throws with the exit code DESIGN.md gives the failure.
     func execute(_ line: ScriptLine) throws(ScriptError) {
+        if let (command, text) = TextCommand.split(line.text) {
+            try write(command, text: try lexer.expand(text))
+            return
+        }
         let tokens = try lexer.tokenize(line.text)
         guard let first = tokens.first else { return }
         guard first.name == nil else { throw .usage("a line must start with a command, not \(first.name!)=") }
@@ -166,8 +170,8 @@ struct Arguments {
         return value
     }
 
-    func flag(_ name: String) throws(ScriptError) -> Bool {
-        guard let value = named[name] else { return false }
+    func flag(_ name: String, position: Int? = nil) throws(ScriptError) -> Bool {
+        guard let value = value(name, position: position) else { return false }
         switch value.lowercased() {
         case "true", "yes", "1", "on": return true
         case "false", "no", "0", "off": return false

@@ -81,3 +81,28 @@ enum Repl {
         return path
     }
 }
+
+extension Repl {
+    /// The message aiosmtpd wrote (NNNNNN.eml, DATA as received) that holds `marker`, waiting at
+    /// most `timeout` seconds for its .json (written last) to appear.
+    static func receivedMessage(in maildir: String, containing marker: String, timeout: Double = 10) throws -> [UInt8]? {
+        let deadline = Date().addingTimeInterval(timeout)
+        repeat {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: maildir)) ?? []
+            for name in names where name.hasSuffix(".json") {
+                let eml = maildir + "/" + name.dropLast(".json".count) + ".eml"
+                guard let data = FileManager.default.contents(atPath: eml) else { continue }
+                if data.range(of: Data(marker.utf8)) != nil { return Array(data) }
+            }
+            usleep(50_000)
+        } while Date() < deadline
+        return nil
+    }
+
+    /// A peer's address from the environment; missing, the test is skipped by hand and fails under CI=true.
+    static func peer(_ variable: String) -> String? {
+        if let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty { return value }
+        if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("\(variable) is not set: scripts/test starts this peer") }
+        return nil
+    }
+}

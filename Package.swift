@@ -40,10 +40,13 @@ let package = Package(
             name: "TrustStore",
             dependencies: ["SMTPConversation", "COpenSSL", "CSystem"]
         ),
+        // The PL/SQL subset: scanner, parser and interpreter, no I/O (smtp-repl does the talking).
+        .target(name: "PLSQL", dependencies: ["SMTPConversation"]),
         .executableTarget(
             name: "smtp-repl",
             dependencies: [
                 "SMTPConversation",
+                "PLSQL",
                 "TrustStore",
                 "OAuth2",
                 "CReadline",
@@ -102,6 +105,10 @@ let package = Package(
         .testTarget(
             name: "SMTPConversationTests",
             dependencies: ["TestSupport", "SMTPConversation"]
+        ),
+        .testTarget(
+            name: "PLSQLTests",
+            dependencies: ["TestSupport", "PLSQL", "SMTPConversation"]
         ),
         .testTarget(
             name: "SMTPReplTests",

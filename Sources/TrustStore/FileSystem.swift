@@ -101,13 +101,26 @@ enum FileSystem {
         guard Glibc.rename(from, to) == 0 else { throw WalletError(.io, "cannot rename \(from) to \(to): \(errnoText())") }
     }
 
-    /// Makes `backup` a copy of `path` (a hard link, replaced atomically); nothing when `path` is missing.
+    /// Makes `backup` a copy of `path` with mode 0600 (a new file renamed into place, so it never
+    /// keeps looser permissions the current file may have had); nothing when `path` is missing.
     static func backup(_ path: String, to backup: String) throws(WalletError) {
         guard exists(path) else { return }
-        let temporary = backup + ".tmp-link"
-        unlink(temporary)
-        guard link(path, temporary) == 0 else { throw WalletError(.io, "cannot keep a backup of \(path): \(errnoText())") }
-        try rename(temporary, to: backup)
+        let copy = try writeTemporary(try read(path), next: backup, mode: 0o600)
+        do throws(WalletError) { try rename(copy, to: backup) } catch {
+            remove(copy)
+            throw error
+        }
+    }
+
+    /// The status of `path` itself (a symbolic link is not followed); nil when it does not exist.
+    static func linkStatus(_ path: String) -> stat? {
+        var info = stat()
+        return lstat(path, &info) == 0 ? info : nil
+    }
+
+    /// Sets the permission bits of `path`.
+    static func setMode(_ path: String, _ mode: mode_t) throws(WalletError) {
+        guard chmod(path, mode) == 0 else { throw WalletError(.io, "cannot change the mode of \(path): \(errnoText())") }
     }
 
     /// Flushes a directory's entries (the renames in it) to disk.

@@ -3,9 +3,11 @@ import Foundation
 /// Manifest is the wallet's `manifest.json`: for each certificate (by SHA-256 fingerprint),
 /// where it came from and how it is renewed, and the hosts the wallet is configured for.
 ///
-/// It is written after `ewallet.p12`, so after a crash between the two it may describe an
-/// older set of certificates: entries for certificates no longer in the wallet are ignored,
-/// and certificates without an entry show the source "unknown". The PKCS#12 file is the truth.
+/// It names the `ewallet.p12` it was written with by its SHA-256 (`pkcs12SHA256`), so a
+/// manifest left over from before a crash, or beside a PKCS#12 restored from its backup, is
+/// recognised and the matching one used instead (see `ManifestBinding`). The PKCS#12 file is
+/// the truth: entries for certificates no longer in it are ignored, and certificates without
+/// an entry show the source "unknown".
 public struct Manifest: Codable, Sendable, Equatable {
     /// How a certificate is kept current.
     public enum Renewal: String, Codable, Sendable {
@@ -63,8 +65,11 @@ public struct Manifest: Codable, Sendable, Equatable {
         public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 
-    /// The format version.
-    public var version: Int = 1
+    /// The format version: 2 names its PKCS#12 file; 1 (earlier versions) does not, and is
+    /// rewritten as 2 by the next change.
+    public var version: Int = 2
+    /// The SHA-256 (hex) of the `ewallet.p12` this manifest was written with; nil in version 1.
+    public var pkcs12SHA256: String?
     /// Entries by fingerprint (`AB:CD:…`).
     public var certificates: [String: Entry] = [:]
     /// Configured hosts.

@@ -20,6 +20,14 @@ enum OpenSSL {
         return Array(UnsafeBufferPointer(start: pointer, count: Int(length)))
     }
 
+    /// The SHA-256 digest of `bytes` in lowercase hex.
+    static func sha256Hex(_ bytes: [UInt8]) -> String {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var size: UInt32 = 0
+        _ = bytes.withUnsafeBufferPointer { EVP_Digest($0.baseAddress, $0.count, &digest, &size, EVP_sha256(), nil) }
+        return digest.prefix(Int(size)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
     /// A memory BIO holding `bytes` (copied).
     static func bio(_ bytes: [UInt8]) -> OpaquePointer? {
         guard let bio = shim_BIO_new_mem() else { return nil }

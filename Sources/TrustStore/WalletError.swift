@@ -19,6 +19,8 @@ public struct WalletError: Error, CustomStringConvertible, Sendable, Equatable {
         case verificationFailed
         /// Talking to a server (for renewal) failed.
         case network
+        /// The wallet's directory or files let others change what it trusts or read its secrets.
+        case insecure
     }
 
     /// What went wrong.

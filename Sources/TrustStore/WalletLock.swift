@@ -12,8 +12,15 @@ final class WalletLock {
     /// writer holds it.
     init(directory: String, waiting: (() -> Void)? = nil) throws(WalletError) {
         let path = directory + "/.lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw WalletError(.io, "cannot open the lock file \(path): \(FileSystem.errnoText())") }
+        // Not following a symbolic link: one planted in the directory would otherwise make us
+        // create (or lock) a file of the planter's choosing.
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else {
+            if errno == ELOOP {
+                throw WalletError(.insecure, "the lock file \(path) is a symbolic link; remove it (`rm \(Shell.quoted(path))`) and check who else can write to \(directory)")
+            }
+            throw WalletError(.io, "cannot open the lock file \(path): \(FileSystem.errnoText())")
+        }
         if flock(fd, LOCK_EX | LOCK_NB) == 0 {
             self.fd = fd
             return

@@ -43,7 +43,7 @@ struct Add: ParsableCommand {
                 guard let keyData = FileManager.default.contents(atPath: key) else { throw CLIError("cannot read the key file \(key)") }
                 identityParts = (der, String(decoding: keyData, as: UTF8.self))
             }
-            let added = try Wallet.modify(wallet.path, password: secret) { wallet throws(WalletError) in
+            let added = try Wallet.modify(wallet.path, password: secret, hooks: WalletAccess.hooks) { wallet throws(WalletError) in
                 var added: [WalletCertificate] = []
                 for (_, certificates) in sources {
                     for certificate in certificates {

@@ -28,7 +28,7 @@ struct Check: ParsableCommand {
     func run() throws {
         var failed = false
         try Failure.guarding {
-            let opened = try Wallet.open(wallet.path, password: try password.forOpening(wallet.path))
+            let opened = try WalletAccess.openForReading(wallet.path, password: try password.forOpening(wallet.path))
             let now = WallClock.now()
             let report = opened.expiryReport(days: days, now: now)
             failed = report.failed

@@ -132,7 +132,7 @@ struct CredentialAdd: ParsableCommand {
             let credential = WalletCredential(
                 alias: alias, username: username, kind: kind, secret: value, tenant: tenant, clientID: clientID,
                 authority: authority, scope: scope, tokenCommand: command, allowFrom: allowedSenders, upstream: upstream)
-            let replaced = try Wallet.modify(wallet.path, password: walletSecret) { wallet throws(WalletError) in
+            let replaced = try Wallet.modify(wallet.path, password: walletSecret, hooks: WalletAccess.hooks) { wallet throws(WalletError) in
                 let existed = wallet.credentials.contains { $0.alias == credential.alias }
                 if kind == .clientCertificate && wallet.identity == nil {
                     throw WalletError(.invalidArgument, "a client-certificate credential signs with the wallet's client identity; add one first with `smtp-wallet add --identity CERT --key KEY`")
@@ -155,7 +155,7 @@ struct CredentialList: ParsableCommand {
 
     func run() throws {
         try Failure.guarding {
-            let opened = try Wallet.open(wallet.path, password: try password.forOpening(wallet.path))
+            let opened = try WalletAccess.openForReading(wallet.path, password: try password.forOpening(wallet.path))
             if opened.credentials.isEmpty { Output.line("no credentials in \(opened.directory)") }
             for credential in opened.credentials {
                 var fields = ["\(credential.alias)", "username=\(credential.username.isEmpty ? "-" : credential.username)",
@@ -189,7 +189,7 @@ struct CredentialRemove: ParsableCommand {
     func run() throws {
         try Failure.guarding {
             let alias = alias
-            let removed = try Wallet.modify(wallet.path, password: try password.forOpening(wallet.path)) { wallet throws(WalletError) in
+            let removed = try Wallet.modify(wallet.path, password: try password.forOpening(wallet.path), hooks: WalletAccess.hooks) { wallet throws(WalletError) in
                 try wallet.removeCredential(alias)
             }
             Output.line("removed credential \(removed.alias)")

@@ -12,7 +12,7 @@ struct Display: ParsableCommand {
     func run() throws {
         try Failure.guarding {
             let secret = try password.forOpening(wallet.path)
-            let opened = try Wallet.open(wallet.path, password: secret)
+            let opened = try WalletAccess.openForReading(wallet.path, password: secret)
             let now = WallClock.now()
             let certificates = opened.certificates
             Output.line("Wallet \(opened.directory) (\(secret.isEmpty ? "auto-login" : "password-protected")): "

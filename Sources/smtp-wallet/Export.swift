@@ -16,7 +16,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         try Failure.guarding {
-            let opened = try Wallet.open(wallet.path, password: try password.forOpening(wallet.path))
+            let opened = try WalletAccess.openForReading(wallet.path, password: try password.forOpening(wallet.path))
             let pem = opened.pemBundle()
             if let output {
                 guard FileManager.default.createFile(atPath: output, contents: Data(pem.utf8)) else {

@@ -55,7 +55,7 @@ struct PasswordOptions: ParsableArguments {
 
     /// True unless the wallet exists and needs a password (other problems surface when it is opened).
     static func opensWithoutPassword(_ walletPath: String) -> Bool {
-        let result = Result { () throws(WalletError) -> Wallet in try Wallet.open(walletPath, password: "") }
+        let result = Result { () throws(WalletError) -> Wallet in try Wallet.open(walletPath, password: "", permissions: .warn) }
         if case .failure(let error) = result, error.kind == .wrongPassword { return false }
         return true
     }

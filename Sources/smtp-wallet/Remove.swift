@@ -22,7 +22,7 @@ struct Remove: ParsableCommand {
     func run() throws {
         try Failure.guarding {
             let selectors = selectors, identity = identity
-            let removed = try Wallet.modify(wallet.path, password: try password.forOpening(wallet.path)) { wallet throws(WalletError) in
+            let removed = try Wallet.modify(wallet.path, password: try password.forOpening(wallet.path), hooks: WalletAccess.hooks) { wallet throws(WalletError) in
                 try Self.remove(selectors, identity: identity, from: &wallet)
             }
             for certificate in removed { Output.line("removed \(certificate.info.subject) (\(certificate.fingerprint))") }

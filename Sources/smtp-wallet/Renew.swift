@@ -54,6 +54,11 @@ struct Renew: ParsableCommand {
     @Flag(name: .customLong("stop-before-rename"), help: .hidden)
     var stopBeforeRename = false
 
+    /// Stops the process (SIGSTOP) after the new `ewallet.p12` is renamed into place and before
+    /// `manifest.json` is, so a crash test can kill it there. Not for users.
+    @Flag(name: .customLong("stop-between-renames"), help: .hidden)
+    var stopBetweenRenames = false
+
     func validate() throws {
         if (fromBundle == nil) == (fromServer == nil) { throw ValidationError("give exactly one of --from-bundle FILE and --from-server HOST:PORT") }
         if let fromServer, Self.endpoint(fromServer) == nil { throw ValidationError("--from-server wants HOST:PORT, e.g. smtp.office365.com:587; got '\(fromServer)'") }
@@ -62,14 +67,16 @@ struct Renew: ParsableCommand {
     func run() throws {
         try Failure.guarding {
             let secret = try password.forOpening(wallet.path)
-            var hooks = WriteHooks(waitingForLock: { Output.note("waiting for another change to the wallet to finish") })
+            var hooks = WalletAccess.hooks
+            hooks.waitingForLock = { Output.note("waiting for another change to the wallet to finish") }
             if stopBeforeRename { hooks.beforeRename = { _ = raise(SIGSTOP) } }
+            if stopBetweenRenames { hooks.betweenRenames = { _ = raise(SIGSTOP) } }
             let plan: RenewalPlan
             if let fromBundle {
                 let certificates = try CertificateReader.certificates(atPath: fromBundle).map(\.der)
                 // The configured hosts (recorded by renew --from-server) are asked for the chains
                 // they present now, so a successor root they moved to is added from the bundle.
-                let chains = noHosts ? [] : Self.currentChains(try Wallet.open(wallet.path, password: secret).manifest.hosts, timeout: timeout)
+                let chains = noHosts ? [] : Self.currentChains(try Wallet.open(wallet.path, password: secret, permissions: .warn).manifest.hosts, timeout: timeout)
                 let planFor: (Wallet) throws(WalletError) -> RenewalPlan = { current in
                     var plan = current.planRenewal(fromBundle: certificates, bundleName: fromBundle, days: days)
                     for (host, chain) in chains {
@@ -109,7 +116,7 @@ struct Renew: ParsableCommand {
     /// Plans against the wallet as it is under the lock, then applies (unless a dry run).
     static func run(_ planFor: (Wallet) throws(WalletError) -> RenewalPlan, wallet path: String, password: String, dryRun: Bool,
                     hooks: WriteHooks) throws -> RenewalPlan {
-        if dryRun { return try planFor(try Wallet.open(path, password: password)) }
+        if dryRun { return try planFor(try WalletAccess.openForReading(path, password: password)) }
         return try Wallet.modify(path, password: password, hooks: hooks) { wallet throws(WalletError) in
             let plan = try planFor(wallet)
             try wallet.apply(plan)

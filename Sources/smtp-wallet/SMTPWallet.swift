@@ -9,8 +9,12 @@ struct SMTPWallet: ParsableCommand {
         abstract: "Create, inspect, check and renew the wallet SMTP connections trust.",
         discussion: """
             A wallet is a directory with ewallet.p12 (PKCS#12; `openssl pkcs12 -in ewallet.p12 -nokeys` \
-            lists it) and manifest.json (where each certificate came from). Use it from the REPL with \
-            wallet_path=file:DIR.
+            lists it) and manifest.json (where each certificate came from, naming the ewallet.p12 it \
+            belongs to). Use it from the REPL with wallet_path=file:DIR.
+
+            A wallet directory writable by its group or others, or an ewallet.p12 readable by others, \
+            is refused by the commands that change it (and by TLS) and a warning for display, check, \
+            export and credential list; the message gives the chmod that fixes it.
 
             Passwords never come from the command line unless you insist: give --password-env NAME, \
             --password-file FILE, or type it at the prompt. An auto-login wallet has no password.

@@ -31,6 +31,8 @@ struct PKCS12InteropTests {
         try FileManager.default.createDirectory(atPath: temp.file("w"), withIntermediateDirectories: true)
         try openssl(["pkcs12", "-export", "-nokeys", "-in", TestEnvironment.cert("ca.pem"), "-out", temp.file("w/ewallet.p12"),
                      "-passout", "pass:from-openssl"])
+        // openssl writes it as umask allows (0644); a wallet readable by others is refused (WalletPermissionTests).
+        chmod(temp.file("w/ewallet.p12"), 0o600)
         let wallet = try Wallet.open("file:" + temp.file("w"), password: "from-openssl")
         #expect(wallet.certificates.map(\.info.commonName) == ["smtp-conversation Test Root CA"])
         #expect(wallet.certificates.first?.entry == nil, "no manifest yet: source unknown")
@@ -47,6 +49,7 @@ struct PKCS12InteropTests {
         try FileManager.default.createDirectory(atPath: temp.file("w"), withIntermediateDirectories: true)
         try openssl(["pkcs12", "-export", "-in", TestEnvironment.cert("client.pem"), "-inkey", TestEnvironment.cert("client.key"),
                      "-certfile", TestEnvironment.cert("ca.pem"), "-out", temp.file("w/ewallet.p12"), "-passout", "pass:pw"])
+        chmod(temp.file("w/ewallet.p12"), 0o600)
         let wallet = try Wallet.open(temp.file("w"), password: "pw")
         #expect(wallet.identity?.info?.commonName == "alice")
         #expect(wallet.certificates.map(\.info.commonName) == ["smtp-conversation Test Root CA"])

@@ -100,7 +100,8 @@ let package = Package(
         .executableTarget(name: "wallet-bench", dependencies: ["TrustStore", "COpenSSL"]),
         .target(
             name: "TestSupport",
-            path: "Tests/TestSupport"
+            path: "Tests/TestSupport",
+            exclude: ["hostile_smtp.py"]
         ),
         .testTarget(
             name: "SMTPConversationTests",

@@ -10,6 +10,8 @@ struct Send: ParsableCommand {
             SMTP settings come from flags, then the environment: MAIL_QUEUE_SMTP (host:port), MAIL_QUEUE_SMTP_USER, \
             MAIL_QUEUE_SMTP_PASSWORD. A password is never taken from argv: use the environment, --password-file, or \
             --credential-alias (a wallet credential).
+            A server's reply is limited to 512 lines, 64 KiB and 2048 octets a line, and must arrive whole within \
+            --timeout; more is a malformed reply.
             """)
     @OptionGroup var db: DatabaseOptions
     @Option(help: "Settings file: key = value lines, the keys named as these flags (default $MAIL_QUEUE_CONFIG). Flags and the environment win over it.")
@@ -34,7 +36,7 @@ struct Send: ParsableCommand {
     @Option(help: "Only this send pattern id.") var pattern: String?
     @Option(help: "Attempts before a request fails (default 8).") var maxAttempts: Int?
     @Option(help: "Milliseconds before the first retry, doubling each time (default 60000).") var retryBaseMs: Int64?
-    @Option(help: "Seconds to wait for each SMTP read or write (default 60).") var timeout: Double?
+    @Option(help: "Seconds to wait for each whole SMTP reply or write (default 60); a server dripping a reply slowly is cut off.") var timeout: Double?
     @Option(help: "--daemon: seconds between looks at an empty queue (default 2).") var idlePollSeconds: Double?
     @Flag(help: "Also send delivery-uncertain requests again (may duplicate).") var resendUncertain = false
 

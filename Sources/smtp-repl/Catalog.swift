@@ -10,7 +10,7 @@ struct CommandInfo {
 enum Catalog {
     static let commands: [CommandInfo] = [
         CommandInfo(name: "open_connection", usage: "open_connection HOST [PORT [TX_TIMEOUT [WALLET_PATH [WALLET_PASSWORD …]]]] | HOST:PORT [tx_timeout=S] [wallet_path=file:DIR] [wallet_password=…] [secure_connection_before_smtp=true] [secure_host=NAME] [trust=PEM] [allow_cleartext=true]",
-                    summary: "connect and read the greeting (UTL_SMTP.OPEN_CONNECTION)",
+                    summary: "connect and read the greeting (UTL_SMTP.OPEN_CONNECTION); tx_timeout= seconds for each whole reply",
                     parameters: ["host=", "port=", "tx_timeout=", "wallet_path=", "wallet_password=", "secure_connection_before_smtp=", "secure_host=", "trust=", "allow_cleartext=", "expect="]),
         CommandInfo(name: "helo", usage: "helo DOMAIN", summary: "send HELO", parameters: ["expect="]),
         CommandInfo(name: "ehlo", usage: "ehlo DOMAIN", summary: "send EHLO and learn the server's extensions", parameters: ["expect="]),

@@ -12,6 +12,9 @@ struct SMTPRepl: ParsableCommand {
             not a terminal, like `run -`). Try `smtp-repl demo` first.
             Exit codes: 0 all held; 1 an SMTP error or a failed expectation; 2 usage or script \
             syntax; 3 network, TLS or timeout failure.
+            Limits on what a server sends: a reply has at most 512 lines, 64 KiB and 2048 octets a \
+            line (more is a malformed reply, exit 3); tx_timeout= covers a whole reply, however \
+            slowly it drips.
             """,
         subcommands: [Interactive.self, Run.self, Serve.self, Replay.self, Convert.self, Demo.self],
         defaultSubcommand: Interactive.self)

@@ -81,11 +81,52 @@ struct ReplyParserTests {
         }
     }
 
-    @Test("invalid UTF-8 in a reply is a malformed reply")
-    func invalidUTF8() {
+    @Test("text that is not UTF-8 keeps its code and is shown escaped")
+    func invalidUTF8() throws {
         var parser = ReplyParser()
-        parser.append([0x32, 0x35, 0x30, 0x20, 0xFF, 0xFE, 0x0D, 0x0A])
-        #expect(throws: SMTPError.self) { _ = try parser.nextReply() }
+        parser.append([0x32, 0x35, 0x30, 0x20, 0xFF, 0xFE, 0x41, 0x0D, 0x0A])
+        let reply = try #require(try parser.nextReply())
+        #expect(reply.code == 250)
+        #expect(reply.lines == [#"\xFF\xFEA"#])
+        // Shift_JIS "了解" (0x97 0xB9 0x89 0xF0): a Japanese server's 250 to the final dot.
+        parser.append([0x32, 0x35, 0x30, 0x20, 0x97, 0xB9, 0x89, 0xF0, 0x20, 0xE6, 0x97, 0xA5, 0x0D, 0x0A])
+        let sjis = try #require(try parser.nextReply())
+        #expect(sjis.code == 250)
+        #expect(sjis.lines == [#"\x97\xB9\x89\xF0 日"#])
+    }
+
+    @Test("a four-digit code is malformed, not code 250", arguments: ["2500 hi\r\n", "250-first\r\n2501 second\r\n"])
+    func fourDigits(_ wire: String) {
+        var parser = ReplyParser()
+        parser.append(Array(wire.utf8))
+        #expect {
+            _ = try parser.nextReply()
+        } throws: { error in
+            (error as? SMTPError)?.kindName == "malformedReply"
+        }
+    }
+
+    @Test("a reply is capped in lines and in octets")
+    func replyCaps() throws {
+        // At the caps: accepted.
+        var parser = ReplyParser(maxLines: 4, maxBytes: 64)
+        parser.append(Array("250-a\r\n250-b\r\n250-c\r\n250 d\r\n".utf8))
+        #expect(try parser.nextReply()?.lines == ["a", "b", "c", "d"])
+        // One line more, or more octets: a malformed reply.
+        for wire in ["250-a\r\n250-b\r\n250-c\r\n250-d\r\n250 e\r\n",
+                     "250-" + String(repeating: "x", count: 40) + "\r\n250 " + String(repeating: "y", count: 20) + "\r\n"] {
+            var capped = ReplyParser(maxLines: 4, maxBytes: 64)
+            capped.append(Array(wire.utf8))
+            #expect {
+                _ = try capped.nextReply()
+            } throws: { error in
+                guard let error = error as? SMTPError, case .malformedReply(let text) = error.kind else { return false }
+                return text.contains("4 lines or 64 octets")
+            }
+        }
+        // The defaults.
+        let defaults = ReplyParser()
+        #expect(defaults.maxLines == 512 && defaults.maxBytes == 65536)
     }
 
     @Test("enhanced status codes", arguments: [

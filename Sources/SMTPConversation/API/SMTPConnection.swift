@@ -21,7 +21,7 @@ public final class SMTPConnection {
     public let host: String
     /// The port given to `openConnection`.
     public let port: Int
-    /// Seconds to wait for each read or write; nil waits forever, 0 does not wait (UTL_SMTP's `tx_timeout`).
+    /// Seconds to wait for each whole reply or write; nil waits forever, 0 does not wait (UTL_SMTP's `tx_timeout`).
     public var txTimeout: Double?
     /// The numeric address connected to.
     public let remoteAddress: String
@@ -84,7 +84,9 @@ public final class SMTPConnection {
             }
             let connection = SMTPConnection(
                 host: host, port: port, txTimeout: txTimeout, options: options, socket: socket, stream: stream,
-                conversation: Conversation(isTLS: secureConnectionBeforeSMTP, maxReplyLineLength: options.maxReplyLineLength))
+                conversation: Conversation(
+                    isTLS: secureConnectionBeforeSMTP, maxReplyLineLength: options.maxReplyLineLength,
+                    maxReplyLines: options.maxReplyLines, maxReplyBytes: options.maxReplyBytes))
             connection.peerCertificates = peer
             connection.secureHost = secureHost
             connection.greeting = try connection.readReply(step: "open_connection")
@@ -158,8 +160,10 @@ public final class SMTPConnection {
         }
     }
 
-    /// Reads until the next reply is complete.
+    /// Reads until the next reply is complete. `txTimeout` covers the whole reply, not each read:
+    /// a server that drips one byte a second cannot hold the connection past it.
     func readReply(step: String) throws(SMTPError) -> Reply {
+        let deadline = Deadline(seconds: txTimeout)
         do throws(SMTPError) {
             while true {
                 if let reply = try conversation.nextReply() {
@@ -167,7 +171,7 @@ public final class SMTPConnection {
                     if reply.code == 421 { lose() }
                     return reply
                 }
-                let chunk = try stream.read(max: 16384, deadline: Deadline(seconds: txTimeout))
+                let chunk = try stream.read(max: 16384, deadline: deadline)
                 if chunk.isEmpty {
                     lose()
                     throw SMTPError(.connectionClosed(

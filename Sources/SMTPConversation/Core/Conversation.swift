@@ -78,9 +78,12 @@ public struct Conversation: Sendable {
     /// - Parameters:
     ///   - isTLS: true when TLS was established before SMTP (implicit TLS, port 465).
     ///   - maxReplyLineLength: the reply parser's line cap.
-    public init(isTLS: Bool = false, maxReplyLineLength: Int = 2048) {
+    ///   - maxReplyLines: the most lines one reply may have.
+    ///   - maxReplyBytes: the most octets one reply may have.
+    public init(isTLS: Bool = false, maxReplyLineLength: Int = 2048, maxReplyLines: Int = ReplyParser.defaultMaxLines,
+                maxReplyBytes: Int = ReplyParser.defaultMaxBytes) {
         self.isTLS = isTLS
-        self.parser = ReplyParser(maxLineLength: maxReplyLineLength)
+        self.parser = ReplyParser(maxLineLength: maxReplyLineLength, maxLines: maxReplyLines, maxBytes: maxReplyBytes)
     }
 
     /// The steps whose replies have not arrived yet, oldest first.

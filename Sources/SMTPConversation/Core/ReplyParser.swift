@@ -3,21 +3,38 @@
 /// Feed it whatever arrived (`append`), then take complete replies (`nextReply`).
 /// Rules (RFC 5321 §4.2): each line is `ddd-text` (more lines follow) or `ddd text` / `ddd`
 /// (last line); every line of a reply carries the same code; only the first three characters
-/// are read as the code (`250-234 Text beginning with numbers` is code 250). A last line whose
-/// space after the code is missing (`250OK`) is tolerated. Lines end with CRLF; a bare LF is
-/// accepted as a line end too. A line longer than `maxLineLength` is an error, never a crash,
-/// and so is any line that does not start with a valid code.
+/// are read as the code (`250-234 Text beginning with numbers` is code 250), and a fourth digit
+/// (`2500 hi`) makes the line malformed. A last line whose space after the code is missing
+/// (`250OK`) is tolerated. Lines end with CRLF; a bare LF is accepted as a line end too. Text that
+/// is not UTF-8 (a server answering in Shift_JIS) keeps its code; its undecodable bytes are shown
+/// escaped (`\x82`). A line longer than `maxLineLength` is an error, never a crash, and so is any
+/// line that does not start with a valid code, a NUL byte, and a reply of more than `maxLines`
+/// lines or `maxBytes` octets: the reply is read before STARTTLS, so anyone on the path could
+/// otherwise grow the client's memory without end.
 public struct ReplyParser: Sendable {
     /// The longest line accepted, in octets, without its line ending. RFC 5321 asks for 512.
     public let maxLineLength: Int
+    /// The most lines one reply may have (a large server's EHLO has about 20).
+    public let maxLines: Int
+    /// The most octets one reply may have, line ends included.
+    public let maxBytes: Int
     private var buffer: [UInt8] = []
     private var scanned = 0
     private var pendingCode: Int?
     private var pendingLines: [String] = []
+    private var pendingBytes = 0
 
-    /// Creates a parser with a line-length cap (default 2048 octets).
-    public init(maxLineLength: Int = 2048) {
+    /// The default cap on a reply's lines: 512.
+    public static let defaultMaxLines = 512
+    /// The default cap on a reply's size: 64 KiB.
+    public static let defaultMaxBytes = 65536
+
+    /// Creates a parser with a line-length cap (default 2048 octets) and caps on a whole reply
+    /// (default 512 lines, 64 KiB).
+    public init(maxLineLength: Int = 2048, maxLines: Int = defaultMaxLines, maxBytes: Int = defaultMaxBytes) {
         self.maxLineLength = maxLineLength
+        self.maxLines = maxLines
+        self.maxBytes = maxBytes
     }
 
     /// Adds bytes received from the server.
@@ -72,22 +89,54 @@ public struct ReplyParser: Sendable {
             throw SMTPError(
                 .malformedReply("continuation line has code \(code), the reply started with \(expected): \(Self.quote(line))"))
         }
+        if line.count > 3, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(line[3]) {
+            throw SMTPError(.malformedReply("a reply code has three digits, got \(Self.quote(line))"))
+        }
         let isContinuation = line.count > 3 && line[3] == UInt8(ascii: "-")
         var textStart = 3
         if line.count > 3, line[3] == UInt8(ascii: " ") || isContinuation { textStart = 4 }
-        guard let text = String(validating: line[textStart...], as: UTF8.self) else {
-            throw SMTPError(.malformedReply("reply text is not UTF-8: \(Self.quote(line))"))
-        }
         if line.contains(0) {
             throw SMTPError(.malformedReply("reply contains a NUL byte: \(Self.quote(line))"))
         }
+        pendingBytes += line.count + 2
+        guard pendingLines.count < maxLines, pendingBytes <= maxBytes else {
+            throw SMTPError(.malformedReply(
+                "a reply longer than \(maxLines) lines or \(maxBytes) octets (code \(code)); no SMTP server sends one"))
+        }
         pendingCode = code
-        pendingLines.append(text)
+        pendingLines.append(Self.text(line[textStart...]))
         if isContinuation { return nil }
         let reply = Reply(code: code, lines: pendingLines)
         pendingCode = nil
         pendingLines = []
+        pendingBytes = 0
         return reply
+    }
+
+    /// The reply text: UTF-8 as it is; any byte that is not part of valid UTF-8 (Shift_JIS,
+    /// Latin-1) written `\xNN`, so the code still counts and the text can be shown.
+    static func text(_ bytes: ArraySlice<UInt8>) -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var result = ""
+        var index = bytes.startIndex
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let encoded):
+                result.unicodeScalars.append(Unicode.UTF8.decode(encoded))
+                index += encoded.count
+            case .error(let length):
+                for byte in bytes[index..<index + length] { result += "\\x" + Self.hex(byte) }
+                index += length
+            case .emptyInput:
+                return result
+            }
+        }
+    }
+
+    private static func hex(_ byte: UInt8) -> String {
+        String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
     }
 
     private static func code(_ line: [UInt8]) -> Int? {
@@ -102,7 +151,7 @@ public struct ReplyParser: Sendable {
         let shown = line.prefix(80).map { byte -> String in
             switch byte {
             case 0x20..<0x7F: return String(UnicodeScalar(byte))
-            default: return "\\x" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            default: return "\\x" + hex(byte)
             }
         }.joined()
         return "\"" + shown + (line.count > 80 ? "…" : "") + "\""

@@ -8,6 +8,7 @@ final class Printer: @unchecked Sendable {
     let color: Bool
     private var inTLS = false
     private var pendingData: [UInt8] = []
+    private var tracker = ReplyContextTracker()
     private let output: FileHandle
     private let lock = NSLock()
 
@@ -29,6 +30,7 @@ final class Printer: @unchecked Sendable {
             return
         }
         flushData()
+        lock.withLock { tracker.observe(event) }
         switch event {
         case .connecting(let host, let port): info("connecting to \(host) port \(port)")
         case .connected(let address): info("connected to \(address)")
@@ -79,8 +81,9 @@ final class Printer: @unchecked Sendable {
         let arrow = lock.withLock { inTLS } ? "<~  " : "<-  "
         let tone = reply.isFailure ? (reply.isTransientFailure ? "33" : "31") : "32"
         for line in reply.wireLines { write(paint(arrow + line, tone)) }
-        if let status = reply.enhancedStatusCode, let meaning = status.explanation, reply.isFailure {
-            write(paint("    \(status): \(meaning)", "2"))
+        if let explanation = reply.explanation(context: lock.withLock { tracker.context }) {
+            let status = reply.enhancedStatusCode.map { "\($0)" } ?? "\(reply.code)"
+            write(paint("    \(status) (\(explanation.vendor)): \(explanation)", "2"))
         }
     }
 

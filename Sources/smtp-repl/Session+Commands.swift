@@ -63,6 +63,7 @@ extension Session {
             guard let reply = lastReply else { throw ScriptError(exitCode: 1, message: "expect: no reply yet") }
             try check(reply, against: try arguments.required("code", position: 0), command: "expect")
         case "show": try show(arguments)
+        case "explain": try explain(arguments)
         case "save":
             guard arguments.positional.first == "transcript", arguments.positional.count == 2 else {
                 throw .usage("usage: save transcript FILE")

@@ -16,7 +16,7 @@ struct SMTPRepl: ParsableCommand {
             line (more is a malformed reply, exit 3); tx_timeout= covers a whole reply, however \
             slowly it drips.
             """,
-        subcommands: [Interactive.self, Run.self, Serve.self, Replay.self, Convert.self, Demo.self],
+        subcommands: [Interactive.self, Run.self, Serve.self, Replay.self, Convert.self, Demo.self, Explain.self],
         defaultSubcommand: Interactive.self)
 }
 

@@ -1,24 +1,8 @@
 extension EnhancedStatusCode {
-    /// What the code means in words, for people reading a transcript: the codes Office365 users
-    /// search for first, then RFC 3463 / RFC 4954 / RFC 3207 by subject and detail.
-    public var explanation: String? {
-        if let specific = Self.office365[description] { return specific }
-        return Self.rfc["\(subject).\(detail)"]
-    }
-
-    static let office365: [String: String] = [
-        "5.7.139": "SMTP AUTH is disabled for the tenant or mailbox (Office365 SmtpClientAuthentication), or Basic authentication is blocked; use OAuth2 (XOAUTH2) or enable SMTP AUTH for the mailbox",
-        "5.7.3": "authentication unsuccessful: wrong user name or password, Basic authentication turned off, or MFA/security defaults blocking SMTP AUTH",
-        "5.7.57": "client not authenticated to send mail: authenticate (AUTH) before MAIL FROM on port 587",
-        "5.7.60": "SendAsDenied: the authenticated user may not send as the From/MAIL FROM address",
-        "5.7.708": "access denied: the tenant's traffic is not accepted from this IP address (reputation)",
-        "5.7.750": "client blocked from sending from unregistered domains",
-        "5.1.10": "recipient not found (Office365): the address does not exist in the recipient's organisation",
-        "5.4.1": "recipient address rejected: access denied (the recipient domain does not accept it here)",
-        "4.7.500": "server busy or access temporarily denied; try again later",
-        "5.7.1": "delivery not authorized, message refused (policy or permission)",
-        "5.2.2": "mailbox full",
-    ]
+    /// What the code means by RFC 3463 / RFC 4954 / RFC 3207 (subject and detail), for people
+    /// reading a transcript. A vendor's meaning, which depends on the reply's text and on what the
+    /// client did, comes from `Reply.explanation(context:)`, which falls back to this.
+    public var explanation: String? { Self.rfc["\(subject).\(detail)"] }
 
     static let rfc: [String: String] = [
         "0.0": "other or undefined status",
@@ -46,7 +30,7 @@ extension EnhancedStatusCode {
         "5.3": "too many recipients",
         "5.4": "invalid command arguments",
         "6.3": "conversion required but not supported",
-        "7.0": "other or undefined security status (e.g. must issue STARTTLS first)",
+        "7.0": "other or undefined security or policy status: the text says which",
         "7.1": "delivery not authorized, message refused",
         "7.8": "authentication credentials invalid",
         "7.9": "authentication mechanism is too weak",

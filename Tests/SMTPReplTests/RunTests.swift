@@ -30,7 +30,7 @@ struct RunTests {
                                     "--var", "DIR=\(Self.scripts)", "--var", "RECORD=\(record)"])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("<-  550 5.1.1"))
-        #expect(result.output.contains("5.1.1: bad destination mailbox address"))
+        #expect(result.output.contains("5.1.1 (Postfix): the recipient does not exist"), "the refusal explained from its text")
         #expect(result.output.contains("  ENHANCEDSTATUSCODES"), "show capabilities")
         #expect(result.output.contains("phase: session"), "show state")
         let saved = try String(contentsOfFile: record, encoding: .utf8)

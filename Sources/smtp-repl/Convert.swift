@@ -2,13 +2,23 @@ import ArgumentParser
 import Foundation
 import SMTPConversation
 
-/// `convert`: a conversation captured by swaks, smtplib or JavaMail becomes a transcript.
+/// `convert`: a conversation captured by another tool becomes a transcript.
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Turn swaks output, Python smtplib debug output or a JavaMail mail.debug log into a transcript (credentials redacted).")
+        abstract: "Turn a captured SMTP conversation (JavaMail mail.debug, Python smtplib, swaks) into a transcript.",
+        discussion: """
+            The capture may sit inside any log: build-tool lines, logger prefixes (time stamps, levels, thread \
+            names), indentation, stack traces and lines wrapped at a fixed width are recognised; lines that are \
+            not part of the conversation are skipped and counted (--verbose lists them). UTF-8, UTF-16 (with or \
+            without a BOM), CRLF and LF are read. Credentials become {secret}; Date:, Message-ID: and queue ids \
+            become patterns. The first conversation in the capture is converted. A capture with no SMTP \
+            conversation in it is refused (exit 2).
+            """)
 
-    @Option(help: ArgumentHelp("The tool that captured the conversation: swaks, smtplib or javamail.", valueName: "TOOL"))
-    var from: String
+    @Option(help: ArgumentHelp(
+        "The tool that captured the conversation: \(TranscriptImporter.Format.allCases.map(\.rawValue).joined(separator: ", ")) (default: detected).",
+        valueName: "TOOL"))
+    var from: String?
 
     @Argument(help: "The capture, or - for standard input.")
     var file: String
@@ -16,32 +26,60 @@ struct Convert: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the transcript here instead of standard output.", valueName: "OUT"))
     var output: String?
 
+    @Flag(name: .shortAndLong, help: "List the skipped lines (with their line numbers) on standard error.")
+    var verbose = false
+
     func validate() throws { _ = try format() }
 
-    /// The tool named by --from; a usage error naming the value and the tools accepted otherwise.
-    func format() throws -> TranscriptImporter.Format {
-        guard let format = TranscriptImporter.Format(rawValue: from.lowercased()) else {
-            throw ValidationError("--from takes swaks, smtplib or javamail, not '\(from)'")
+    /// The tool named by --from (nil: detect); a usage error naming the value and the tools accepted otherwise.
+    func format() throws -> TranscriptImporter.Format? {
+        guard let from else { return nil }
+        guard let format = TranscriptImporter.Format(name: from) else {
+            let names = TranscriptImporter.Format.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError("--from takes \(names), not '\(from)'")
         }
         return format
     }
 
     func run() throws {
         let format = try format()
-        let text: String
+        let handle: FileHandle
         if file == "-" {
-            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            handle = FileHandle.standardInput
         } else {
-            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
-                throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+            guard let opened = FileHandle(forReadingAtPath: file) else {
+                FileHandle.standardError.write(Data("smtp-repl convert: cannot read \(file)\n".utf8))
+                throw ExitCode(2)
             }
+            handle = opened
         }
-        let transcript: Transcript
-        do { transcript = try TranscriptImporter.importing(text, format: format, name: file) } catch {
+        var importer = CaptureImport(format: format, name: file, keepSkipped: verbose)
+        // A chunk at a time: a log of any size is read in bounded memory.
+        while true {
+            let chunk = handle.readData(ofLength: 1 << 20)
+            if chunk.isEmpty { break }
+            importer.feed([UInt8](chunk))
+        }
+        let result: TranscriptImporter.Result
+        do { result = try importer.finish() } catch {
             FileHandle.standardError.write(Data("smtp-repl convert: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let rendered = "# converted from \(format.rawValue) output (\(file)) by smtp-repl convert\n" + transcript.render()
+        let how = result.detected ? "detected" : "given"
+        var summary = "smtp-repl convert: \(file): \(result.format.rawValue) output (\(how))"
+        summary += ", \(result.skipped) non-SMTP lines skipped"
+        if result.elided > 0 { summary += ", \(result.elided) elisions" }
+        if result.assumedGreeting { summary += ", greeting assumed" }
+        if result.laterConversations > 0 { summary += ", \(result.laterConversations) later conversations not converted" }
+        if let width = result.wrapWidth { summary += ", lines wrapped at \(width) columns joined" }
+        if result.encoding != "UTF-8" { summary += ", read as \(result.encoding)" }
+        FileHandle.standardError.write(Data((summary + "\n").utf8))
+        if verbose {
+            var listing = ""
+            for line in result.skippedLines { listing += "\(file):\(line.line): skipped: \(line.text)\n" }
+            FileHandle.standardError.write(Data(listing.utf8))
+        }
+        let rendered = "# converted from \(result.format.rawValue) output (\(file)) by smtp-repl convert\n" + result.transcript.render()
         if let output {
             do { try rendered.write(toFile: output, atomically: true, encoding: .utf8) } catch {
                 throw ValidationError("cannot write \(output): \(error.localizedDescription)")

@@ -36,7 +36,7 @@ struct ConvertTests {
         let transcript = try roundTrip(captured.output, format: "swaks") { port in _ = try self.swaks(swaks, port: port) }
         let rendered = transcript.render()
         #expect(rendered.contains("> MAIL FROM:<alice@example.com>") && rendered.contains("> ..A line that starts with a dot."))
-        #expect(rendered.contains("250 2.0.0 Ok: queued as 4XyZ"))
+        #expect(rendered.contains("250 2.0.0 Ok: queued as {any}"))
     }
 
     func smtplib(_ python: String, port: Int, debug: Int) throws -> Repl.Result {
@@ -90,7 +90,7 @@ struct ConvertTests {
         let input = try Repl.temporaryFile("hello world\n", suffix: ".log")
         let result = try Repl.repl(["convert", "--from", "swaks", input])
         #expect(result.status == 2)
-        #expect(result.output.contains("no client line found"))
+        #expect(result.output.contains(":1: no SMTP reply found") && result.output.contains("hello world"))
     }
 
     @Test("a real JavaMail mail.debug log converts to a transcript the same JavaMail program follows again")

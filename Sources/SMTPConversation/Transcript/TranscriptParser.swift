@@ -83,3 +83,23 @@ extension Transcript {
         }
     }
 }
+
+extension String {
+    /// The lines of the text split at LF, each without a CR before it (split on bytes: in Swift
+    /// "\r\n" is one Character).
+    func components(separatedByCRLF: Void) -> [String] {
+        var parts: [String] = []
+        var current: [UInt8] = []
+        for byte in utf8 {
+            if byte == 10 {
+                if current.last == 13 { current.removeLast() }
+                parts.append(String(decoding: current, as: UTF8.self))
+                current = []
+            } else {
+                current.append(byte)
+            }
+        }
+        parts.append(String(decoding: current, as: UTF8.self))
+        return parts
+    }
+}

@@ -77,7 +77,8 @@ struct TranscriptSession {
                     guard matcher.commandMatches(expected: expected, actual: actual) else {
                         return try refuse(step, actual: shown, reason: "different command")
                     }
-                    secretFollows = Self.startsSASL(expected)
+                    // The next line is a credential only while the server asks for one (334).
+                    secretFollows = (Self.startsSASL(expected) || secretFollows) && Self.asksForMore(step.reply)
                 case .content(let expected):
                     if matcher.mode == .meaning {
                         // Content is not compared by meaning. Go on at the transcript's end of
@@ -128,6 +129,11 @@ struct TranscriptSession {
     private static func line(of step: TranscriptStep) -> Int {
         if case .exchange(let entry) = step.kind { return entry.line }
         return 0
+    }
+
+    private static func asksForMore(_ reply: [Transcript.Entry]) -> Bool {
+        guard case .server(let text) = reply.last?.kind else { return false }
+        return text.hasPrefix("334")
     }
 
     private static func startsSASL(_ command: String) -> Bool {

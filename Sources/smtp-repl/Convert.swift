@@ -35,8 +35,8 @@ struct Convert: ParsableCommand {
     func format() throws -> TranscriptImporter.Format? {
         guard let from else { return nil }
         guard let format = TranscriptImporter.Format(name: from) else {
-            let names = TranscriptImporter.Format.allCases.map(\.rawValue).joined(separator: ", ")
-            throw ValidationError("--from takes \(names), not '\(from)'")
+            let names = TranscriptImporter.Format.allCases.map(\.rawValue)
+            throw ValidationError("--from takes \(names.dropLast().joined(separator: ", ")) or \(names.last!), not '\(from)'")
         }
         return format
     }

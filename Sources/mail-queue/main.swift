@@ -271,16 +271,29 @@ struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show one request (exit 2 when there is no such request).")
     @OptionGroup var db: DatabaseOptions
     @Argument(help: "Request id.") var id: String
+    @Flag(help: "For a raw message (one the relay stored): write the whole message as stored, byte for byte, instead of the summary and headers.")
+    var raw = false
 
     func run() throws {
         let store = try db.open()
         let d = try guarded { () throws(QueueError) in try store.details(id) }
+        if raw {
+            guard let content = d.request.raw else {
+                FileHandle.standardError.write(Data("mail-queue: request \(id) is not a raw message; --raw shows only those\n".utf8))
+                throw ExitStatus.configuration
+            }
+            FileHandle.standardOutput.write(Data(content))
+            return
+        }
         print("id:          \(d.request.id)")
         print("status:      \(d.status.rawValue)")
         print("attempts:    \(d.attempts)")
         print("message-id:  \(d.request.messageID)")
         print("from:        \(d.request.from)")
-        for r in d.request.recipients { print("\(r.kind.rawValue.lowercased()):".padding(toLength: 13, withPad: " ", startingAt: 0) + r.address) }
+        for r in d.request.recipients {
+            let label = d.request.raw == nil ? "\(r.kind.rawValue.lowercased()):" : "rcpt to:"
+            print(label.padding(toLength: 13, withPad: " ", startingAt: 0) + r.address)
+        }
         print("subject:     \(d.request.subject)")
         if let pattern = d.request.patternID { print("pattern:     \(pattern)") }
         print("enqueued:    \(timestamp(d.requestedAt))")
@@ -290,6 +303,12 @@ struct Show: ParsableCommand {
         }
         if let error = d.lastError { print("last error:  \(error)") }
         if let refused = d.refused { print("refused:     \(refused.replacingOccurrences(of: "\n", with: "\n             "))") }
+        if let content = d.request.raw {
+            // The headers only: the body stays private unless asked for with --raw.
+            print("raw message: \(content.count) octets, as received; headers (`show --raw ID` for all of it):")
+            let headers = RawMessage.headerSection(of: content)
+            for line in String(decoding: headers, as: UTF8.self).split(separator: "\r\n") { print("  " + line) }
+        }
     }
 }
 

@@ -23,11 +23,14 @@ public struct StoredRequest: Sendable, Hashable {
     public var attachments: [MailAttachment]
     /// The Message-ID, the same on every attempt so a resend can be recognised downstream.
     public var messageID: String
+    /// For a raw message (`RawMessage`, the relay's): the content exactly as given, sent as it
+    /// is; nil for requests whose message is built from the fields above.
+    public var raw: [UInt8]?
 
     /// Creates a stored request.
     public init(id: String, patternID: String?, from: String, replyTo: String?, returnPath: String?, charset: String,
                 subject: String, body: String, recipients: [(kind: RecipientKind, address: String)],
-                attachments: [MailAttachment], messageID: String) {
+                attachments: [MailAttachment], messageID: String, raw: [UInt8]? = nil) {
         self.id = id
         self.patternID = patternID
         self.from = from
@@ -39,13 +42,14 @@ public struct StoredRequest: Sendable, Hashable {
         self.recipients = recipients
         self.attachments = attachments
         self.messageID = messageID
+        self.raw = raw
     }
 
     /// Two stored requests are equal when every field is.
     public static func == (lhs: StoredRequest, rhs: StoredRequest) -> Bool {
         lhs.id == rhs.id && lhs.patternID == rhs.patternID && lhs.from == rhs.from && lhs.replyTo == rhs.replyTo
             && lhs.returnPath == rhs.returnPath && lhs.charset == rhs.charset && lhs.subject == rhs.subject
-            && lhs.body == rhs.body && lhs.attachments == rhs.attachments && lhs.messageID == rhs.messageID
+            && lhs.body == rhs.body && lhs.attachments == rhs.attachments && lhs.messageID == rhs.messageID && lhs.raw == rhs.raw
             && lhs.recipients.map { "\($0.kind.rawValue):\($0.address)" }
                 == rhs.recipients.map { "\($0.kind.rawValue):\($0.address)" }
     }

@@ -29,10 +29,11 @@ public struct EnqueueStatements: Sendable {
         var statements = [SQLStatement(dialect, """
             INSERT INTO \(q(r.table)) (\(q(r.id)), \(q(r.patternID)), \(q(r.subject)), \(q(r.from)), \(q(r.replyTo)), \
             \(q(r.returnPath)), \(q(r.charset)), \(q(r.body)), \(q(r.status)), \(q(r.requestedAt)), \(q(r.attempts)), \
-            \(q(r.nextAttemptAt)), \(q(r.messageID))) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+            \(q(r.nextAttemptAt)), \(q(r.messageID)), \(q(r.rawMessage))) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
             """, [.text(request.id), .optional(request.patternID), .text(request.subject), .text(request.from),
                   .optional(request.replyTo), .optional(request.returnPath), .text(request.charset), .text(request.body),
-                  .text(RequestStatus.unsent.rawValue), .integer(now), .integer(now), .text(request.messageID)])]
+                  .text(RequestStatus.unsent.rawValue), .integer(now), .integer(now), .text(request.messageID),
+                  request.raw.map { .blob($0) } ?? .null])]
         for (index, recipient) in request.recipients.enumerated() {
             statements.append(SQLStatement(dialect, """
                 INSERT INTO \(q(c.table)) (\(q(c.requestID)), \(q(c.sequence)), \(q(c.kind)), \(q(c.address))) \

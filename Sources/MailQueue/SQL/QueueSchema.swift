@@ -44,6 +44,8 @@ public struct QueueSchema: Sendable, Hashable, Codable {
         public var messageID = "message_id"
         /// Recipients the server refused (one per line, with the reply).
         public var refused = "refused_recipients"
+        /// A raw message's content (bytes), NULL for the other kinds (schema version 2).
+        public var rawMessage = "raw_message"
         /// Creates the default names.
         public init() {}
     }

@@ -2,7 +2,7 @@
 /// version table records the last one applied, so `init` can be run again safely.
 public struct SchemaStatements: Sendable {
     /// The schema version this build writes and reads.
-    public static let currentVersion = 1
+    public static let currentVersion = 2
 
     /// The dialect.
     public let dialect: SQLDialect
@@ -29,7 +29,17 @@ public struct SchemaStatements: Sendable {
     public func migrations(from version: Int) -> [SQLStatement] {
         var statements: [SQLStatement] = []
         if version < 1 { statements += version1 }
+        if version < 2 { statements += version2 }
         return statements
+    }
+
+    /// Version 2: raw messages (the relay's), kept as bytes beside the other kinds.
+    private var version2: [SQLStatement] {
+        let r = schema.requests
+        return [
+            SQLStatement(dialect, "ALTER TABLE \(q(r.table)) ADD COLUMN \(q(r.rawMessage)) \(dialect.bytes)"),
+            SQLStatement(dialect, "INSERT INTO \(q(schema.versionTable)) (version) VALUES (?)", [.integer(2)]),
+        ]
     }
 
     private var version1: [SQLStatement] {
@@ -100,7 +110,7 @@ public struct SchemaStatements: Sendable {
         let r = schema.requests, c = schema.recipients, a = schema.attachments, t = schema.templates
         let names = [r.table, r.id, r.patternID, r.leaseOwner, r.leaseUntil, r.subject, r.from, r.replyTo, r.returnPath,
                      r.charset, r.body, r.status, r.requestedAt, r.sentAt, r.attempts, r.nextAttemptAt, r.lastError,
-                     r.messageID, r.refused, c.table, c.requestID, c.sequence, c.kind, c.address, a.table, a.requestID,
+                     r.messageID, r.refused, r.rawMessage, c.table, c.requestID, c.sequence, c.kind, c.address, a.table, a.requestID,
                      a.sequence, a.filename, a.contentType, a.data, t.table, t.id, t.language, t.subject, t.body,
                      t.charset, schema.versionTable]
         for name in names where name.isEmpty || name.contains("\"") || name.contains("\0") {

@@ -104,12 +104,12 @@ public struct SenderStatements: Sendable {
 
     /// Reads several requests, in no particular order: id, pattern, from, reply-to,
     /// return-path, charset, subject, body, message id, status, attempts, requested at, sent at,
-    /// last error, refused, lease owner, next attempt at.
+    /// last error, refused, lease owner, next attempt at, raw message.
     public func load(ids: [String]) -> SQLStatement {
         SQLStatement(dialect, """
             SELECT \(q(r.id)), \(q(r.patternID)), \(q(r.from)), \(q(r.replyTo)), \(q(r.returnPath)), \(q(r.charset)), \
             \(q(r.subject)), \(q(r.body)), \(q(r.messageID)), \(q(r.status)), \(q(r.attempts)), \(q(r.requestedAt)), \
-            \(q(r.sentAt)), \(q(r.lastError)), \(q(r.refused)), \(q(r.leaseOwner)), \(q(r.nextAttemptAt)) \
+            \(q(r.sentAt)), \(q(r.lastError)), \(q(r.refused)), \(q(r.leaseOwner)), \(q(r.nextAttemptAt)), \(q(r.rawMessage)) \
             FROM \(q(r.table)) WHERE \(q(r.id)) IN (\(marks(ids.count)))
             """, ids.map { .text($0) })
     }

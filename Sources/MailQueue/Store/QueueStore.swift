@@ -106,6 +106,19 @@ public final class QueueStore {
         }
     }
 
+    /// Enqueues a raw message (the relay's) in its own transaction; once this returns, the
+    /// request has committed.
+    /// - Returns: the request id.
+    @discardableResult
+    public func enqueue(_ message: RawMessage) throws(QueueError) -> String {
+        let stored = try message.stored(limits: limits)
+        let statements = EnqueueStatements(dialect: dialect, schema: schema).insert(stored, now: now())
+        try database.transaction { (db) throws(QueueError) in
+            for statement in statements { try db.execute(statement) }
+        }
+        return stored.id
+    }
+
     // MARK: - Sender side
 
     /// Claims up to `limit` due requests for `owner` until `now + leaseMillis`.
@@ -149,7 +162,8 @@ public final class QueueStore {
         StoredRequest(
             id: row[0].text ?? id, patternID: row[1].text, from: row[2].text ?? "", replyTo: row[3].text,
             returnPath: row[4].text, charset: row[5].text ?? "UTF-8", subject: row[6].text ?? "", body: row[7].text ?? "",
-            recipients: recipients, attachments: attachments, messageID: row[8].text ?? "")
+            recipients: recipients, attachments: attachments, messageID: row[8].text ?? "",
+            raw: row.count > 17 ? row[17].bytes : nil)
     }
 
     /// Runs one outcome statement; returns whether it changed the row.
@@ -293,7 +307,7 @@ public final class QueueStore {
                 var attachments: [MailAttachment] = []
                 if attachmentBytes[id] != nil { attachments = try Self.attachments(of: id, on: db, statements: statements) }
                 let request = Self.request(row: row, id: id, recipients: recipients[id] ?? [], attachments: attachments)
-                bytes += request.attachments.reduce(request.body.utf8.count) { $0 + $1.data.count }
+                bytes += request.attachments.reduce(request.body.utf8.count + (request.raw?.count ?? 0)) { $0 + $1.data.count }
                 result.append(RequestDetails(
                     request: request, status: RequestStatus(rawValue: row[9].text ?? "") ?? .failed,
                     attempts: Int(row[10].integer ?? 0), requestedAt: row[11].integer ?? 0, sentAt: row[12].integer,

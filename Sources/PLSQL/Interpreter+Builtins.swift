@@ -68,7 +68,7 @@ extension Interpreter {
             }
             var message = try text(given, 1) ?? ""
             if message.utf8.count > 2048 { message = String(decoding: Array(message.utf8).prefix(2048), as: UTF8.self) }
-            throw OracleException(number: -number, message: message, reply: lastReply)
+            throw OracleException(number: -number, message: message, reply: lastFailure)
         default: break
         }
         guard let arguments else { return nil }

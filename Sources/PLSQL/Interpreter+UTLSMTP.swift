@@ -38,7 +38,7 @@ enum UTLSMTP {
     /// The exception UTL_SMTP raises where the library throws; the library's own account is
     /// kept as the detail (it never holds a secret).
     static func exception(for error: SMTPError) -> OracleException {
-        if let reply = error.reply, reply.isFailure {
+        if let reply = error.reply ?? error.refusal, reply.isFailure {
             var exception = exception(for: reply)
             exception.detail = error.description
             return exception
@@ -50,6 +50,8 @@ enum UTLSMTP {
             return OracleException(number: 29276, message: "transfer timeout", detail: error.description)
         case .tls:
             return OracleException(number: 29024, message: "Certificate validation failure", detail: error.description)
+        case .invalidArgument(let field, _) where field == "wallet_path":
+            return OracleException(number: 28759, message: "failure to open file", detail: error.description)
         case .accessDenied:
             return OracleException(number: 24247, message: "network access denied by access control list (ACL)", detail: error.description)
         default:
@@ -129,10 +131,12 @@ extension Interpreter {
         do throws(SMTPError) {
             reply = try host.smtp(handle, call)
         } catch {
+            if let reply = error.reply ?? error.refusal, reply.isFailure { lastFailure = reply }
             throw UTLSMTP.exception(for: error)
         }
         guard let reply else { return nil }
         lastReply = reply
+        if reply.isFailure { lastFailure = reply }
         let many = ["EHLO", "HELP", "COMMAND_REPLIES"].contains(member)
         if statement {
             if reply.isFailure { throw UTLSMTP.exception(for: reply) }

@@ -73,6 +73,8 @@ public final class Interpreter {
     var depth = 0
     /// The last SMTP reply a UTL_SMTP call returned, for the report of an unhandled exception.
     public internal(set) var lastReply: Reply?
+    /// The last 4xx/5xx reply, which an unhandled exception's report explains.
+    public internal(set) var lastFailure: Reply?
 
     /// Creates an interpreter talking through `host`.
     public init(host: PLSQLHost, binds: [String: String] = [:]) {
@@ -106,7 +108,8 @@ public final class Interpreter {
         }
     }
 
-    func flushOutput() {
+    /// Prints what DBMS_OUTPUT.PUT left without a line end.
+    public func flushOutput() {
         if !outputLine.isEmpty {
             host.output(outputLine)
             outputLine = ""

@@ -40,7 +40,8 @@ public struct PLSQLToken: Equatable, Sendable {
         switch kind {
         case .word(let text), .number(let text), .symbol(let text): return text
         case .quotedWord(let text): return "\"\(text)\""
-        case .string(let text): return "'\(text.prefix(40))'"
+        // A literal may be a password: messages never repeat one.
+        case .string: return "a string literal"
         case .bind(let name): return ":" + name
         case .end: return "end of block"
         }

@@ -42,10 +42,16 @@ struct Interactive: ParsableCommand {
     }
 }
 
-/// `run FILE`: the REPL language from a file or standard input.
+/// `run FILE`: the REPL language, or PL/SQL, from a file or standard input.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a script of REPL commands; stops at the first unhandled 4xx/5xx or failed expect.")
+        abstract: "Run a script of REPL commands, or UTL_SMTP PL/SQL as written (FILE.sql, or a file that reads as PL/SQL).",
+        discussion: """
+            A REPL script stops at the first unhandled 4xx/5xx or failed expect. PL/SQL (anonymous \
+            blocks, CREATE OR REPLACE PROCEDURE|FUNCTION, SQL*Plus's / and EXEC) runs with Oracle's \
+            semantics: an unhandled exception is reported as Oracle does (ORA-nnnnn, ORA-06512: at \
+            line N) and exits 1; &NAME and :NAME come from --var.
+            """)
 
     @Argument(help: "The script, or - for standard input.")
     var file: String
@@ -55,11 +61,32 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Trust these CA certificates (PEM file or directory) unless a command says otherwise.", valueName: "PEM"))
     var trust: String?
 
+    @Option(name: .customLong("connect-to"), help: ArgumentHelp(
+        "Send a connection the script opens to HOST:PORT to HOST2:PORT2 instead; TLS still verifies HOST (repeatable).",
+        valueName: "HOST:PORT=HOST2:PORT2"))
+    var connectTo: [String] = []
+
+    @Option(help: ArgumentHelp("Use this wallet instead of the one the script names (file:DIR).", valueName: "file:DIR"))
+    var wallet: String?
+
+    @Option(name: .customLong("wallet-password-env"), help: ArgumentHelp(
+        "Read the wallet password from this environment variable instead of the script's.", valueName: "NAME"))
+    var walletPasswordEnv: String?
+
     func run() throws {
         let printer = common.printer()
         let session = Session(printer: printer, variables: try common.parsedVariables(), interactive: false)
         if let trust { session.defaultTrust = FileManager.default.isDirectory(trust) ? .pemDirectory(trust) : .pemFile(trust) }
-        do {
+        do throws(ScriptError) {
+            session.connectTo = try connectTo.map { (text) throws(ScriptError) -> ConnectTo in try ConnectTo(parsing: text) }
+            if let walletPasswordEnv {
+                guard let value = ProcessInfo.processInfo.environment[walletPasswordEnv] else {
+                    throw ScriptError.usage("--wallet-password-env \(walletPasswordEnv): the variable is not set")
+                }
+                session.walletOverride = (wallet, value)
+            } else if let wallet {
+                session.walletOverride = (wallet, nil)
+            }
             try session.runFile(file)
         } catch {
             session.connection?.closeConnection()

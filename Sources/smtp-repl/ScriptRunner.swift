@@ -12,7 +12,15 @@ extension Session {
                 throw ScriptError(exitCode: 2, message: "cannot read \(path): \(error.localizedDescription)")
             }
         }
-        try runScript(text, file: path == "-" ? "<stdin>" : path)
+        let file = path == "-" ? "<stdin>" : path
+        if sourceDepth == 0, PLSQLRun.isPLSQL(path: path, text: text) {
+            let host = PLSQLSession(session: self, connectTo: connectTo, walletOverride: walletOverride?.path,
+                                    walletPasswordOverride: walletOverride?.password)
+            // &NAME comes from --var, then the environment (as ${NAME} does), so a password need not be on the command line.
+            try PLSQLRun.run(text, file: file, host: host, variables: lexer.environment.merging(lexer.variables) { $1 })
+            return
+        }
+        try runScript(text, file: file)
     }
 
     /// Runs every line of a script; the first failure stops it with file, line, command and reason.

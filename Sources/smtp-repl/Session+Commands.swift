@@ -132,8 +132,9 @@ extension Session {
         }
         // UTL_SMTP.OPEN_CONNECTION's order: host, port, tx_timeout, wallet_path, wallet_password,
         // secure_connection_before_smtp, secure_host.
-        if let walletPath = arguments.value("wallet_path", position: 3) {
-            let walletPassword = arguments.value("wallet_password", position: 4)
+        // --wallet replaces the script's wallet path; --wallet-password-env its password.
+        if let walletPath = walletOverride?.path ?? arguments.value("wallet_path", position: 3) {
+            let walletPassword = walletOverride?.password ?? arguments.value("wallet_password", position: 4)
             tls.trust = try walletTrust(path: walletPath, password: walletPassword)
             wallet = (walletPath, walletPassword)
         } else {
@@ -145,10 +146,13 @@ extension Session {
         connection?.closeConnection()
         let timeout = try arguments.number("tx_timeout", position: 2)
         let implicit = try arguments.flag("secure_connection_before_smtp", position: 5)
-        let secureHost = arguments.value("secure_host", position: 6)
+        // --connect-to: the TCP connection goes elsewhere, TLS still verifies the host the script names.
+        let route = ConnectTo.route(host, port, through: connectTo)
+        if route.verify != nil { printer.info("--connect-to: \(host):\(port) goes to \(route.host):\(route.port); TLS verifies \(host)") }
+        let secureHost = arguments.value("secure_host", position: 6) ?? route.verify
         do throws(SMTPError) {
             connection = try SMTPConnection.openConnection(
-                host: host, port: port, txTimeout: timeout ?? 60, secureConnectionBeforeSMTP: implicit,
+                host: route.host, port: route.port, txTimeout: timeout ?? 60, secureConnectionBeforeSMTP: implicit,
                 secureHost: secureHost, options: options)
             lastReply = connection?.greeting
         } catch {

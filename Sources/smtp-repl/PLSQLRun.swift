@@ -44,9 +44,11 @@ enum PLSQLRun {
         var lines = ["\(file): unhandled exception"] + error.report
         if let detail = error.detail { lines.append("(\(detail))") }
         if let reply = error.reply ?? lastReply, reply.isFailure {
-            var explained = "last reply: \(reply.singleLine)"
-            if let status = reply.enhancedStatusCode, let meaning = status.explanation { explained += " (\(status): \(meaning))" }
-            lines.append(explained)
+            lines.append("last reply: \(reply.singleLine)")
+            // The project's explanation, as the console gives it under a refusal.
+            if let explanation = reply.explanation() {
+                lines.append("    \(reply.enhancedStatusCode.map { "\($0)" } ?? "\(reply.code)") (\(explanation.vendor)): \(explanation)")
+            }
         }
         return lines.joined(separator: "\n")
     }

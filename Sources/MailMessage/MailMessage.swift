@@ -119,6 +119,7 @@ public struct MailMessage: Sendable {
         if envelopeRecipients.isEmpty {
             throw MessageError(.noRecipient, field: "To", reason: "the message has no recipient in To, Cc or Bcc")
         }
+        try validateEnvelope()
         var encoder = try MessageEncoder(message: self, options: options)
         do {
             try encoder.encode(readFiles: false) { _ in }

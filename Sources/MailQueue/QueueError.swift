@@ -9,6 +9,8 @@ public struct QueueError: Error, CustomStringConvertible, Sendable, Equatable {
         case tooManyRecipients
         /// Attachments larger in total than `QueueLimits.maxAttachmentBytes`.
         case attachmentsTooLarge
+        /// A body larger than `QueueLimits.maxBodyBytes`.
+        case bodyTooLarge
         /// An address that is not a mailbox.
         case invalidAddress
         /// CR, LF or NUL in a header field (header injection), or another bad header value.

@@ -12,6 +12,10 @@ enum JSONLRequest {
         "charset", "pattern",
     ]
 
+    /// The longest line `enqueue --jsonl` reads: four times the body limit (4 MiB by default),
+    /// room for a whole body written with JSON escapes and the rest of the request.
+    static func maxLineBytes(_ limits: QueueLimits) -> Int { 4 * limits.maxBodyBytes }
+
     /// Reads one line. Unknown members and wrong types are errors naming the member.
     static func decode(_ line: some Collection<UInt8>) throws(QueueError) -> MailRequest {
         guard case .object(let object) = try TemplateValue.parseJSON(line, field: "JSON") else {

@@ -113,12 +113,12 @@ struct TemplateCommand: ParsableCommand {
         @Option(help: "Template id.") var id: String
         @Option(help: "Language.") var lang: String
         @Option(help: "Subject template.") var subject: String
-        @Option(help: "File holding the body template.") var bodyFile: String
+        @Option(help: "File holding the body template (a regular file; at most 1 MiB).") var bodyFile: String
         @Option(help: "Charset.") var charset: String = "UTF-8"
 
         func run() throws {
             let store = try db.open()
-            let body = try InputFile.text(bodyFile, option: "--body-file")
+            let body = try InputFile.text(bodyFile, option: "--body-file", limit: .body(store.limits))
             try guarded { () throws(QueueError) in
                 try store.checkSchema()
                 try store.putTemplate(MailTemplate(id: id, language: lang, subject: subject, body: body, charset: charset))
@@ -130,7 +130,12 @@ struct TemplateCommand: ParsableCommand {
 
 struct Enqueue: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Enqueue one request from flags, or many from a JSON Lines file; prints each id.")
+        abstract: "Enqueue one request from flags, or many from a JSON Lines file; prints each id.",
+        discussion: """
+            Limits: 100 recipients, 2 MiB of attachments in all, 1 MiB of body; a request over one is refused \
+            (exit 1) before anything is read past it. Files must be regular files (a device or FIFO: exit 2). \
+            An address MAIL FROM or RCPT TO cannot carry (a quoted local part with a space, < or >) is refused.
+            """)
     @OptionGroup var db: DatabaseOptions
     @Option(help: "From address.") var from: String?
     @Option(help: "To address (repeatable).") var to: [String] = []
@@ -140,14 +145,14 @@ struct Enqueue: ParsableCommand {
     @Option(help: "Return-Path (envelope sender).") var returnPath: String?
     @Option(help: "Subject (free text).") var subject: String?
     @Option(help: "Body text.") var body: String?
-    @Option(help: "File holding the body text.") var bodyFile: String?
+    @Option(help: "File holding the body text (a regular file; at most 1 MiB).") var bodyFile: String?
     @Option(help: "Template id.") var template: String?
     @Option(help: "Template language (default en).") var lang: String?
     @Option(help: "Template variable NAME=VALUE (repeatable).") var `var`: [String] = []
     @Option(help: "Charset.") var charset: String?
     @Option(help: "Send pattern id.") var pattern: String?
-    @Option(help: "Attach a file (repeatable).") var attach: [String] = []
-    @Option(help: "JSON Lines file: one request object per line (see README).") var jsonl: String?
+    @Option(help: "Attach a regular file (repeatable; at most 2 MiB in all).") var attach: [String] = []
+    @Option(help: "JSON Lines file: one request object per line, each line at most 4 MiB (see README).") var jsonl: String?
 
     func validate() throws {
         if jsonl != nil {
@@ -176,7 +181,7 @@ struct Enqueue: ParsableCommand {
         if body != nil && bodyFile != nil { throw ValidationError("give --body or --body-file, not both") }
     }
 
-    func request() throws -> MailRequest {
+    func request(limits: QueueLimits) throws -> MailRequest {
         guard let from else { throw ValidationError("--from is required (or use --jsonl)") }
         let content: MailRequest.Content
         if let template {
@@ -187,12 +192,14 @@ struct Enqueue: ParsableCommand {
             }
             content = .template(id: template, language: lang ?? "en", variables: variables)
         } else {
-            let text = try bodyFile.map { try InputFile.text($0, option: "--body-file") } ?? body ?? ""
+            let text = try bodyFile.map { try InputFile.text($0, option: "--body-file", limit: .body(limits)) } ?? body ?? ""
             content = .text(subject: subject ?? "", body: text)
         }
+        var remaining = limits.maxAttachmentBytes
         let attachments = try attach.map { path in
-            MailAttachment(filename: URL(fileURLWithPath: path).lastPathComponent,
-                           data: Array(try InputFile.bytes(path, option: "--attach")))
+            let data = try InputFile.bytes(path, option: "--attach", limit: .attachment(remaining: remaining, limits: limits))
+            remaining -= data.count
+            return MailAttachment(filename: URL(fileURLWithPath: path).lastPathComponent, data: Array(data))
         }
         return MailRequest(from: from, to: to, cc: cc, bcc: bcc, replyTo: replyTo, returnPath: returnPath, charset: charset,
                            patternID: pattern, content: content, attachments: attachments)
@@ -202,18 +209,11 @@ struct Enqueue: ParsableCommand {
         let store = try db.open()
         try guarded { () throws(QueueError) in try store.checkSchema() }
         if let jsonl {
-            let bytes = [UInt8](try InputFile.bytes(jsonl, option: "--jsonl"))
             var failed = false
-            // Bytes, not Characters, and array slices, not Data's generic split: splitting a
-            // large file cost more than enqueuing it.
-            var start = 0
-            var number = 0
-            while start < bytes.count {
-                let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-                defer { start = end + 1 }
-                number += 1
-                let line = bytes[start..<end]
-                guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
+            // A chunk at a time, a line at most maxLine: the file may hold any number of requests.
+            let maxLine = JSONLRequest.maxLineBytes(store.limits)
+            try InputFile.lines(jsonl, option: "--jsonl", maxLine: maxLine) { number, line in
+                guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
                 do {
                     let request = try JSONLRequest.decode(line)
                     let id = try store.enqueue(request)
@@ -226,7 +226,7 @@ struct Enqueue: ParsableCommand {
             if failed { throw ExitStatus.notAllSent }
             return
         }
-        let request = try request()
+        let request = try request(limits: store.limits)
         let id = try guarded { () throws(QueueError) in try store.enqueue(request) }
         print(id)
     }

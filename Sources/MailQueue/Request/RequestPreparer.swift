@@ -15,7 +15,7 @@ public struct RequestPreparer: Sendable {
     ///   - request: the request.
     ///   - template: the stored template when the request uses one (nil: `unknownTemplate`).
     ///   - id: the request id to give (default: a new unique one).
-    /// - Throws: `QueueError`: `noRecipient`, `tooManyRecipients`, `attachmentsTooLarge`,
+    /// - Throws: `QueueError`: `noRecipient`, `tooManyRecipients`, `attachmentsTooLarge`, `bodyTooLarge`,
     ///   `invalidAddress`, `headerInjection`, `unknownTemplate`, `missingVariable`,
     ///   `unusedVariable`, `unknownCharset`, `invalidMessage`; each names the field.
     public func prepare(_ request: MailRequest, template: MailTemplate?, id: String = RequestID.make()) throws(QueueError)
@@ -47,6 +47,10 @@ public struct RequestPreparer: Sendable {
             }
             (subject, body) = try TemplateRenderer.render(template, variables: variables)
             charset = charset ?? template.charset
+        }
+        if body.utf8.count > limits.maxBodyBytes {
+            throw QueueError(.bodyTooLarge, field: "body",
+                             reason: "the body is \(body.utf8.count) bytes; at most \(limits.maxBodyBytes) are allowed")
         }
         let from = request.from
         let recipients = request.to.map { (RecipientKind.to, $0) } + request.cc.map { (RecipientKind.cc, $0) }

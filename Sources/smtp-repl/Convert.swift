@@ -81,8 +81,8 @@ struct Convert: ParsableCommand {
         }
         let rendered = "# converted from \(result.format.rawValue) output (\(file)) by smtp-repl convert\n" + result.transcript.render()
         if let output {
-            do { try rendered.write(toFile: output, atomically: true, encoding: .utf8) } catch {
-                throw ValidationError("cannot write \(output): \(error.localizedDescription)")
+            do throws(PrivateFile.Failure) { try PrivateFile.write(rendered, to: output) } catch {
+                throw ValidationError(error.description)
             }
         } else {
             print(rendered, terminator: "")

@@ -24,7 +24,11 @@ struct Interactive: ParsableCommand {
         session.readSecret = { prompt in readSecret(prompt: prompt) }
         printer.info("smtp-repl: UTL_SMTP's calls as commands. help lists them, Tab completes, Ctrl-D leaves.")
         var number = 0
-        while let text = editor.readLine(prompt: session.prompt) {
+        while true {
+            let prompt = session.prompt
+            let answering = session.answersChallenge
+            guard let text = editor.readLine(prompt: prompt, answersChallenge: answering) else { break }
+            if answering { editor.retype(prompt: prompt, typed: text, shown: LineRedaction.redacted(text, answersChallenge: true)) }
             number += 1
             let trimmed = text.trimmingCharacters(in: .whitespaces)
             if trimmed == "exit" || trimmed == "quit!" { break }

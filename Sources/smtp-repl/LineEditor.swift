@@ -24,15 +24,33 @@ final class LineEditor {
     /// Reads a line with the prompt; nil at end of input (Ctrl-D). Message lines (`data>`) stay
     /// out of the history: `remember` false. A remembered line is kept with its secrets hidden
     /// (`auth … password={secret}`): the history file must never hold a password.
-    func readLine(prompt: String, remember: Bool = true) -> String? {
+    /// `answersChallenge`: a raw AUTH waits for its answer, so the line is kept as
+    /// `command {secret}` (see `LineRedaction`).
+    func readLine(prompt: String, remember: Bool = true, answersChallenge: Bool = false) -> String? {
         guard let raw = readline(prompt) else { return nil }
         defer { free(raw) }
         let line = String(cString: raw)
         if remember, !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            add_history(LineRedaction.redacted(line))
+            add_history(LineRedaction.redacted(line, answersChallenge: answersChallenge))
             append_history(1, historyPath)
         }
         return line
+    }
+
+    /// Replaces the line just typed on the terminal with `shown` (its secrets hidden): the
+    /// answer to a raw AUTH challenge must not stay on the screen or in the scrollback.
+    func retype(prompt: String, typed: String, shown: String) {
+        guard isatty(1) == 1 else { return }
+        var rows: Int32 = 0
+        var columns: Int32 = 0
+        rl_get_screen_size(&rows, &columns)
+        let width = max(Int(columns), 1)
+        // The rows the prompt and the typed line took, wrapped at the terminal's width.
+        let used = max(1, (prompt.count + typed.count + width - 1) / width)
+        var text = ""
+        for _ in 0..<used { text += "\u{1B}[1A\r\u{1B}[2K" }
+        text += prompt + shown + "\n"
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 
     /// Writes the history file anew (creating it on first use).

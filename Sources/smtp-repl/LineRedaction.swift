@@ -1,8 +1,11 @@
+import SMTPConversation
+
 /// LineRedaction hides the secrets a REPL line may hold before the line is shown again (a
 /// script's error message names the failing line) or kept (the interactive history file):
-/// the values of `password=`, `token=` and `wallet_password=`, and what follows the mechanism
-/// of an AUTH line sent with `command`. `${NAME}` references are left as written: the script
-/// holds the name, not the secret. The words are the `Lexer`'s, so quoting is read the same way.
+/// the values of `password=`, `token=` and `wallet_password=`, what follows the mechanism of
+/// an AUTH line sent with `command`, and the lines answering its 334 challenges. `${NAME}`
+/// references are left as written: the script holds the name, not the secret. The words are
+/// the `Lexer`'s, so quoting is read the same way.
 enum LineRedaction {
     /// The parameters whose values are secrets.
     static let secretParameters: Set<String> = ["password", "token", "wallet_password"]
@@ -12,13 +15,21 @@ enum LineRedaction {
     static let secretPositions: [String: Int] = ["auth": 1, "open_connection": 4]
 
     /// `line` with every secret value replaced by `{secret}`.
-    static func redacted(_ line: String) -> String {
+    /// - Parameter answersChallenge: true when the line was typed while a raw AUTH (sent with
+    ///   `command`) waits for the answer to its 334 challenge: everything after `command` is
+    ///   then the answer (a base64 user name or password), and a line that is no command at
+    ///   all may be that answer typed bare, so it is hidden whole.
+    static func redacted(_ line: String, answersChallenge: Bool = false) -> String {
         let characters = Array(line)
         let lexer = Lexer(variables: [:], environment: [:], requireVariables: false)
         guard let tokens = try? lexer.tokenize(line) else { return unreadable(line) }
         let command = tokens.first.map { $0.value.lowercased() } ?? ""
-        let rawAuth = (command == "command" || command == "command_replies") && tokens.count > 1
-            && tokens[1].name == nil && tokens[1].value.uppercased() == "AUTH"
+        let isRaw = command == "command" || command == "command_replies"
+        if answersChallenge, !tokens.isEmpty, !isRaw, Catalog.find(command) == nil {
+            return Command.secretPlaceholder
+        }
+        let rawAuth = isRaw && tokens.count > 1
+            && ((tokens[1].name == nil && tokens[1].value.uppercased() == "AUTH") || answersChallenge)
         var output = ""
         var done = 0
         var position = -1
@@ -30,7 +41,7 @@ enum LineRedaction {
                 output += written.prefix(name.count + 1) + "{secret}"
             } else if token.name == nil, secretPositions[command] == position, !isReference(Substring(written)) {
                 output += "{secret}"
-            } else if rawAuth && number >= 3 {
+            } else if rawAuth && (number >= 3 || (answersChallenge && number >= 1)) {
                 output += "{secret}"
             } else if number == 1, command == "command" || command == "command_replies" {
                 output += quotedAuth(token.value) ?? written

@@ -28,24 +28,29 @@ extension Session {
         let lines = try Self.lines(of: text, file: file)
         try checkSyntax(lines)
         for line in lines {
+            let answersChallenge = self.answersChallenge
             do throws(ScriptError) {
                 try execute(line)
             } catch {
-                throw ScriptError(exitCode: error.exitCode, message: "\(line.file):\(line.number): \(Self.shown(line)): \(error.message)")
+                let shown = Self.shown(line, answersChallenge: answersChallenge)
+                throw ScriptError(exitCode: error.exitCode, message: "\(line.file):\(line.number): \(shown): \(error.message)")
             }
         }
     }
 
     /// A line as an error message shows it: secrets hidden (`LineRedaction`), at most 80 characters.
-    static func shown(_ line: ScriptLine) -> String {
-        String(LineRedaction.redacted(line.text.trimmingCharacters(in: .whitespaces)).prefix(80))
+    static func shown(_ line: ScriptLine, answersChallenge: Bool = false) -> String {
+        String(LineRedaction.redacted(line.text.trimmingCharacters(in: .whitespaces), answersChallenge: answersChallenge).prefix(80))
     }
 
     /// Checks every line before anything runs, so a syntax error or an unset `${NAME}` never
     /// leaves a half-done conversation.
     func checkSyntax(_ lines: [ScriptLine]) throws(ScriptError) {
+        // Whether a line may answer a raw AUTH's challenge (it follows `command AUTH …` or
+        // another such answer): its text is then not shown in a message.
+        var mayAnswer = false
         for line in lines {
-            let where_ = "\(line.file):\(line.number): \(Self.shown(line))"
+            let where_ = "\(line.file):\(line.number): \(Self.shown(line, answersChallenge: mayAnswer))"
             do throws(ScriptError) {
                 for text in line.hereDocument ?? [] { _ = try lexer.expand(text) }
                 if let (_, text) = TextCommand.split(line.text) {
@@ -54,6 +59,8 @@ extension Session {
                 }
                 let tokens = try lexer.tokenize(line.text)
                 guard let first = tokens.first else { continue }
+                let raw = ["command", "command_replies"].contains(first.value.lowercased())
+                mayAnswer = raw && (mayAnswer || (tokens.count > 1 && tokens[1].value.uppercased().hasPrefix("AUTH")))
                 guard first.name == nil, Catalog.find(first.value) != nil else {
                     throw .usage(Catalog.unknown(first.name.map { $0 + "=" } ?? first.value))
                 }

@@ -13,8 +13,8 @@ func parseAddress(_ text: String, option: String) throws -> (host: String, port:
 
 /// Writes a transcript for `--record`; a failure is reported, not fatal.
 func writeTranscript(_ transcript: Transcript, to path: String, printer: Printer) {
-    do { try transcript.render().write(toFile: path, atomically: true, encoding: .utf8) } catch {
-        printer.error("cannot write \(path): \(error.localizedDescription)")
+    do throws(PrivateFile.Failure) { try PrivateFile.write(transcript.render(), to: path) } catch {
+        printer.error(error.description)
     }
 }
 

@@ -303,10 +303,10 @@ extension Session {
     }
 
     func save(_ transcript: Transcript, to path: String) throws(ScriptError) {
-        do {
-            try transcript.render().write(toFile: path, atomically: true, encoding: .utf8)
+        do throws(PrivateFile.Failure) {
+            try PrivateFile.write(transcript.render(), to: path)
         } catch {
-            throw ScriptError(exitCode: 2, message: "cannot write \(path): \(error.localizedDescription)")
+            throw ScriptError(exitCode: 2, message: error.description)
         }
     }
 }

@@ -56,6 +56,10 @@ final class Session {
         return "smtp[\(parts.joined(separator: ","))]> "
     }
 
+    /// True while a raw AUTH (sent with `command`) waits for the answer to its 334 challenge:
+    /// the next line is a secret for the history and for messages.
+    var answersChallenge: Bool { connection.map { !$0.isClosed && $0.isAwaitingRawAuthResponse } ?? false }
+
     func observe(_ event: ConversationEvent) {
         printer.show(event)
         recorder.record(event)
@@ -68,8 +72,18 @@ final class Session {
             try write(command, text: try lexer.expand(text))
             return
         }
-        let tokens = try lexer.tokenize(line.text)
+        let answering = answersChallenge
+        let tokens: [Token]
+        do throws(ScriptError) { tokens = try lexer.tokenize(line.text) } catch {
+            // The lexer's message may quote the line: the answer to a challenge stays hidden.
+            if answering { throw .usage("the line cannot be read (not shown: it may answer the AUTH challenge)") }
+            throw error
+        }
         guard let first = tokens.first else { return }
+        if answering, first.name != nil || Catalog.find(first.value) == nil {
+            throw .usage("not a command (the line is not shown: an AUTH sent with command waits for its answer; "
+                + "send the answer with command, e.g. command BASE64)")
+        }
         guard first.name == nil else { throw .usage("a line must start with a command, not \(first.name!)=") }
         let name = first.value.lowercased()
         let arguments = try Arguments(tokens: Array(tokens.dropFirst()), command: name)

@@ -25,7 +25,7 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("var"), help: ArgumentHelp("Set ${NAME} for the script (NAME=VALUE, repeatable).", valueName: "NAME=VALUE"))
     var variables: [String] = []
 
-    @Option(help: ArgumentHelp("Write the session as a transcript (credentials redacted).", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Write the session as a transcript (credentials redacted, mode 0600).", valueName: "FILE"))
     var record: String?
 
     @Flag(help: "No colours (also when NO_COLOR is set or the output is not a terminal).")

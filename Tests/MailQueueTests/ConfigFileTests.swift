@@ -56,7 +56,8 @@ struct ConfigFileTests {
         #expect(!error.description.contains("hunter2"))
         #expect(try SenderConfigFile.parse("password = hunter2\n", file: "send.conf", mode: 0o100600)["password"] == "hunter2")
         // Malformed lines that hold a password are not quoted back either.
-        for text in ["password hunter2\n", "password = \"hunt\"er2\n", "password = \"hunter2\n"] {
+        for text in ["password hunter2\n", "password = \"hunt\"er2\n", "password = \"hunter2\n", "password: hunt=er2\n",
+                     "smtp-password hunt = er2\n", "password: \"hunt=er2\n"] {
             let malformed = try #require(throws: QueueError.self) { try SenderConfigFile.parse(text, file: "send.conf") }
             #expect(!malformed.description.contains("hunt") && !malformed.description.contains("er2"), "\(malformed)")
         }

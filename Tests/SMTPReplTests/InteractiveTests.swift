@@ -32,6 +32,9 @@ struct InteractiveTests {
 
         func capture() throws -> String { try Repl.run(tmux, socket + ["capture-pane", "-p", "-t", name]).output }
 
+        /// The screen and everything scrolled off it.
+        func captureAll() throws -> String { try Repl.run(tmux, socket + ["capture-pane", "-p", "-S", "-", "-t", name]).output }
+
         /// Polls the pane (bounded, 10 s) until `condition` holds; returns the last capture.
         @discardableResult
         func await(_ what: String, _ condition: (String) -> Bool) throws -> String {
@@ -102,5 +105,62 @@ struct InteractiveTests {
         let history = try String(contentsOfFile: home + "/.smtp_repl_history", encoding: .utf8)
         #expect(history.contains("open_connection 127.0.0.1") && !history.contains("Sup3rSecret") && !history.contains("Subject: typed"))
         #expect(history.contains("auth username=u password={secret}") && !history.contains("HistPass9"), "\(history)")
+    }
+
+    @Test("AUTH LOGIN sent with command: the base64 user and password stay out of the history, the screen and the transcript (0600)")
+    func rawAuthHidden() throws {
+        guard let tmux = Repl.require("tmux") else { return }
+        let password = "TopSecretPW"
+        let userLine = Base64.encode("user@example.com")
+        let passwordLine = Base64.encode(password)
+        let script = """
+            220 hostile.example ESMTP
+            > EHLO client.example.com
+            250 AUTH LOGIN
+            > AUTH LOGIN
+            334 VXNlcm5hbWU6
+            > {secret}
+            334 UGFzc3dvcmQ6
+            > {secret}
+            535 5.7.8 bad password \(password) (\(passwordLine))
+            """
+        let server = try TranscriptServer(transcript: try Transcript(parsing: script), mode: .meaning, readTimeout: 20)
+        server.start(connections: 1, acceptTimeout: 30)
+        defer { server.stop() }
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("home-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let saved = home + "/saved.txt"
+        let recorded = home + "/recorded.txt"
+        let pane = try Pane(tmux: tmux, command: "\(Repl.binary) --record \(recorded); sleep 30",
+                            environment: ["HOME": home, "NO_COLOR": "1", "TERM": "xterm"])
+        defer { pane.close() }
+        try pane.await("the prompt") { $0.contains("smtp>") }
+        try pane.send("open_connection 127.0.0.1 \(server.port)", "Enter")
+        try pane.send("ehlo client.example.com", "Enter")
+        try pane.await("the ehlo prompt") { $0.contains("smtp[ehlo]>") }
+        try pane.send("command AUTH LOGIN", "Enter")
+        try pane.await("the user name challenge") { $0.contains("<-  334 VXNlcm5hbWU6") }
+        try pane.send("command \(userLine)", "Enter")
+        try pane.await("the password challenge") { $0.contains("<-  334 UGFzc3dvcmQ6") }
+        try pane.send("command \(passwordLine) expect=535", "Enter")
+        try pane.await("the refusal") { $0.contains("<-  535 5.7.8") }
+        try pane.send("save transcript \(saved)", "Enter")
+        try pane.send("C-d")
+        try pane.await("the REPL to end") { _ in FileManager.default.fileExists(atPath: recorded) }
+        let screen = try pane.captureAll()
+        let history = try String(contentsOfFile: home + "/.smtp_repl_history", encoding: .utf8)
+        #expect(history.contains("command AUTH LOGIN") && history.contains("command {secret}"), "\(history)")
+        #expect(screen.contains("command {secret}") && screen.contains(" -> {secret}"), "\(screen)")
+        for file in [saved, recorded] {
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            #expect(text.contains("> AUTH LOGIN") && text.contains("> {secret}"), "\(text)")
+            let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(file): \(String(mode ?? 0, radix: 8))")
+            for secret in [userLine, passwordLine, password] { #expect(!text.contains(secret), "\(secret) in \(file):\n\(text)") }
+        }
+        for secret in [userLine, passwordLine, password] {
+            #expect(!history.contains(secret), "\(secret) in the history:\n\(history)")
+            #expect(!screen.contains(secret), "\(secret) on the screen:\n\(screen)")
+        }
     }
 }

@@ -313,4 +313,39 @@ struct RunTests {
             #expect(result.output.contains(hint), "\(result.output)")
         }
     }
+
+    @Test("a server quoting the password in its 535: the REPL's console, error and --record transcript (0600) hold none of it")
+    func echoedPasswordHidden() throws {
+        let password = "TopSecretPW"
+        let blob = Base64.encode([0] + Array("user@example.com".utf8) + [0] + Array(password.utf8))
+        let script = """
+            220 hostile.example ESMTP
+            > EHLO client.example.com
+            250-hostile.example
+            250 AUTH PLAIN
+            > AUTH PLAIN {secret}
+            535-5.7.8 bad password \(password) (\(Base64.encode(password)))
+            535 5.7.8 you sent \(blob)
+            """
+        let server = try TranscriptServer(transcript: try Transcript(parsing: script), mode: .meaning, readTimeout: 10)
+        server.start(connections: 1, acceptTimeout: 30)
+        defer { server.stop() }
+        let record = FileManager.default.temporaryDirectory.appendingPathComponent("rec-\(UUID().uuidString).txt").path
+        let result = try Repl.run(
+            Repl.binary, ["run", "-", "--var", "PW=\(password)", "--record", record],
+            input: """
+                open_connection 127.0.0.1 \(server.port) allow_cleartext=true
+                ehlo client.example.com
+                auth username=user@example.com password=${PW} schemes=PLAIN
+                """)
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.output.contains("535 5.7.8 bad password {secret}"), "\(result.output)")
+        let recorded = try String(contentsOfFile: record, encoding: .utf8)
+        let mode = try FileManager.default.attributesOfItem(atPath: record)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "\(String(mode ?? 0, radix: 8))")
+        for secret in [password, Base64.encode(password), blob] {
+            #expect(!result.output.contains(secret), "\(secret) in:\n\(result.output)")
+            #expect(!recorded.contains(secret), "\(secret) in:\n\(recorded)")
+        }
+    }
 }

@@ -46,15 +46,19 @@ public struct SenderConfigFile: Sendable, Equatable {
                 throw config.error(line, "expected key = value (no '=' on this line)")
             }
             let key = trimmed[..<equals].trimming(" \t").lowercased()
+            // What messages call the key: a line such as `password: Hunter=2secret` has no key
+            // of ours before its `=`, and naming it would quote part of the password.
+            let named = keys.contains(key) || !Self.mayHoldSecret(key) ? "'\(key)'" : "on this line (not shown: it may hold a secret)"
             var value = Substring(trimmed[trimmed.index(after: equals)...].trimming(" \t"))
             if value.hasPrefix("\"") {
                 // A quoted value keeps any # inside; only a comment may follow the closing quote.
                 guard let close = value.dropFirst().firstIndex(of: "\"") else {
-                    throw config.error(line, "\(key): the quote is not closed")
+                    throw config.error(line, keys.contains(key) ? "\(key): the quote is not closed" : "the quote is not closed")
                 }
                 let rest = value[value.index(after: close)...].trimming(" \t")
                 guard rest.isEmpty || rest.hasPrefix("#") else {
-                    throw config.error(line, "\(key): only a # comment may follow the closing quote")
+                    throw config.error(line, keys.contains(key) ? "\(key): only a # comment may follow the closing quote"
+                        : "only a # comment may follow the closing quote")
                 }
                 value = value[value.index(after: value.startIndex)..<close]
             } else if let comment = Self.trailingComment(in: value) {
@@ -62,7 +66,7 @@ public struct SenderConfigFile: Sendable, Equatable {
                 value = Substring(value[..<comment].trimming(" \t"))
             }
             guard keys.contains(key) else {
-                throw config.error(line, "unknown key '\(key)'; known keys: \(keys.joined(separator: ", "))")
+                throw config.error(line, "unknown key \(named); known keys: \(keys.joined(separator: ", "))")
             }
             if let earlier = config.entries[key] {
                 throw config.error(line, "\(key) is already set on line \(earlier.line)")
@@ -74,6 +78,14 @@ public struct SenderConfigFile: Sendable, Equatable {
             config.entries[key] = (String(value), line)
         }
         return config
+    }
+
+    /// True when an unknown key may be part of a secret: it mentions one (`password: Hunter`,
+    /// `smtp-token`) or is not written like a key (letters, digits and `-` only).
+    static func mayHoldSecret(_ key: String) -> Bool {
+        let secretWords = ["pass", "secret", "token", "credential", "key"]
+        if secretWords.contains(where: key.contains) { return true }
+        return !key.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" || $0 == "_" }
     }
 
     /// Where a `#` preceded by white space starts a comment in an unquoted value.

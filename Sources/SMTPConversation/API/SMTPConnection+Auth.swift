@@ -56,23 +56,28 @@ extension SMTPConnection {
         do throws(SMTPError) { sasl = try SASLClient(mechanism: mechanism, credentials: credentials) } catch {
             throw error.filling(context(step))
         }
-        var reply = try exchange(.auth(mechanism: mechanism, initialResponse: sasl.initialResponse), step: step, raising: false)
+        try write([.auth(mechanism: mechanism, initialResponse: sasl.initialResponse)], step: step)
+        conversation.rememberAuthSecret(credentials.secretText)
+        var reply = try readReply(step: step)
         while reply.code == 334 {
             let response: String
-            do throws(SMTPError) { response = try sasl.respond(to: reply) } catch {
-                // Cancel the exchange as RFC 4954 says, then report.
+            // The challenge as sent: the redacted reply may have lost bytes the mechanism needs.
+            let challenge = conversation.unredactedChallenge ?? reply
+            do throws(SMTPError) { response = try sasl.respond(to: challenge) } catch {
+                // Cancel the exchange as RFC 4954 says, then report (without an echo of the secret).
+                let echoes = conversation.authEchoes
                 _ = try? exchange(.authResponse("*"), step: step, raising: false)
-                throw error.filling(context(step))
+                throw echoes.redacting(error).filling(context(step))
             }
             reply = try exchange(.authResponse(response), step: step, raising: false)
         }
-        if let serverError = sasl.serverError {
+        if let serverError = sasl.serverError.map(conversation.authEchoes.redacting) {
             emit(.note("XOAUTH2 error from the server: \(serverError)"))
         }
         if raising {
             do throws(SMTPError) { try Self.raise(reply, context: context(step)) } catch {
                 var detailed = error
-                detailed.detail = sasl.serverError.map { "XOAUTH2: \($0)" }
+                detailed.detail = sasl.serverError.map { "XOAUTH2: " + conversation.authEchoes.redacting($0) }
                 throw detailed
             }
         }

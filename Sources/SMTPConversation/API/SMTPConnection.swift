@@ -114,8 +114,11 @@ public final class SMTPConnection {
     public var isTLS: Bool { conversation.isTLS }
     /// True after AUTH succeeded.
     public var isAuthenticated: Bool { conversation.isAuthenticated }
-    /// The most recent reply.
+    /// The most recent reply (a reply to AUTH without any echo of the credential).
     public var lastReply: Reply? { conversation.lastReply }
+    /// True after an AUTH sent with `command` was answered 334: the next `command` line is the
+    /// answer, a secret (shown and recorded as `{secret}`).
+    public var isAwaitingRawAuthResponse: Bool { conversation.isAwaitingRawAuthResponse }
     /// True once the connection is closed (QUIT, 421, close_connection, or lost).
     public var isClosed: Bool { conversation.phase == .closed }
 
@@ -140,9 +143,10 @@ public final class SMTPConnection {
         var lines: [String] = []
         do throws(SMTPError) {
             for command in commands {
+                // Redacted lines are only made for someone who will read them (before `send`:
+                // whether a raw line answers an AUTH challenge is the state before it).
+                if options.observer != nil { lines.append(try conversation.redactedLine(for: command)) }
                 bytes += try conversation.send(command)
-                // Redacted lines are only made for someone who will read them.
-                if options.observer != nil { lines.append(try command.redactedLine()) }
             }
         } catch {
             throw error.filling(context(step))

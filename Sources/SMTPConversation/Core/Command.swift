@@ -103,6 +103,7 @@ public enum Command: Sendable, Equatable {
         switch self {
         case .authResponse: return true
         case .auth(_, let initial): return initial != nil
+        case .raw(let line): return Self.rawAuthSecretStart(line) != nil
         default: return false
         }
     }
@@ -116,9 +117,21 @@ public enum Command: Sendable, Equatable {
         case .auth(let mechanism, let initial?):
             _ = try line()
             return initial.isEmpty ? "AUTH \(mechanism) =" : "AUTH \(mechanism) \(Command.secretPlaceholder)"
+        case .raw(let text):
+            let checked = try line()
+            guard let start = Self.rawAuthSecretStart(text) else { return checked }
+            return String(text[..<start]) + Command.secretPlaceholder
         default:
             return try line()
         }
+    }
+
+    /// Where the initial response of a raw `AUTH MECHANISM RESPONSE` line starts (UTL_SMTP
+    /// programs send AUTH PLAIN with `command`); nil for any other line.
+    static func rawAuthSecretStart(_ line: String) -> String.Index? {
+        let words = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+        guard words.count == 3, words[0].uppercased() == "AUTH", words[2] != "=" else { return nil }
+        return words[2].startIndex
     }
 
     static func checked(

@@ -25,6 +25,9 @@
 /// - After STARTTLS nothing learnt in plaintext is kept: capabilities are forgotten and EHLO
 ///   is required again before AUTH or MAIL, because without TLS we can't trust anything the
 ///   server advertised.
+/// - Replies to AUTH (also one sent as a raw command) are kept and returned with any echo of
+///   what the client sent removed (`AuthEchoes`): a server quoting the password back must not
+///   put it in a console, a transcript or a queue's last error.
 /// - Bytes that arrive after the 220 to STARTTLS and before the handshake are an error, not
 ///   data: they were not protected and may have been injected (CVE-2011-0411).
 public struct Conversation: Sendable {
@@ -64,8 +67,19 @@ public struct Conversation: Sendable {
     public private(set) var isAuthenticated = false
     /// True while an AUTH exchange waits for the client's answer to a 334 challenge.
     public private(set) var isAwaitingAuthResponse = false
-    /// The most recent reply.
+    /// True after an AUTH sent as a raw command (UTL_SMTP's `command`) was answered 334: the
+    /// next raw line answers the challenge and is a secret, as `authResponse` is.
+    public private(set) var isAwaitingRawAuthResponse = false
+    /// What the latest AUTH exchange sent, removed from the replies to it (see `AuthEchoes`);
+    /// kept until the next AUTH or the end of the connection.
+    public private(set) var authEchoes = AuthEchoes()
+    /// The most recent reply (a reply to AUTH with any echo of the credential removed).
     public private(set) var lastReply: Reply?
+    /// The latest 334 challenge as the server sent it, for the SASL client to answer (the
+    /// redacted copy in `lastReply` may have lost the bytes it needs).
+    private(set) var unredactedChallenge: Reply?
+    /// True while a raw AUTH line (or an answer to its challenge) waits for its reply.
+    private var rawAuthOutstanding = false
     /// Recipients accepted in the current transaction.
     public private(set) var acceptedRecipients = 0
 
@@ -107,6 +121,7 @@ public struct Conversation: Sendable {
             throw SMTPError(.invalidOperation("an AUTH exchange is in progress; answer the 334 challenge first"))
         }
         let bytes = try command.wireBytes()
+        rememberSecrets(of: command)
         projected = Self.optimisticPhase(after: step, from: projected)
         if step == .auth { isAwaitingAuthResponse = false }
         outstanding.append(step)
@@ -239,10 +254,52 @@ public struct Conversation: Sendable {
             throw error
         }
         let step = outstanding.removeFirst()
-        lastReply = reply
+        let isAuthReply = step == .auth || (step == .command && rawAuthOutstanding)
+        unredactedChallenge = isAuthReply && reply.code == 334 ? reply : nil
+        let shown = isAuthReply ? authEchoes.redacting(reply) : reply
+        lastReply = shown
         try apply(reply, to: step)
         if outstanding.isEmpty { projected = phase }
-        return reply
+        return shown
+    }
+
+    /// Adds the secret of the AUTH exchange just started (the password or token, known to the
+    /// caller even when the mechanism never sends it alone) to what its replies must not echo.
+    public mutating func rememberAuthSecret(_ secret: String) {
+        authEchoes.add(secret: secret)
+    }
+
+    /// The line a transcript or log shows for `command` sent now: `Command.redactedLine`, and
+    /// `{secret}` for a raw line answering a raw AUTH's 334 challenge.
+    public func redactedLine(for command: Command) throws(SMTPError) -> String {
+        if case .raw = command, isAwaitingRawAuthResponse {
+            _ = try command.line()
+            return Command.secretPlaceholder
+        }
+        return try command.redactedLine()
+    }
+
+    /// Collects what an AUTH exchange sends, to remove its echoes from the replies.
+    private mutating func rememberSecrets(of command: Command) {
+        switch command {
+        case .auth(_, let initial):
+            authEchoes = AuthEchoes()
+            if let initial { authEchoes.add(response: initial) }
+        case .authResponse(let response):
+            authEchoes.add(response: response)
+        case .raw(let line):
+            if isAwaitingRawAuthResponse {
+                authEchoes.add(response: line)
+                rawAuthOutstanding = true
+            } else if command.verb == "AUTH" {
+                authEchoes = AuthEchoes()
+                for word in line.split(separator: " ").dropFirst(2) { authEchoes.add(response: String(word)) }
+                rawAuthOutstanding = true
+            }
+        default:
+            // Anything else ends a raw exchange: the server reads it as the answer and refuses it.
+            isAwaitingRawAuthResponse = false
+        }
     }
 
     /// Records that the TLS handshake after STARTTLS completed. EHLO is required again.
@@ -261,6 +318,9 @@ public struct Conversation: Sendable {
         projected = .closed
         outstanding = []
         isAwaitingAuthResponse = false
+        isAwaitingRawAuthResponse = false
+        rawAuthOutstanding = false
+        authEchoes = AuthEchoes()
     }
 
     private mutating func apply(_ reply: Reply, to step: Step) throws(SMTPError) {
@@ -316,7 +376,12 @@ public struct Conversation: Sendable {
             }
         case .quit:
             close()
-        case .vrfy, .expn, .noop, .help, .command:
+        case .command:
+            if rawAuthOutstanding {
+                rawAuthOutstanding = false
+                isAwaitingRawAuthResponse = reply.code == 334
+            }
+        case .vrfy, .expn, .noop, .help:
             break
         }
     }

@@ -14,7 +14,7 @@ struct MailQueueCommand: ParsableCommand {
         commandName: "mail-queue",
         abstract: "A database-backed mail queue: enqueue in your transaction, send later.",
         discussion: "Exit codes: 0 success; 1 some request failed or is uncertain (a request sent to only some of its recipients counts as sent: the summary says so, `show ID` names the refused ones), or `retry ID` left a request alone; 2 usage, configuration or database error, or a request id or template that does not exist.",
-        subcommands: [Init.self, TemplateCommand.self, Enqueue.self, Send.self, Status.self, Show.self, Retry.self])
+        subcommands: [Init.self, TemplateCommand.self, Enqueue.self, Send.self, Relay.self, Status.self, Show.self, Retry.self])
 }
 
 /// The database option every subcommand takes.
@@ -61,7 +61,7 @@ struct Init: ParsableCommand {
         let store = try db.open(create: true)
         let before = try guarded { () throws(QueueError) in try store.migrate() }
         let place = PostgresConnection.redact(db.value)  // a postgres:// URL may hold a password
-        print(before == 0 ? "created schema version 1 in \(place)" : "schema at version \(before), now current in \(place)")
+        print(before == 0 ? "created schema version \(SchemaStatements.currentVersion) in \(place)" : "schema at version \(before), now current in \(place)")
     }
 }
 

@@ -110,8 +110,8 @@ public final class QueueStore {
     /// request has committed.
     /// - Returns: the request id.
     @discardableResult
-    public func enqueue(_ message: RawMessage) throws(QueueError) -> String {
-        let stored = try message.stored(limits: limits)
+    public func enqueue(_ message: RawMessage, id: String = RequestID.make()) throws(QueueError) -> String {
+        let stored = try message.stored(id: id, limits: limits)
         let statements = EnqueueStatements(dialect: dialect, schema: schema).insert(stored, now: now())
         try database.transaction { (db) throws(QueueError) in
             for statement in statements { try db.execute(statement) }

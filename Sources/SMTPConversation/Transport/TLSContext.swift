@@ -60,6 +60,13 @@ final class TLSContext: @unchecked Sendable {
         return context
     }
 
+    /// A server context presenting a certificate chain and key given as PEM text (a wallet's identity).
+    static func server(certificatePEM: String, keyPEM: String) throws(SMTPError) -> TLSContext {
+        let context = try TLSContext(method: TLS_server_method())
+        try context.useIdentity(certificatePEM: certificatePEM, keyPEM: keyPEM)
+        return context
+    }
+
     private func useIdentityFiles(certificatePath: String, keyPath: String) throws(SMTPError) {
         guard SSL_CTX_use_certificate_chain_file(pointer, certificatePath) == 1 else {
             throw SMTPError(.tls("cannot load the certificate chain \(certificatePath): \(openSSLErrors())"))

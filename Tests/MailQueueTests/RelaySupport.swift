@@ -1,0 +1,90 @@
+import Foundation
+import MailQueue
+import Testing
+
+/// RelayProcess is `mail-queue relay` run from the built binary on 127.0.0.1 (port chosen by
+/// the system) with a fresh wallet holding relay users and a fresh SQLite queue.
+final class RelayProcess {
+    /// The relay users' passwords.
+    static let alicePassword = "relay-pw-alice"
+    static let printerPassword = "relay-pw-printer"
+
+    let queue: CLIQueue
+    let wallet: String
+    let logPath: String
+    private(set) var child: Child?
+    private(set) var port = 0
+    private var arguments: [String] = []
+
+    /// Creates the wallet (alice@example.com: only herself; printer: anyone @example.com;
+    /// `up`: the upstream credential, alice/wonderland for the aiosmtpd peer) and the queue.
+    init() throws {
+        queue = try CLIQueue()
+        wallet = "file:" + queue.directory + "/wallet"
+        logPath = queue.directory + "/relay.log"
+        try Self.wallet(["create", "-w", wallet, "--auto-login"])
+        try Self.wallet(["credential", "add", "alice@example.com", "-w", wallet, "--auto-login", "--kind", "relay-user",
+                         "--upstream", "up", "--secret-env", "SECRET"], secret: Self.alicePassword)
+        try Self.wallet(["credential", "add", "printer", "-w", wallet, "--auto-login", "--kind", "relay-user",
+                         "--allow-from", "@example.com", "--upstream", "up", "--secret-env", "SECRET"], secret: Self.printerPassword)
+        try Self.wallet(["credential", "add", "up", "-w", wallet, "--auto-login", "--username", "alice",
+                         "--secret-env", "SECRET"], secret: "wonderland")
+    }
+
+    static func wallet(_ arguments: [String], secret: String = "") throws {
+        let tool = TestEnvironment.root.appendingPathComponent(".build/debug/smtp-wallet").path
+        let result = try runProcess(tool, arguments, environment: ["SECRET": secret])
+        #expect(result.status == 0, "smtp-wallet \(arguments.joined(separator: " ")): \(result.output)")
+    }
+
+    /// Starts the relay with `extra` arguments; returns once it listens.
+    func start(_ extra: [String]) throws {
+        arguments = ["relay", "--database", queue.database, "--wallet", wallet, "--listen", "127.0.0.1:\(port)",
+                     "--hostname", "relay.test", "--ready-file", queue.directory + "/ready"] + extra
+        try? FileManager.default.removeItem(atPath: queue.directory + "/ready")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.binary)
+        process.arguments = arguments
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        process.standardError = log
+        process.standardOutput = log
+        child = try Child(process)
+        let ready = eventually(timeout: 30) { FileManager.default.fileExists(atPath: queue.directory + "/ready") || !(child?.isRunning ?? false) }
+        let text = (try? String(contentsOfFile: queue.directory + "/ready", encoding: .utf8)) ?? ""
+        guard ready, let portText = text.split(separator: "\n").first?.split(separator: ":").last, let bound = Int(portText) else {
+            throw RelayError("the relay did not start: \(self.log)")
+        }
+        port = bound
+    }
+
+    /// Stops it with SIGTERM (or `signal`) and waits.
+    func stop(_ signal: Int32 = SIGTERM) {
+        child?.stop(signal)
+        child = nil
+    }
+
+    /// What the relay logged so far.
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Runs relay_client.py SCENARIO with `arguments` against this relay; its JSON output.
+    func client(_ scenario: String, _ arguments: [String] = []) throws -> [String: Any] {
+        let script = TestEnvironment.root.appendingPathComponent("Tests/MailQueueTests/relay_client.py").path
+        let result = try runProcess("python3", [script, scenario, String(port)] + arguments, timeout: 120)
+        guard result.status == 0, let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
+            throw RelayError("relay_client.py \(scenario) failed: \(result.output)")
+        }
+        return object
+    }
+
+    /// Requests in the queue, any status.
+    func stored() throws -> Int { try queue.total() }
+
+    deinit { stop() }
+}
+
+struct RelayError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

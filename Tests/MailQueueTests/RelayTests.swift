@@ -1,0 +1,200 @@
+import Foundation
+import MailQueue
+import Testing
+
+/// `mail-queue relay` with real clients (Python smtplib, swaks, JavaMail) in front and a real
+/// upstream (aiosmtpd requiring STARTTLS and AUTH) behind.
+@Suite("Relay", .serialized)
+struct RelayTests {
+    static let tls = ["--tls-cert", TestEnvironment.cert("server.pem"), "--tls-key", TestEnvironment.cert("server.key")]
+    static let ca = TestEnvironment.cert("ca.pem")
+
+    func code(_ object: [String: Any]) -> Int { object["code"] as? Int ?? 0 }
+    func text(_ object: [String: Any]) -> String { object["text"] as? String ?? "" }
+
+    @Test("refusals: each with its reply, nothing stored")
+    func refusals() throws {
+        let relay = try RelayProcess()
+        try relay.start(Self.tls + ["--no-send", "--max-message-size", "10000", "--max-recipients", "5",
+                                    "--max-connections-per-client", "3", "--idle-timeout", "3", "--auth-failure-delay", "0"])
+        defer { relay.stop() }
+        let login = ["--user", "alice@example.com", "--password", RelayProcess.alicePassword, "--starttls", Self.ca]
+        let message = relay.queue.directory + "/m.eml"
+        try Data("Subject: refused\r\n\r\nbody\r\n".utf8).write(to: URL(fileURLWithPath: message))
+
+        #expect(code(try relay.client("noauth")) == 530)
+        let cleartext = try relay.client("cleartext")
+        #expect(cleartext["offered"] as? Bool == false)
+        #expect(code(cleartext["auth"] as? [String: Any] ?? [:]) == 538)
+        let wrong = try relay.client("submit", ["--user", "alice@example.com", "--password", "wrong", "--starttls", Self.ca,
+                                                "--from", "alice@example.com", "--to", "bob@example.com", "--file", message])
+        #expect(code(wrong) == 535 && text(wrong).hasPrefix("5.7.8"))
+        let notAllowed = try relay.client("submit", login + ["--from", "boss@example.com", "--to", "bob@example.com", "--file", message])
+        #expect(code(notAllowed) == 550 && text(notAllowed).hasPrefix("5.7.1"), "\(notAllowed)")
+        let large = try relay.client("toolarge", login + ["--size", "20000"])
+        #expect(code(large) == 552 && text(large).hasPrefix("5.3.4"), "\(large)")
+        let rcpts = try relay.client("rcpts", login + ["--count", "6"])
+        let codes = (rcpts["replies"] as? [[String: Any]] ?? []).map(code)
+        #expect(codes == [250, 250, 250, 250, 250, 452], "\(rcpts)")
+        for kind in ["lf", "cr", "nul", "smuggle"] {
+            let bare = try relay.client("bare", login + ["--kind", kind])
+            #expect(code(bare) == 554 && text(bare).hasPrefix("5.6.0"), "\(kind): \(bare)")
+            #expect(code(bare["after"] as? [String: Any] ?? [:]) == 250)
+        }
+        let injected = try relay.client("inject", ["--user", "alice@example.com", "--password", RelayProcess.alicePassword,
+                                                   "--starttls", Self.ca])
+        #expect((injected["starttls"] as? String)?.hasPrefix("220") == true)
+        #expect(injected["rcpt"] as? [String] == ["503 5.5.1 Need MAIL command"], "\(injected)")
+        #expect(injected["mail"] as? [String] == ["530 5.7.0 Authentication required"], "\(injected)")
+        let overlong = try relay.client("overlong")
+        let lines = overlong["replies"] as? [String] ?? []
+        #expect(lines.contains("500 5.5.2 Line too long (the limit is 2048 octets)") && lines.contains("250 2.0.0 OK"), "\(lines)")
+        let silent = try relay.client("silent")
+        #expect(silent["after"] as? String == "421 4.4.2 relay.test Error: timeout exceeded")
+        #expect(silent["closed"] as? Bool == true)
+        #expect((silent["seconds"] as? Double ?? 0) < 10)
+        let crowd = try relay.client("connections", ["--count", "4"])
+        let greetings = crowd["greetings"] as? [String] ?? []
+        #expect(greetings.prefix(3).allSatisfy { $0.hasPrefix("220 relay.test") } && greetings.last?.hasPrefix("421 4.7.0") == true,
+                "\(greetings)")
+        #expect(try relay.stored() == 0)
+        let log = relay.log
+        #expect(!log.contains(RelayProcess.alicePassword) && log.contains("discarded-after-starttls="), "\(log)")
+    }
+
+    @Test("AUTH in cleartext only on loopback and only when asked; never offered on other listeners")
+    func cleartextPolicy() throws {
+        let relay = try RelayProcess()
+        try relay.start(["--no-send", "--allow-cleartext-auth-on-loopback"])
+        defer { relay.stop() }
+        let message = relay.queue.directory + "/m.eml"
+        try Data("Subject: loopback\r\n\r\nbody\r\n".utf8).write(to: URL(fileURLWithPath: message))
+        let sent = try relay.client("submit", ["--user", "alice@example.com", "--password", RelayProcess.alicePassword,
+                                               "--mech", "LOGIN", "--from", "alice@example.com", "--to", "bob@example.com", "--file", message])
+        #expect(code(sent) == 250 && text(sent).hasPrefix("2.0.0 queued as "), "\(sent)")
+        #expect(try relay.stored() == 1)
+        relay.stop()
+        // Without a certificate a non-loopback listener would never offer AUTH: refused at start.
+        let refused = try runProcess(TestEnvironment.binary, ["relay", "--database", relay.queue.database, "--wallet", relay.wallet,
+                                                              "--listen", "127.0.0.1:0", "--no-send"])
+        #expect(refused.status == 2 && refused.stderr.contains("AUTH needs TLS"), "\(refused.output)")
+    }
+
+    @Test("smtplib (PLAIN, LOGIN), swaks and JavaMail submit through the relay; each message arrives once, byte for byte, with the client's envelope")
+    func delivery() throws {
+        guard let upstream = TestEnvironment.required("SMTP_AIOSMTPD_TLS"),
+              let maildir = TestEnvironment.required("SMTP_AIOSMTPD_TLS_MAILDIR") else { return }
+        let relay = try RelayProcess()
+        try relay.start(Self.tls + ["--smtp", upstream, "--security", "starttls", "--ca-file", Self.ca, "--credential-alias", "up",
+                                    "--helo", "relay.test", "--idle-poll-seconds", "0.2"])
+        defer { relay.stop() }
+        let marker = "relay-\(UUID().uuidString)"
+        var submitted: [(id: String, content: [UInt8]?, from: String, to: [String])] = []
+
+        // smtplib, AUTH PLAIN: 8-bit body, UTF-8 header, a dot line, a blind copy only in the envelope.
+        let content = Array("From: Alice <alice@example.com>\r\nTo: bob@example.com\r\nSubject: caf\u{e9} \(marker)\r\nMessage-ID: <\(marker)-1@example.com>\r\n\r\n.leading dot\r\n8-bit: \u{65e5}\u{672c}\r\n\r\n".utf8)
+        let file = relay.queue.directory + "/plain.eml"
+        try Data(content).write(to: URL(fileURLWithPath: file))
+        let plain = try relay.client("submit", ["--user", "alice@example.com", "--password", RelayProcess.alicePassword,
+                                                "--starttls", Self.ca, "--from", "alice@example.com", "--to", "bob@example.com",
+                                                "--to", "hidden@example.com", "--file", file, "--options", "BODY=8BITMIME"])
+        #expect(code(plain) == 250, "\(plain)")
+        submitted.append((String(text(plain).dropFirst("2.0.0 queued as ".count)), content, "alice@example.com",
+                          ["bob@example.com", "hidden@example.com"]))
+
+        // smtplib, AUTH LOGIN, the printer sending for another address of its domain.
+        let loginContent = Array("Subject: login \(marker)\r\n\r\nfrom the printer\r\n".utf8)
+        let loginFile = relay.queue.directory + "/login.eml"
+        try Data(loginContent).write(to: URL(fileURLWithPath: loginFile))
+        let login = try relay.client("submit", ["--user", "printer", "--password", RelayProcess.printerPassword, "--mech", "LOGIN",
+                                                "--starttls", Self.ca, "--from", "scanner@example.com", "--to", "bob@example.com",
+                                                "--file", loginFile])
+        #expect(code(login) == 250, "\(login)")
+        submitted.append((String(text(login).dropFirst("2.0.0 queued as ".count)), loginContent, "scanner@example.com", ["bob@example.com"]))
+
+        // swaks, AUTH LOGIN over STARTTLS.
+        let swaks = "/usr/bin/swaks"
+        if !FileManager.default.fileExists(atPath: swaks) {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("swaks is not installed") }
+        } else {
+            let result = try runProcess(swaks, ["--server", "127.0.0.1:\(relay.port)", "--tls", "--auth", "LOGIN",
+                                                "--auth-user", "alice@example.com", "--auth-password", RelayProcess.alicePassword,
+                                                "--from", "alice@example.com", "--to", "carol@example.com",
+                                                "--header", "Subject: swaks \(marker)", "--body", "from swaks", "--helo", "client.test"])
+            #expect(result.status == 0, "\(result.output)")
+            let id = result.stdout.split(separator: "\n").first { $0.contains("queued as ") }.map { String($0.split(separator: " ").last ?? "") }
+            #expect(id != nil, "\(result.output)")
+            if let id { submitted.append((id, nil, "alice@example.com", ["carol@example.com"])) }
+        }
+
+        // JavaMail (Jakarta Mail), AUTH over STARTTLS with certificate and host name checks.
+        if let javaMail = try JavaMailClient.make() {
+            let result = try javaMail.send(port: relay.port, user: "alice@example.com", password: RelayProcess.alicePassword)
+            #expect(result.status == 0, "\(result.output)")
+            let id = result.stdout.split(separator: "\n").first { $0.hasPrefix("250 2.0.0 queued as ") }
+                .map { String($0.dropFirst("250 2.0.0 queued as ".count)) }
+            #expect(id != nil, "\(result.output)")
+            if let id { submitted.append((id, nil, "alice@example.com", ["bob@example.com"])) }
+        }
+
+        #expect(submitted.count == 4 || ProcessInfo.processInfo.environment["CI"] != "true")
+        for entry in submitted {
+            let arrived = Maildir.await(1, in: maildir, containing: "id \(entry.id)")
+            #expect(arrived.count == 1, "request \(entry.id) arrived \(arrived.count) times; \(relay.log)")
+            guard let (path, bytes) = arrived.first else { continue }
+            let stored = try rawMessage(relay, entry.id)
+            #expect(Array(bytes) == stored, "upstream got the stored message byte for byte")
+            if let content = entry.content {
+                #expect(Array(bytes).starts(with: Array("Received: from client.test".utf8)))
+                #expect(Array(bytes.suffix(content.count)) == content, "the client's bytes follow the Received: field unchanged")
+            }
+            #expect(!String(decoding: bytes, as: UTF8.self).contains("hidden@example.com"))
+            let meta = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: String(path.dropLast(4)) + ".json"))) as? [String: Any]
+            #expect(meta?["mail_from"] as? String == entry.from)
+            #expect(meta?["rcpt_tos"] as? [String] == entry.to)
+            #expect(meta?["login"] as? String == "alice", "sent upstream with the mapped credential")
+        }
+        #expect(try eventually(timeout: 20) { try relay.queue.counts()["sent"] == submitted.count }, "\(relay.log)")
+        #expect(relay.log.contains("result=queued") && !relay.log.contains(RelayProcess.alicePassword))
+    }
+
+    func rawMessage(_ relay: RelayProcess, _ id: String) throws -> [UInt8] {
+        let out = relay.queue.directory + "/\(id).raw"
+        let result = try runProcess("/bin/sh", ["-c", "exec \"$0\" show --raw \"$1\" --database \"$2\" > \"$3\"",
+                                                TestEnvironment.binary, id, relay.queue.database, out])
+        #expect(result.status == 0, "\(result.output)")
+        return Array(try Data(contentsOf: URL(fileURLWithPath: out)))
+    }
+}
+
+/// JavaMailClient compiles Tests/SMTPReplTests/javamail/SendAuth.java against Debian's Jakarta
+/// Mail and sends one message with it (mail.debug on, so the replies are in its output).
+struct JavaMailClient {
+    var java: String
+    var classpath: String
+    var trustStore: String
+
+    static func make() throws -> JavaMailClient? {
+        let jars = ["/usr/share/java/jakarta-mail.jar", "/usr/share/java/jakarta-activation.jar"]
+        guard FileManager.default.fileExists(atPath: "/usr/bin/javac"), jars.allSatisfy(FileManager.default.fileExists) else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("javac or libjakarta-mail-java is not installed") }
+            return nil
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relay-javamail-\(UUID().uuidString)").path
+        let source = TestEnvironment.root.appendingPathComponent("Tests/SMTPReplTests/javamail/SendAuth.java").path
+        let compiled = try runProcess("/usr/bin/javac", ["-d", directory, "-cp", jars.joined(separator: ":"), source])
+        #expect(compiled.status == 0, "\(compiled.output)")
+        let trustStore = directory + "/trust.p12"
+        let imported = try runProcess("keytool", ["-importcert", "-noprompt", "-file", TestEnvironment.cert("ca.pem"), "-alias", "test-ca",
+                                                  "-keystore", trustStore, "-storetype", "PKCS12", "-storepass", "changeit"])
+        #expect(imported.status == 0, "\(imported.output)")
+        return JavaMailClient(java: "/usr/bin/java", classpath: ([directory] + jars).joined(separator: ":"), trustStore: trustStore)
+    }
+
+    func send(port: Int, user: String, password: String) throws -> ProcessResult {
+        try runProcess(java, ["-Djava.net.preferIPv4Stack=true", "-Djavax.net.ssl.trustStore=\(trustStore)",
+                              "-Djavax.net.ssl.trustStorePassword=changeit", "-cp", classpath, "SendAuth",
+                              "localhost", String(port), "starttls", user, password], timeout: 120)
+    }
+}

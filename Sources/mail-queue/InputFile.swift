@@ -166,3 +166,12 @@ extension InputFile.Limit {
         }, pipeAllowed: true)
     }
 }
+
+extension InputFile.Limit {
+    /// A PEM certificate chain or key (`relay --tls-cert/--tls-key`): 1 MiB is far more than any.
+    static func pem(option: String, path: String) -> Self {
+        Self(bytes: 1 << 20) { size in
+            QueueError(.configuration, field: "\(option) \(path)", reason: "is \(size) bytes; a PEM file here is at most 1 MiB")
+        }
+    }
+}

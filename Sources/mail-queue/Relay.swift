@@ -114,8 +114,8 @@ struct Relay: ParsableCommand {
         // TLS: --tls-cert/--tls-key, else the wallet's identity.
         var certificatePEM: String?, keyPEM: String?
         if let tlsCert, let tlsKey {
-            certificatePEM = try InputFile.text(tlsCert, option: "--tls-cert")
-            keyPEM = try InputFile.text(tlsKey, option: "--tls-key")
+            certificatePEM = try InputFile.text(tlsCert, option: "--tls-cert", limit: .pem(option: "--tls-cert", path: tlsCert))
+            keyPEM = try InputFile.text(tlsKey, option: "--tls-key", limit: .pem(option: "--tls-key", path: tlsKey))
         } else if let identity = try? wallet.clientIdentityPEM() {
             (certificatePEM, keyPEM) = (identity.certificateChain, identity.privateKey)
         }

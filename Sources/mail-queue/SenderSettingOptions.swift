@@ -78,7 +78,8 @@ struct SenderSettingOptions: ParsableArguments {
         if let alias = SendSetting.find("credential-alias", flag: credentialAlias, file: file) {
             secret = .walletAlias(alias.value)
         } else if let passwordFile = SendSetting.find("password-file", flag: passwordFile, file: file) {
-            let text = try InputFile.text(passwordFile.value, option: passwordFile.origin)
+            let text = try InputFile.text(
+                passwordFile.value, option: passwordFile.origin, limit: .password(option: passwordFile.origin, path: passwordFile.value))
             secret = .password(text.hasSuffix("\n") ? String(text.dropLast()) : text)
         } else if let password = env["MAIL_QUEUE_SMTP_PASSWORD"] ?? file?["password"] {
             secret = .password(password)

@@ -38,13 +38,14 @@ final class RelayProcess {
     }
 
     /// Starts the relay with `extra` arguments; returns once it listens.
-    func start(_ extra: [String]) throws {
+    func start(_ extra: [String], environment: [String: String] = [:]) throws {
         arguments = ["relay", "--database", queue.database, "--wallet", wallet, "--listen", "127.0.0.1:\(port)",
                      "--hostname", "relay.test", "--ready-file", queue.directory + "/ready"] + extra
         try? FileManager.default.removeItem(atPath: queue.directory + "/ready")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestEnvironment.binary)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
@@ -87,4 +88,62 @@ final class RelayProcess {
 struct RelayError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// LocalPeer is a helper process a relay test starts itself (the token endpoint, the XOAUTH2
+/// upstream), stopped when the test ends.
+final class LocalPeer {
+    let child: Child
+    let port: Int
+    private let stdin = Pipe()
+
+    /// `token_server.py` (Microsoft's token endpoint shape over TLS, test PKI); it prints "PORT n".
+    static func tokenServer() throws -> LocalPeer {
+        let script = TestEnvironment.root.appendingPathComponent("Tests/OAuth2Tests/token_server.py").path
+        return try LocalPeer(["python3", script, TestEnvironment.cert("server.pem"), TestEnvironment.cert("server.key")], portFile: nil)
+    }
+
+    /// aiosmtpd in `xoauth2` mode: STARTTLS, then only XOAUTH2 tokens the token server issued for `user`.
+    static func xoauth2Upstream(user: String, tokenPort: Int, maildir: String) throws -> LocalPeer {
+        let script = TestEnvironment.root.appendingPathComponent("scripts/peers.d/aiosmtpd_peer.py").path
+        let portFile = maildir + ".port"
+        return try LocalPeer(["python3", script, "--mode", "xoauth2", "--maildir", maildir, "--port-file", portFile,
+                              "--cert", TestEnvironment.cert("server.pem"), "--key", TestEnvironment.cert("server.key"),
+                              "--user", user, "--token-introspect", "https://127.0.0.1:\(tokenPort)/introspect",
+                              "--token-ca", TestEnvironment.cert("ca.pem")], portFile: portFile)
+    }
+
+    private init(_ command: [String], portFile: String?) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = command
+        let out = Pipe()
+        process.standardInput = stdin  // token_server.py exits when this closes
+        process.standardOutput = out
+        // Its log goes beside its files (or nowhere), not into the test's output.
+        let logPath = (portFile ?? NSTemporaryDirectory() + "token-server-\(UUID().uuidString)") + ".log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: logPath) ?? FileHandle.nullDevice
+        child = try Child(process)
+        var port: Int?
+        if let portFile {
+            _ = eventually(timeout: 30) { FileManager.default.fileExists(atPath: portFile) }
+            port = Int(((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
+        } else {
+            var line: [UInt8] = []
+            var byte: UInt8 = 0
+            var ready = pollfd(fd: out.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            while poll(&ready, 1, 30_000) == 1, read(ready.fd, &byte, 1) == 1, byte != 0x0A { line.append(byte) }
+            let text = String(decoding: line, as: UTF8.self)
+            if text.hasPrefix("PORT ") { port = Int(text.dropFirst(5)) }
+        }
+        guard let port else {
+            child.stop(SIGKILL)
+            throw RelayError("\(command[1]) did not start within 30 s")
+        }
+        self.port = port
+    }
+
+    func stop() { child.stop() }
+    deinit { child.stop() }
 }

@@ -159,6 +159,80 @@ struct RelayTests {
         #expect(relay.log.contains("result=queued") && !relay.log.contains(RelayProcess.alicePassword))
     }
 
+    @Test("the seed's UTL_SMTP PL/SQL (only host and port changed) and smtplib through the relay to an upstream that takes only XOAUTH2 tokens from the local token endpoint")
+    func seedThroughXOAUTH2() throws {
+        guard let openssl = ["/usr/bin/openssl"].first(where: FileManager.default.fileExists) else { return }
+        let tokens = try LocalPeer.tokenServer()
+        defer { tokens.stop() }
+        let relay = try RelayProcess()
+        let maildir = relay.queue.directory + "/upstream-mail"
+        let upstream = try LocalPeer.xoauth2Upstream(user: "sender@contoso.com", tokenPort: tokens.port, maildir: maildir)
+        defer { upstream.stop() }
+        // The relay's certificate names smtp.office365.com, so the seed's TLS check passes unchanged.
+        let directory = relay.queue.directory
+        try "subjectAltName=DNS:smtp.office365.com\n".write(toFile: directory + "/ext", atomically: true, encoding: .utf8)
+        #expect(try runProcess(openssl, ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", directory + "/o365.key",
+                                         "-subj", "/CN=smtp.office365.com", "-out", directory + "/o365.csr"]).status == 0)
+        #expect(try runProcess(openssl, ["x509", "-req", "-in", directory + "/o365.csr", "-CA", Self.ca, "-CAkey", TestEnvironment.cert("ca.key"),
+                                         "-CAcreateserial", "-CAserial", directory + "/ca.srl", "-days", "2", "-extfile", directory + "/ext",
+                                         "-out", directory + "/o365.pem"]).status == 0)
+        try RelayProcess.wallet(["credential", "add", "o365", "-w", relay.wallet, "--auto-login", "--kind", "client-secret",
+                                 "--username", "sender@contoso.com", "--tenant", "contoso.onmicrosoft.com", "--client-id", "app-id",
+                                 "--authority", "https://127.0.0.1:\(tokens.port)", "--secret-env", "SECRET"], secret: "right-secret")
+        let appPassword = "Seed-App-Pw-7"
+        try RelayProcess.wallet(["credential", "add", "sender@contoso.com", "-w", relay.wallet, "--auto-login", "--kind", "relay-user",
+                                 "--upstream", "o365", "--secret-env", "SECRET"], secret: appPassword)
+        // SSL_CERT_FILE: the relay trusts the test CA for the token endpoint (OpenSSL's default paths).
+        try relay.start(["--tls-cert", directory + "/o365.pem", "--tls-key", directory + "/o365.key", "--smtp", "127.0.0.1:\(upstream.port)",
+                         "--security", "starttls", "--ca-file", Self.ca, "--credential-alias", "o365", "--helo", "relay.test",
+                         "--idle-poll-seconds", "0.2"], environment: ["SSL_CERT_FILE": Self.ca])
+        defer { relay.stop() }
+
+        // The seed's PL/SQL, run by smtp-repl: host smtp.office365.com reached at the relay's port.
+        let walletDirectory = directory + "/plsql-wallet"
+        try RelayProcess.wallet(["create", "-w", "file:" + walletDirectory, "--password-env", "SECRET"], secret: "plsql-wallet-pw")
+        try RelayProcess.wallet(["add", "-w", "file:" + walletDirectory, "--password-env", "SECRET", Self.ca], secret: "plsql-wallet-pw")
+        let repl = TestEnvironment.root.appendingPathComponent(".build/debug/smtp-repl").path
+        let seed = TestEnvironment.root.appendingPathComponent("fixtures/plsql/office365-seed.sql").path
+        let ran = try runProcess(repl, ["run", seed, "--connect-to", "smtp.office365.com:587=127.0.0.1:\(relay.port)",
+                                        "--wallet", "file:" + walletDirectory, "--wallet-password-env", "WALLET_PASSWORD",
+                                        "--var", "HOST_NAME=db.contoso.com",
+                                        "--var", "SENDER=sender@contoso.com", "--var", "RECEIVER=receiver@example.com"],
+                                 environment: ["PASSWORD": appPassword, "WALLET_PASSWORD": "plsql-wallet-pw"], timeout: 120)
+        #expect(ran.status == 0, "\(ran.output)\n\(relay.log)")
+        #expect(ran.output.contains("mail sent to receiver@example.com") && !ran.output.contains(appPassword))
+        var ids: [String] = []
+        if let line = ran.output.split(separator: "\n").first(where: { $0.contains("250 2.0.0 queued as ") }),
+           let id = line.split(separator: " ").last {
+            ids.append(String(id))
+        }
+        #expect(ids.count == 1, "\(ran.output)")
+
+        // smtplib, AUTH PLAIN, the same user.
+        let content = Array("Subject: smtplib via XOAUTH2\r\n\r\nbody\r\n".utf8)
+        let file = directory + "/m.eml"
+        try Data(content).write(to: URL(fileURLWithPath: file))
+        let sent = try relay.client("submit", ["--user", "sender@contoso.com", "--password", appPassword, "--starttls", Self.ca,
+                                               "--server-name", "smtp.office365.com",
+                                               "--from", "sender@contoso.com", "--to", "receiver@example.com", "--file", file])
+        #expect(code(sent) == 250, "\(sent)")
+        ids.append(String(text(sent).dropFirst("2.0.0 queued as ".count)))
+
+        for id in ids {
+            let arrived = Maildir.await(1, in: maildir, containing: "id \(id)", timeout: 30)
+            #expect(arrived.count == 1, "request \(id) arrived \(arrived.count) times\n\(relay.log)")
+            guard let (path, bytes) = arrived.first else { continue }
+            #expect(Array(bytes) == (try rawMessage(relay, id)))
+            let meta = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: String(path.dropLast(4)) + ".json"))) as? [String: Any]
+            #expect(meta?["login"] as? String == "sender@contoso.com", "authenticated upstream with XOAUTH2 as the mapped credential")
+            #expect(meta?["mail_from"] as? String == "sender@contoso.com")
+            #expect(meta?["rcpt_tos"] as? [String] == ["receiver@example.com"])
+        }
+        #expect(try eventually(timeout: 20) { try relay.queue.counts()["sent"] == 2 }, "\(relay.log)")
+        #expect(!relay.log.contains(appPassword) && !relay.log.contains("right-secret"))
+    }
+
     func rawMessage(_ relay: RelayProcess, _ id: String) throws -> [UInt8] {
         let out = relay.queue.directory + "/\(id).raw"
         let result = try runProcess("/bin/sh", ["-c", "exec \"$0\" show --raw \"$1\" --database \"$2\" > \"$3\"",

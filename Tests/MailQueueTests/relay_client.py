@@ -39,6 +39,8 @@ def login(s, user, password, mech):
 def session(args):
     s = smtplib.SMTP("127.0.0.1", args.port, local_hostname="client.test", timeout=20)
     if args.starttls:
+        if args.server_name:
+            s._host = args.server_name  # the name TLS verifies (smtplib takes it from the host connected to)
         s.starttls(context=context(args.starttls))
     s.ehlo("client.test")
     if args.user:
@@ -82,6 +84,7 @@ def main():
     p.add_argument("--to", action="append", default=[])
     p.add_argument("--file")
     p.add_argument("--starttls")
+    p.add_argument("--server-name", help="the name the server's certificate must carry (default 127.0.0.1)")
     p.add_argument("--size", type=int, default=0)
     p.add_argument("--count", type=int, default=0)
     p.add_argument("--kind")

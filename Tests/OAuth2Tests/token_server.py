@@ -8,6 +8,8 @@ until killed. It speaks the real request and response shapes:
   POST /{tenant}/oauth2/v2.0/token       (form-encoded; JSON back)
   POST /{tenant}/oauth2/v2.0/devicecode  (form-encoded; JSON back)
   GET  /requests                         (what was received, for the tests' assertions)
+  GET  /introspect?token=T               {"active": true} for an access token issued here
+                                         (what an SMTP peer asks to accept XOAUTH2)
 
 Behaviour, chosen by the request's own fields:
   tenant "nosuchtenant"                    -> 400 invalid_request AADSTS90002
@@ -37,7 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 LOCK = threading.Lock()
-STATE = {"counter": 0, "refresh": {"rt-initial"}, "polls": {}, "requests": []}
+STATE = {"counter": 0, "refresh": {"rt-initial"}, "polls": {}, "requests": [], "issued": set()}
 CLIENT_CERT = sys.argv[3] if len(sys.argv) > 3 else None
 
 
@@ -64,6 +66,7 @@ def aad_error(status, error, code, text):
 def issue(scope, with_refresh):
     n = next_id()
     body = {"token_type": "Bearer", "scope": scope, "expires_in": 3599, "ext_expires_in": 3599, "access_token": f"at-{n}"}
+    STATE["issued"].add(f"at-{n}")
     if with_refresh:
         rt = f"rt-{n}"
         STATE["refresh"] = {rt}
@@ -180,6 +183,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/requests":
             with LOCK:
                 return self.reply(200, STATE["requests"])
+        if self.path.startswith("/introspect?"):
+            token = parse_qs(self.path.split("?", 1)[1]).get("token", [""])[0]
+            with LOCK:
+                return self.reply(200, {"active": token in STATE["issued"]})
         self.reply(404, {"error": "not_found"})
 
     def do_POST(self):

@@ -6,6 +6,10 @@ Modes:
   starttls  STARTTLS required before anything but EHLO/NOOP/QUIT (530 otherwise),
             AUTH PLAIN/LOGIN only after TLS (538 otherwise), 535 on bad credentials.
   smtps     implicit TLS from the first byte (RFC 8314), AUTH PLAIN/LOGIN.
+  xoauth2   like starttls, but AUTH XOAUTH2 only (Office365's shape): the user must be --user
+            and the bearer token one that --token-introspect (a token endpoint's
+            GET URL?token=T, answering {"active": true}) says it issued; checked over TLS
+            against --token-ca.
 
 Each accepted message is written atomically to MAILDIR as NNNNNN.eml (the DATA
 bytes exactly as received after dot-unstuffing, CRLF line ends) plus NNNNNN.json
@@ -66,6 +70,43 @@ class MaildirHandler:
         return "250 2.0.0 OK stored as %06d" % n
 
 
+class XOAuth2Handler(MaildirHandler):
+    """MaildirHandler that also takes AUTH XOAUTH2 (aiosmtpd calls auth_<MECHANISM>)."""
+
+    def __init__(self, maildir, user, introspect, ca):
+        super().__init__(maildir)
+        self.user = user
+        self.introspect = introspect
+        self.ca = ca
+
+    def token_active(self, token):
+        import urllib.parse
+        import urllib.request
+        context = ssl.create_default_context(cafile=self.ca)
+        url = self.introspect + "?token=" + urllib.parse.quote(token)
+        with urllib.request.urlopen(url, context=context, timeout=10) as response:
+            return json.loads(response.read()).get("active") is True
+
+    async def auth_XOAUTH2(self, server, args):
+        import base64
+        # args: ["XOAUTH2", initial-response]; the queue's sender always sends the initial response.
+        if len(args) < 2:
+            return AuthResult(success=False, handled=False)
+        blob = args[1]
+        try:
+            text = base64.b64decode(blob).decode()
+            fields = dict(part.split("=", 1) for part in text.split("\x01") if "=" in part)
+            user, bearer = fields.get("user", ""), fields.get("auth", "")
+            token = bearer[len("Bearer "):] if bearer.startswith("Bearer ") else ""
+            ok = user == self.user and token != "" and await asyncio.get_running_loop().run_in_executor(None, self.token_active, token)
+        except Exception as e:  # a malformed blob or an unreachable endpoint: refused
+            logging.getLogger("peer").warning("XOAUTH2 refused: %s", e)
+            ok = False
+        if not ok:
+            return AuthResult(success=False, handled=False)
+        return AuthResult(success=True, handled=False, auth_data=LoginPassword(user.encode(), b"xoauth2"))
+
+
 class Authenticator:
     def __init__(self, user, password):
         self.user = user.encode()
@@ -80,7 +121,9 @@ class Authenticator:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--mode", choices=["plain", "starttls", "smtps"], default="plain")
+    p.add_argument("--mode", choices=["plain", "starttls", "smtps", "xoauth2"], default="plain")
+    p.add_argument("--token-introspect", help="xoauth2: the token endpoint's introspection URL")
+    p.add_argument("--token-ca", help="xoauth2: the CA that signed the token endpoint's certificate")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--port-file", help="write the bound port here once listening")
@@ -98,7 +141,12 @@ def main():
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
-    handler = MaildirHandler(args.maildir)
+    if args.mode == "xoauth2":
+        if not (args.token_introspect and args.token_ca):
+            p.error("--token-introspect and --token-ca are required for mode xoauth2")
+        handler = XOAuth2Handler(args.maildir, args.user, args.token_introspect, args.token_ca)
+    else:
+        handler = MaildirHandler(args.maildir)
     kwargs = dict(hostname=args.hostname, data_size_limit=64 * 1024 * 1024)
     server_ssl = None
     if args.mode != "plain":
@@ -107,8 +155,12 @@ def main():
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(args.cert, args.key)
         kwargs["authenticator"] = Authenticator(args.user, args.password)
-        if args.mode == "starttls":
+        if args.mode in ("starttls", "xoauth2"):
             kwargs.update(tls_context=ctx, require_starttls=True, auth_require_tls=True)
+        if args.mode == "xoauth2":
+            # Office365's shape: AUTH LOGIN XOAUTH2 offered, only tokens taken (a password fails).
+            kwargs["auth_exclude_mechanism"] = ["PLAIN"]
+            kwargs["authenticator"] = lambda *a: AuthResult(success=False, handled=False)
         else:
             # Implicit TLS: the whole connection is encrypted, but aiosmtpd only
             # counts STARTTLS as TLS for auth_require_tls, so it is turned off here.

@@ -5,7 +5,7 @@ import SMTPConversation
 /// `convert`: a conversation captured by another tool becomes a transcript.
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Turn a captured SMTP conversation (JavaMail mail.debug, Python smtplib, swaks) into a transcript.",
+        abstract: "Turn a captured SMTP conversation (JavaMail mail.debug, smtplib, swaks, C:/S:, openssl s_client/telnet, PHPMailer, curl -v, Postfix debug_peer_list) into a transcript.",
         discussion: """
             The capture may sit inside any log: build-tool lines, logger prefixes (time stamps, levels, thread \
             names), indentation, stack traces and lines wrapped at a fixed width are recognised; lines that are \

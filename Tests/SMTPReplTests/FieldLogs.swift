@@ -46,7 +46,8 @@ enum FieldLogs {
     }
 
     static func lines(_ text: String) -> [String] {
-        var parts = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // On scalars: "\r\n" is one Character, and tools (curl, swaks) end some lines with it.
+        var parts = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
         if parts.last == "" { parts.removeLast() }
         return parts
     }

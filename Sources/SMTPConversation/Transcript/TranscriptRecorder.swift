@@ -81,8 +81,9 @@ public final class TranscriptRecorder: @unchecked Sendable {
 
     static func generalized(_ header: String) -> String {
         let lower = header.lowercased()
-        if lower.hasPrefix("date:") { return "Date: {date}" }
-        if lower.hasPrefix("message-id:") { return "Message-ID: {msgid}" }
+        // The header's name as written (`Message-Id:` in swaks), so that strict matching holds.
+        if lower.hasPrefix("date:") { return escaped(String(header.prefix(5))) + " {date}" }
+        if lower.hasPrefix("message-id:") { return escaped(String(header.prefix(11))) + " {msgid}" }
         return escaped(header)
     }
 }

@@ -63,7 +63,7 @@ public struct CaptureImport {
                 let score = collected.reduce(0) { $0 + type.evidence($1.bytes[...]) }
                 if score > 0 && score > (best?.1 ?? 0) { best = (candidate, score) }
             }
-            format = best?.0 ?? .javamail
+            format = best?.0 ?? .openssl
             detectedNothing = best == nil
         }
         reader = format.reader.init()
@@ -116,11 +116,13 @@ public struct CaptureImport {
         emit(line, number: number)
     }
 
-    /// True when two lines begin with the same three characters (digits standing for any digit):
-    /// records of one log do, a wrapped line's remainder rarely does.
+    /// True when two lines begin alike (the first 12 characters, digits standing for any digit, or
+    /// both a reply line): records of one log do, a wrapped line's remainder rarely does.
     static func startsAlike(_ first: [UInt8], _ next: ArraySlice<UInt8>) -> Bool {
-        guard first.count >= 3, next.count >= 3 else { return false }
-        return (0..<3).allSatisfy { LinePrefix.masked(first[$0]) == LinePrefix.masked(next[next.startIndex + $0]) }
+        if first[...].isReplyLine && next.isReplyLine { return true }
+        let count = min(12, first.count, next.count)
+        guard count >= 3 else { return false }
+        return (0..<count).allSatisfy { LinePrefix.masked(first[$0]) == LinePrefix.masked(next[next.startIndex + $0]) }
     }
 
     static func columns(_ line: ArraySlice<UInt8>) -> Int {
@@ -129,8 +131,9 @@ public struct CaptureImport {
         return count
     }
 
-    /// The width the window's lines were wrapped at: many lines exactly as long as the longest,
-    /// clearly more than just shorter.
+    /// The width the window's lines were wrapped at: several lines exactly as long as the longest,
+    /// clearly more than just shorter, most of them followed by a line that does not begin like
+    /// them (a remainder rather than the next record).
     static func wrapWidth(_ lines: [[UInt8]]) -> Int? {
         var counts: [Int: Int] = [:]
         var longest = 0
@@ -141,7 +144,13 @@ public struct CaptureImport {
         }
         guard longest >= 60, longest <= 400, let atWidth = counts[longest], atWidth >= 3 else { return nil }
         let near = max(counts[longest - 1] ?? 0, counts[longest - 2] ?? 0, 1)
-        return atWidth >= 2 * near ? longest : nil
+        guard atWidth >= 2 * near else { return nil }
+        var continued = 0
+        for (index, line) in lines.enumerated() where index + 1 < lines.count && line.count >= longest && columns(line[...]) == longest {
+            let next = lines[index + 1]
+            if !next.isEmpty && !startsAlike(line, next[...]) { continued += 1 }
+        }
+        return continued >= 3 && continued * 4 >= atWidth * 3 ? longest : nil
     }
 
     /// Ends the capture and returns the transcript.

@@ -36,8 +36,10 @@ struct ImportBuilder {
     private(set) var expectsContinuation = false
     /// A client command was sent and its reply has not come yet.
     private(set) var awaitingReply = false
-    private var replyContinues = false
+    /// The last server line was `ddd-…`: the reply goes on.
+    private(set) var replyContinues = false
     private var afterEndOfData = false
+    private var afterStartTLS = false
 
     init(keepSkipped: Bool) {
         self.keepSkipped = keepSkipped
@@ -83,9 +85,19 @@ struct ImportBuilder {
             return
         }
         awaitingData = verb == "DATA"
+        afterStartTLS = verb == "STARTTLS"
         var shown = TranscriptRecorder.escaped(CredentialScrubber.scrubbed(text))
         if verb == "MAIL" { shown = Self.generalizedSize(shown) }
         lines.append(shown.isEmpty ? ">" : "> " + shown)
+    }
+
+    /// A client command written as a pattern (for a line the capture does not show).
+    mutating func clientPattern(_ pattern: String) {
+        guard !finished else { return }
+        if firstIsClient == nil { firstIsClient = true }
+        sawClient = true
+        awaitingReply = true
+        lines.append("> " + pattern)
     }
 
     /// A line the server sent.
@@ -113,6 +125,14 @@ struct ImportBuilder {
         afterEndOfData = false
         expectsContinuation = code == "334"
         if code != "334" { inSASL = false }
+        if afterStartTLS {
+            afterStartTLS = false
+            // The handshake follows a 220 to STARTTLS, whether or not the capture shows it.
+            if code == "220" && !sawTLS {
+                sawTLS = true
+                lines.append("@tls")
+            }
+        }
         if awaitingData {
             awaitingData = false
             if code == "354" {
@@ -142,7 +162,7 @@ struct ImportBuilder {
     mutating func elision(_ text: String, line: Int) {
         guard !finished else { return }
         elided += 1
-        lines.append("(elided in the capture at line \(line): \(CredentialScrubber.scrubbed(text)))")
+        lines.append("(elided in the capture at line \(line): \(CredentialScrubber.scrubbed(text.trimmingCharacters(in: " \t"))))")
     }
 
     /// Something the builder had to assume, said in the transcript.

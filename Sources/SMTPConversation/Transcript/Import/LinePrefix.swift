@@ -34,6 +34,19 @@ struct LinePrefix: Sendable {
         guard shape[count...].allSatisfy({ $0 == 32 || $0 == 9 }), count > 0 || shape.allSatisfy({ $0 == 32 || $0 == 9 }) else { return nil }
         return line[line.endIndex...]
     }
+
+    /// The line without the prefix where blanks may stand for any part of it (a tool that
+    /// indents the further lines of one message under its time stamp), or nil.
+    func stripLoosely(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
+        guard let shape, line.count >= shape.count else { return nil }
+        var index = line.startIndex
+        for position in 0..<shape.count {
+            let byte = line[index]
+            if Self.masked(byte) != shape[position] && byte != 32 && byte != 9 { return nil }
+            index += 1
+        }
+        return line[index...]
+    }
 }
 
 extension ArraySlice where Element == UInt8 {

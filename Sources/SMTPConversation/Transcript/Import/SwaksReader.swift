@@ -6,13 +6,10 @@ struct SwaksReader: CaptureReader {
     private var prefix = LinePrefix()
 
     static func evidence(_ line: ArraySlice<UInt8>) -> Int {
-        let trimmed = line.trimmingLeadingBlanks
-        if trimmed.starts(with: "<-  ") || trimmed.starts(with: "<~  ") || trimmed.starts(with: "<** ") || trimmed.starts(with: "<~* ")
-            || trimmed.starts(with: "-> ") || trimmed.starts(with: "~> ") || trimmed.starts(with: "=== ")
-        {
-            return 2
+        for marker in ["<-  ", "<~  ", "<** ", "<~* "] as [StaticString] {
+            if let offset = line.offset(of: marker), line.dropFirst(offset + 4).isReplyLine { return 2 }
         }
-        return 0
+        return line.offset(of: "=== Trying ") != nil || line.offset(of: "=== Connected to ") != nil ? 2 : 0
     }
 
     init() {}

@@ -16,6 +16,16 @@ public enum TranscriptImporter {
         case smtplib
         /// swaks' terminal output (`<-`, ` ->`, `<~`, ` ~>`, `<**`, `===`).
         case swaks
+        /// `C:` / `S:` exchanges (RFC examples, MailKit's protocol log).
+        case cs
+        /// An `openssl s_client` or telnet session (client lines unmarked).
+        case openssl
+        /// PHPMailer's `SMTPDebug` output (`CLIENT -> SERVER:` / `SERVER -> CLIENT:`).
+        case phpmailer
+        /// `curl -v` for `smtp://` URLs (`> ` / `< `).
+        case curl
+        /// Postfix `debug_peer_list` log lines (`postfix/smtp[…]: > host[addr]:25: …`).
+        case postfix
 
         /// The format named `name` (case-insensitive; `jakarta` and `angus` name JavaMail).
         public init?(name: String) {
@@ -23,6 +33,8 @@ public enum TranscriptImporter {
             switch lower {
             case "jakarta", "jakartamail", "angus", "java": self = .javamail
             case "python": self = .smtplib
+            case "telnet", "s_client": self = .openssl
+            case "c:/s:", "c/s", "rfc", "mailkit": self = .cs
             default:
                 guard let format = Format(rawValue: lower) else { return nil }
                 self = format
@@ -34,6 +46,11 @@ public enum TranscriptImporter {
             case .javamail: JavaMailReader.self
             case .smtplib: SmtplibReader.self
             case .swaks: SwaksReader.self
+            case .cs: ClientServerReader.self
+            case .openssl: SessionReader.self
+            case .phpmailer: PHPMailerReader.self
+            case .curl: CurlReader.self
+            case .postfix: PostfixReader.self
             }
         }
     }

@@ -17,7 +17,7 @@ struct UsageTests {
     }
 
     @Test("a bad option value: exit 2 naming the option, the value and what is accepted, with the subcommand's usage", arguments: [
-        (["convert", "--from", "outlook", "capture.txt"], "--from takes javamail, smtplib or swaks, not 'outlook'", "convert"),
+        (["convert", "--from", "outlook", "capture.txt"], "--from takes javamail, smtplib, swaks, cs, openssl, phpmailer, curl or postfix, not 'outlook'", "convert"),
         (["serve", "fixtures/transcripts/plain-submission.txt", "--listen", "127.0.0.1"],
          "--listen takes HOST:PORT with a port from 0 to 65535 (e.g. 127.0.0.1:2525), not '127.0.0.1'", "serve"),
         (["replay", "fixtures/transcripts/plain-submission.txt", "--server", "localhost"],

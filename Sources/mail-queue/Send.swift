@@ -30,7 +30,7 @@ struct Send: ParsableCommand {
             options = try sending.options(file, once: once)
         } catch let error as ValidationError {
             // A setting missing or wrong, wherever it came from: a configuration error (exit 2).
-            FileHandle.standardError.write(Data("mail-queue: configuration: \(error.message)\n".utf8))
+            Console.error("mail-queue: configuration: \(error.message)")
             throw ExitStatus.configuration
         }
         let databaseValue = db.database ?? ProcessInfo.processInfo.environment["MAIL_QUEUE_DATABASE"] ?? file?["database"]
@@ -40,7 +40,7 @@ struct Send: ParsableCommand {
         if let wallet = settings.walletPath {
             let password = ProcessInfo.processInfo.environment["MAIL_QUEUE_WALLET_PASSWORD"] ?? ""
             for line in WalletCheck.warnings(walletPath: wallet, password: password) {
-                FileHandle.standardError.write(Data("mail-queue: warning: \(line)\n".utf8))
+                Console.error("mail-queue: warning: \(line)")
             }
         }
         let stop = StopSignal()
@@ -91,7 +91,7 @@ struct Send: ParsableCommand {
         print(summary)
         _ = sources
         if let error = report.configurationError {
-            FileHandle.standardError.write(Data("mail-queue: cannot use the SMTP server: \(error)\n".utf8))
+            Console.error("mail-queue: cannot use the SMTP server: \(error)")
             throw ExitStatus.configuration
         }
         if !report.allSent { throw ExitStatus.notAllSent }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MailQueue
+import SMTPConversation
 
 /// Exit codes: 0 success; 1 some request failed or is uncertain; 2 usage,
 /// configuration or database error.
@@ -44,7 +45,7 @@ func guarded<T>(_ body: () throws(QueueError) -> T) throws -> T {
     do {
         return try body()
     } catch {
-        FileHandle.standardError.write(Data("mail-queue: \(error.kindWords): \(error)\n".utf8))
+        Console.error("mail-queue: \(error.kindWords): \(error)")
         switch error.kind {
         // A request id or template that does not exist is the caller's mistake, like a usage error.
         case .database, .schema, .configuration, .notFound: throw ExitStatus.configuration
@@ -79,7 +80,7 @@ struct TemplateCommand: ParsableCommand {
                 try store.checkSchema()
                 return try store.templates()
             }
-            for t in templates { print("\(t.id)\t\(t.language)\t\(t.charset)\t\(t.subject)") }
+            for t in templates { print([t.id, t.language, t.charset, t.subject].map { Console.field($0) }.joined(separator: "\t")) }
         }
     }
 
@@ -97,13 +98,14 @@ struct TemplateCommand: ParsableCommand {
                 return try store.template(id: id, language: lang)
             }
             guard let template = found else {
-                FileHandle.standardError.write(Data("mail-queue: not found: no template '\(id)' in language '\(lang)'\n".utf8))
+                Console.error("mail-queue: not found: no template '\(id)' in language '\(lang)'")
                 throw ExitStatus.configuration
             }
-            print("subject: \(template.subject)")
-            print("charset: \(template.charset)")
+            print("subject: \(Console.field(template.subject))")
+            print("charset: \(Console.field(template.charset))")
             print("")
-            print(template.body, terminator: template.body.hasSuffix("\n") ? "" : "\n")
+            let body = TerminalText.escaped(template.body, keepingLineBreaks: true)
+            print(body, terminator: body.hasSuffix("\n") ? "" : "\n")
         }
     }
 
@@ -123,7 +125,7 @@ struct TemplateCommand: ParsableCommand {
                 try store.checkSchema()
                 try store.putTemplate(MailTemplate(id: id, language: lang, subject: subject, body: body, charset: charset))
             }
-            print("stored template \(id) (\(lang))")
+            print("stored template \(Console.field(id)) (\(Console.field(lang)))")
         }
     }
 }
@@ -150,7 +152,7 @@ struct Enqueue: ParsableCommand {
     @Option(help: "Template language (default en).") var lang: String?
     @Option(help: "Template variable NAME=VALUE (repeatable).") var `var`: [String] = []
     @Option(help: "Charset.") var charset: String?
-    @Option(help: "Send pattern id.") var pattern: String?
+    @Option(help: "Send pattern id: 1 to 64 ASCII letters, digits, '.', '_', '-' and ':'.") var pattern: String?
     @Option(help: "Attach a regular file (repeatable; at most 2 MiB in all).") var attach: [String] = []
     @Option(help: "JSON Lines file: one request object per line, each line at most 4 MiB (see README).") var jsonl: String?
 
@@ -220,7 +222,7 @@ struct Enqueue: ParsableCommand {
                     print(id)
                 } catch {
                     failed = true
-                    FileHandle.standardError.write(Data("mail-queue: \(jsonl):\(number): \(error)\n".utf8))
+                    Console.error("mail-queue: \(jsonl):\(number): \(error)")
                 }
             }
             if failed { throw ExitStatus.notAllSent }
@@ -279,7 +281,7 @@ struct Show: ParsableCommand {
         let d = try guarded { () throws(QueueError) in try store.details(id) }
         if raw {
             guard let content = d.request.raw else {
-                FileHandle.standardError.write(Data("mail-queue: request \(id) is not a raw message; --raw shows only those\n".utf8))
+                Console.error("mail-queue: request \(id) is not a raw message; --raw shows only those")
                 throw ExitStatus.configuration
             }
             FileHandle.standardOutput.write(Data(content))
@@ -288,26 +290,26 @@ struct Show: ParsableCommand {
         print("id:          \(d.request.id)")
         print("status:      \(d.status.rawValue)")
         print("attempts:    \(d.attempts)")
-        print("message-id:  \(d.request.messageID)")
-        print("from:        \(d.request.from)")
+        print("message-id:  \(Console.field(d.request.messageID))")
+        print("from:        \(Console.field(d.request.from))")
         for r in d.request.recipients {
             let label = d.request.raw == nil ? "\(r.kind.rawValue.lowercased()):" : "rcpt to:"
-            print(label.padding(toLength: 13, withPad: " ", startingAt: 0) + r.address)
+            print(label.padding(toLength: 13, withPad: " ", startingAt: 0) + Console.field(r.address))
         }
-        print("subject:     \(d.request.subject)")
-        if let pattern = d.request.patternID { print("pattern:     \(pattern)") }
+        print("subject:     \(Console.field(d.request.subject))")
+        if let pattern = d.request.patternID { print("pattern:     \(Console.field(pattern))") }
         print("enqueued:    \(timestamp(d.requestedAt))")
         if let sentAt = d.sentAt { print("sent:        \(timestamp(sentAt))") }
         if d.status == .unsent, d.nextAttemptAt > store.now() {
             print("next try:    \(timestamp(d.nextAttemptAt)) (in \((d.nextAttemptAt - store.now() + 999) / 1000) s)")
         }
-        if let error = d.lastError { print("last error:  \(error)") }
-        if let refused = d.refused { print("refused:     \(refused.replacingOccurrences(of: "\n", with: "\n             "))") }
+        if let error = d.lastError { print("last error:  \(Console.field(error))") }
+        if let refused = d.refused { print("refused:     " + refused.split(separator: "\n", omittingEmptySubsequences: false).map { Console.field(String($0)) }.joined(separator: "\n             ")) }
         if let content = d.request.raw {
             // The headers only: the body stays private unless asked for with --raw.
             print("raw message: \(content.count) octets, as received; headers (`show --raw ID` for all of it):")
             let headers = RawMessage.headerSection(of: content)
-            for line in String(decoding: headers, as: UTF8.self).split(separator: "\r\n") { print("  " + line) }
+            for line in String(decoding: headers, as: UTF8.self).split(separator: "\r\n") { print("  " + Console.field(String(line))) }
         }
     }
 }
@@ -335,7 +337,7 @@ struct Retry: ParsableCommand {
         } else {
             let changed = try guarded { () throws(QueueError) in try store.retry(ids) }
             for id in ids where !changed.contains(id) {
-                FileHandle.standardError.write(Data("mail-queue: \(id): not failed, uncertain (unclaimed) or waiting to retry; left alone\n".utf8))
+                Console.error("mail-queue: \(id): not failed, uncertain (unclaimed) or waiting to retry; left alone")
             }
             print("\(changed.count) request(s) queued again")
             if changed.count != ids.count { throw ExitStatus.notAllSent }
@@ -349,7 +351,7 @@ do {
     try command.run()
 } catch {
     if MailQueueCommand.exitCode(for: error) == .validationFailure {
-        FileHandle.standardError.write(Data((MailQueueCommand.fullMessage(for: error) + "\n").utf8))
+        Console.error(TerminalText.escaped(MailQueueCommand.fullMessage(for: error), keepingLineBreaks: true), escaping: false)
         Foundation.exit(2)
     }
     MailQueueCommand.exit(withError: error)

@@ -48,7 +48,7 @@ struct Convert: ParsableCommand {
             handle = FileHandle.standardInput
         } else {
             guard let opened = FileHandle(forReadingAtPath: file) else {
-                FileHandle.standardError.write(Data("smtp-repl convert: cannot read \(file)\n".utf8))
+                FileHandle.standardError.write(Data("smtp-repl convert: cannot read \(TerminalText.escaped(file))\n".utf8))
                 throw ExitCode(2)
             }
             handle = opened
@@ -62,7 +62,7 @@ struct Convert: ParsableCommand {
         }
         let result: TranscriptImporter.Result
         do { result = try importer.finish() } catch {
-            FileHandle.standardError.write(Data("smtp-repl convert: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("smtp-repl convert: \(TerminalText.escaped("\(error)", keepingLineBreaks: true))\n".utf8))
             throw ExitCode(2)
         }
         let how = result.detected ? "detected" : "given"

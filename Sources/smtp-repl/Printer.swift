@@ -91,10 +91,13 @@ final class Printer: @unchecked Sendable {
 
     func error(_ text: String) { write(paint("*** " + text, "1;31")) }
 
-    func plain(_ text: String) { write(text) }
+    func plain(_ text: String) { write(TerminalText.escaped(text, keepingLineBreaks: true)) }
 
+    /// `text` escaped (what a server, a transcript or a script said cannot drive the terminal),
+    /// then coloured.
     private func paint(_ text: String, _ code: String) -> String {
-        color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+        let safe = TerminalText.escaped(text, keepingLineBreaks: true)
+        return color ? "\u{1B}[\(code)m\(safe)\u{1B}[0m" : safe
     }
 
     private func write(_ line: String) {

@@ -22,7 +22,7 @@ func writeTranscript(_ transcript: Transcript, to path: String, printer: Printer
 /// stderr (no usage text: the command line was right) and exits 2.
 func loadTranscript(_ path: String) throws -> Transcript {
     func fail(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("smtp-repl: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("smtp-repl: \(TerminalText.escaped(message, keepingLineBreaks: true))\n".utf8))
         return ExitCode(2)
     }
     let text: String

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SMTPConversation
 
 /// Usage reports the command-line mistakes ArgumentParser cannot word well for smtp-repl.
 ///
@@ -37,7 +38,7 @@ enum Usage {
 
     /// Prints `message` on stderr and exits 2.
     static func exit(_ message: String) -> Never {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        FileHandle.standardError.write(Data((TerminalText.escaped(message, keepingLineBreaks: true) + "\n").utf8))
         Foundation.exit(2)
     }
 }

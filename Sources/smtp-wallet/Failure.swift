@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SMTPConversation
 import TrustStore
 
 /// Failure turns wallet and CLI errors into one line on stderr and exit status 2.
@@ -12,7 +13,7 @@ enum Failure {
         } catch let error as ValidationError {
             throw error
         } catch {
-            FileHandle.standardError.write(Data("smtp-wallet: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("smtp-wallet: \(TerminalText.escaped("\(error)"))\n".utf8))
             throw ExitCode(2)
         }
     }
@@ -20,6 +21,8 @@ enum Failure {
 
 /// Output writes to stdout or stderr.
 enum Output {
-    static func line(_ text: String) { print(text) }
-    static func note(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+    /// Writes to stdout; what came from a file, a certificate or a server is escaped (`TerminalText`).
+    static func line(_ text: String) { print(TerminalText.escaped(text, keepingLineBreaks: true)) }
+    /// Writes to stderr, escaped like `line`.
+    static func note(_ text: String) { FileHandle.standardError.write(Data((TerminalText.escaped(text, keepingLineBreaks: true) + "\n").utf8)) }
 }

@@ -26,6 +26,16 @@ struct WalletUsageTests {
         #expect(try Wallet.open(temp.file("w")).credentials.isEmpty)
     }
 
+    @Test("an error naming a path prints its control characters escaped (TerminalText)")
+    func escapedError() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let result = try wallet(["display", "-w", temp.file("no\u{1B}]0;pwned\u{07}wallet\u{202E}"), "--auto-login"])
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.stderr.contains("no\\x1B]0;pwned\\x07wallet\\u{202E}"), "\(result.stderr)")
+        #expect(!result.stderr.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{202E}" })
+    }
+
     @Test("the help promises 64 for usage errors and 2 for the rest")
     func help() throws {
         let result = try wallet(["--help"])

@@ -1,4 +1,5 @@
 import MailMessage
+import SMTPConversation
 
 /// RequestPreparer checks a request and resolves it into what is stored: the template
 /// rendered, defaults applied, an id and a stable Message-ID given. No I/O: the template, if
@@ -29,6 +30,7 @@ public struct RequestPreparer: Sendable {
             throw QueueError(.tooManyRecipients, field: "recipients",
                              reason: "the request has \(count) recipients; at most \(limits.maxRecipients) are allowed")
         }
+        if let pattern = request.patternID { try Self.checkPattern(pattern) }
         let total = request.attachments.reduce(0) { $0 + $1.data.count }
         if total > limits.maxAttachmentBytes {
             throw QueueError(.attachmentsTooLarge, field: "attachments",
@@ -62,6 +64,30 @@ public struct RequestPreparer: Sendable {
             attachments: request.attachments, messageID: MessageBuilder.messageID(requestID: id, from: from))
         try MessageBuilder.validate(stored)
         return stored
+    }
+}
+
+extension RequestPreparer {
+    /// The most characters a send pattern id may have.
+    public static let maxPatternLength = 64
+
+    /// Checks a send pattern id: 1 to 64 ASCII letters, digits, `.`, `_`, `-` and `:`. A
+    /// pattern is printed by `show`, logged and matched by `send --pattern`; a CR, LF or U+2028
+    /// in it could forge a line of that output, and a space or quote makes it hard to name.
+    /// - Throws: `QueueError.invalidMessage` naming the field `pattern` and the first character refused.
+    public static func checkPattern(_ pattern: String) throws(QueueError) {
+        guard !pattern.isEmpty, pattern.unicodeScalars.count <= maxPatternLength else {
+            throw QueueError(.invalidMessage, field: "pattern",
+                             reason: "must be 1 to \(maxPatternLength) characters, not \(pattern.unicodeScalars.count)")
+        }
+        for scalar in pattern.unicodeScalars {
+            let allowed = scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "._-:".unicodeScalars.contains(scalar))
+            guard allowed else {
+                throw QueueError(.invalidMessage, field: "pattern",
+                                 reason: "\"\(TerminalText.escaped(pattern))\" has \"\(TerminalText.escaped(String(scalar)))\" (U+\(String(scalar.value, radix: 16, uppercase: true))); "
+                                     + "a pattern may hold only ASCII letters, digits, '.', '_', '-' and ':'")
+            }
+        }
     }
 }
 

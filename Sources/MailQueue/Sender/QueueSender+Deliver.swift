@@ -108,7 +108,7 @@ extension QueueSender {
         var refusedText: [String] = []
         var inData = false
         var databaseError: QueueError?
-        defer { if let databaseError { logger.error("cannot mark a request", metadata: ["id": "\(request.id)", "error": "\(databaseError)"]) } }
+        defer { if let databaseError { logger.error("cannot mark a request", metadata: ["id": "\(request.id)", "error": "\(TerminalText.escaped("\(databaseError)"))"]) } }
         do throws(SMTPError) {
             // MAIL, RCPT and DATA in one write when the server offers PIPELINING; the body and
             // the final dot stay ours, so the request is marked uncertain before the dot.

@@ -165,7 +165,7 @@ public final class QueueSender: @unchecked Sendable {
                     } catch {
                         // Not this request's fault: every claimed one goes back with the error.
                         let text = "connect: \(error.reply?.singleLine ?? error.description)"
-                        logger.error("cannot open an SMTP session", metadata: ["error": "\(text)"])
+                        logger.error("cannot open an SMTP session", metadata: ["error": "\(TerminalText.escaped("\(text)"))"])
                         if error.isPermanent {
                             // A configuration error (cleartext AUTH refused, TLS required but not
                             // offered, credentials refused, the server refusing us): no retry fixes
@@ -240,11 +240,11 @@ public final class QueueSender: @unchecked Sendable {
             report.sent += 1
             if let refused {
                 report.partlyRefused += 1
-                logger.warning("sent, but some recipients were refused", metadata: ["id": "\(id)", "refused": "\(refused)"])
+                logger.warning("sent, but some recipients were refused", metadata: ["id": "\(id)", "refused": "\(TerminalText.escaped("\(refused)"))"])
             }
             note { $0.sent += 1; if refused != nil { $0.partlyRefused += 1 } }
         case .failed(let error):
-            logger.error("request failed", metadata: ["id": "\(id)", "error": "\(error)"])
+            logger.error("request failed", metadata: ["id": "\(id)", "error": "\(TerminalText.escaped("\(error)"))"])
             try store.markFailed(id, owner: owner, error: error, refused: refused)
             report.failed += 1
             note { $0.failed += 1 }
@@ -260,7 +260,7 @@ public final class QueueSender: @unchecked Sendable {
                 note { $0.failed += 1 }
             }
         case .uncertain(let error):
-            logger.warning("delivery uncertain", metadata: ["id": "\(id)", "error": "\(error)"])
+            logger.warning("delivery uncertain", metadata: ["id": "\(id)", "error": "\(TerminalText.escaped("\(error)"))"])
             try store.noteUncertain(id, owner: owner, error: error)
             report.uncertain += 1
             note { $0.uncertain += 1 }

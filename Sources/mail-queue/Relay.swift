@@ -76,7 +76,7 @@ struct Relay: ParsableCommand {
 
     /// A configuration problem: the message on stderr, exit 2.
     func fail(_ message: String) -> Error {
-        FileHandle.standardError.write(Data("mail-queue: configuration: \(message)\n".utf8))
+        Console.error("mail-queue: configuration: \(message)")
         return ExitStatus.configuration
     }
 
@@ -161,7 +161,8 @@ struct Relay: ParsableCommand {
             }
         }
 
-        let log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        // A log line carries what clients said (user names, MAIL FROM): escaped, it cannot forge another line.
+        let log: @Sendable (String) -> Void = { line in Console.error(line) }
         if let recordDir {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: recordDir, isDirectory: &isDirectory), isDirectory.boolValue else {

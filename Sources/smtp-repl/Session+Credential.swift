@@ -36,20 +36,20 @@ extension Session {
             throw .usage("auth: credential=\(alias) needs the wallet: give wallet_path= (and wallet_password= unless it is auto-login)")
         }
         let password = walletPassword ?? ""
-        let credential: WalletCredential
+        let resolved: CredentialResolver.Resolved
         do throws(OAuth2Error) {
-            credential = try WalletTokens.credential(alias: alias, walletPath: walletPath, walletPassword: password)
+            resolved = try CredentialResolver.resolve(alias: alias, username: username, walletPath: walletPath, walletPassword: password)
         } catch {
+            if error.kind == .configuration { throw .usage("auth: \(error.message); give username=") }
             throw ScriptError(exitCode: 2, message: "auth: credential=\(alias): \(error.message)")
         }
-        let user = username ?? credential.username
-        guard !user.isEmpty else { throw .usage("auth: credential \(alias) has no user name; give username=") }
+        let user = resolved.username
         let requested = schemes.flatMap { $0.split(separator: " ").map { String($0).uppercased() } }
-        if credential.kind == .password {
+        if let credentials = resolved.passwordCredentials {
             if requested == ["XOAUTH2"] { throw .usage("auth: credential \(alias) holds a password, which XOAUTH2 cannot use; use schemes=\"LOGIN PLAIN\"") }
             let chosen = requested.isEmpty ? ["LOGIN", "PLAIN"] : requested.filter { $0 != "XOAUTH2" }
             return try authReply { () throws(SMTPError) -> Reply in
-                try connection.returningReplies.auth(Credentials(username: user, password: credential.secret), schemes: chosen)
+                try connection.returningReplies.auth(credentials, schemes: chosen)
             }
         }
         guard requested.isEmpty || requested.contains("XOAUTH2") else {

@@ -11,6 +11,9 @@ Modes:
             GET URL?token=T, answering {"active": true}) says it issued; checked over TLS
             against --token-ca.
 
+--auth-required (starttls, smtps): MAIL before AUTH is answered 530 5.7.0 (aiosmtpd's
+auth_required), as a submission server that requires authentication does.
+
 Each accepted message is written atomically to MAILDIR as NNNNNN.eml (the DATA
 bytes exactly as received after dot-unstuffing, CRLF line ends) plus NNNNNN.json
 (envelope: mail_from, rcpt_tos, options, peer, tls, authenticated user).
@@ -132,6 +135,7 @@ def main():
     p.add_argument("--key")
     p.add_argument("--user", default="alice")
     p.add_argument("--password", default="wonderland")
+    p.add_argument("--auth-required", action="store_true", help="answer MAIL before AUTH with 530 5.7.0")
     p.add_argument("--hostname", default="aiosmtpd.example.test", help="name in the greeting and EHLO reply")
     args = p.parse_args()
 
@@ -155,12 +159,13 @@ def main():
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(args.cert, args.key)
         kwargs["authenticator"] = Authenticator(args.user, args.password)
+        kwargs["auth_required"] = args.auth_required
         if args.mode in ("starttls", "xoauth2"):
             kwargs.update(tls_context=ctx, require_starttls=True, auth_require_tls=True)
-        if args.mode == "xoauth2":
-            # Office365's shape: AUTH LOGIN XOAUTH2 offered, only tokens taken (a password fails).
-            kwargs["auth_exclude_mechanism"] = ["PLAIN"]
-            kwargs["authenticator"] = lambda *a: AuthResult(success=False, handled=False)
+            if args.mode == "xoauth2":
+                # Office365's shape: AUTH LOGIN XOAUTH2 offered, only tokens taken (a password fails).
+                kwargs["auth_exclude_mechanism"] = ["PLAIN"]
+                kwargs["authenticator"] = lambda *a: AuthResult(success=False, handled=False)
         else:
             # Implicit TLS: the whole connection is encrypted, but aiosmtpd only
             # counts STARTTLS as TLS for auth_require_tls, so it is turned off here.

@@ -169,13 +169,8 @@ public final class QueueSender: @unchecked Sendable {
                         if error.isPermanent {
                             // A configuration error (cleartext AUTH refused, TLS required but not
                             // offered, credentials refused, the server refusing us): no retry fixes
-                            // it, so no attempt is spent on it. The requests go back as they were:
-                            // unsent, due as before, the attempt their claim counted undone.
-                            try store.markSent(sent, owner: owner)
-                            sent.removeAll()
-                            try store.release(Array(ids[index...]), owner: owner, error: text)
-                            report.configurationError = text
-                            report.heldBack += ids.count - index
+                            // it, so no attempt is spent on it.
+                            try giveBack(ids[index...], error: text, store: store, owner: owner, sent: &sent, report: &report)
                             break batches
                         }
                         for rest in ids[index...] {
@@ -214,6 +209,16 @@ public final class QueueSender: @unchecked Sendable {
                                           owner: owner, sent: &sent, preparer: preparer)
                 if connection?.isClosed ?? true { ahead = nil }
                 onConnection += 1
+                if let outcome, case .configuration(let text) = outcome.0 {
+                    // 530 "authentication required" to MAIL: the settings lack AUTH, and every
+                    // request would be refused the same way. Nothing of this one was sent.
+                    logger.error("the server requires authentication", metadata: ["error": "\(text)"])
+                    connection?.closeConnection()
+                    connection = nil
+                    ahead = nil
+                    try giveBack(ids[index...], error: text, store: store, owner: owner, sent: &sent, report: &report)
+                    break batches
+                }
                 if let outcome {
                     try record(outcome.0, id: id, attempts: details.attempts, store: store, owner: owner,
                                refused: outcome.1, sent: &sent, report: &report)
@@ -224,6 +229,17 @@ public final class QueueSender: @unchecked Sendable {
         }
         try store.markSent(sent, owner: owner)
         return report
+    }
+
+    /// Gives claimed requests back after a configuration error: as they were (unsent, due as
+    /// before, the attempt their claim counted undone), with `error` as the reason they wait.
+    func giveBack(_ ids: ArraySlice<String>, error: String, store: QueueStore, owner: String, sent: inout [SentMark],
+                  report: inout SenderReport) throws(QueueError) {
+        try store.markSent(sent, owner: owner)
+        sent.removeAll()
+        try store.release(Array(ids), owner: owner, error: error)
+        report.configurationError = error
+        report.heldBack += ids.count
     }
 
     /// Records `outcome` for `id`.
@@ -243,6 +259,8 @@ public final class QueueSender: @unchecked Sendable {
                 logger.warning("sent, but some recipients were refused", metadata: ["id": "\(id)", "refused": "\(TerminalText.escaped("\(refused)"))"])
             }
             note { $0.sent += 1; if refused != nil { $0.partlyRefused += 1 } }
+        case .configuration(let error):
+            try giveBack([id], error: error, store: store, owner: owner, sent: &sent, report: &report)
         case .failed(let error):
             logger.error("request failed", metadata: ["id": "\(id)", "error": "\(TerminalText.escaped("\(error)"))"])
             try store.markFailed(id, owner: owner, error: error, refused: refused)

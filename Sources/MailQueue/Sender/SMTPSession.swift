@@ -12,49 +12,56 @@ struct SMTPSession {
     /// refreshed before expiry) that XOAUTH2 uses, unattended.
     private(set) var oauth: (username: String, provider: TokenProvider)?
 
-    /// Resolves the settings' secret once, at sender start-up.
+    /// Resolves the settings' secret once, at sender start-up, before anything is claimed.
+    ///
+    /// A wallet credential's user name follows `CredentialResolver`'s rules (`--user` wins, else
+    /// the credential's own). A secret without any user name, or a user name without a secret,
+    /// is a configuration error: going on without AUTH would send mail unauthenticated.
     /// - Throws: `QueueError.configuration` naming the alias or setting (never the secret).
     init(settings: SMTPSettings) throws(QueueError) {
         self.settings = settings
         oauth = nil
-        guard let username = settings.username else {
-            credentials = nil
-            return
-        }
+        let given = settings.username.flatMap { $0.isEmpty ? nil : $0 }
         switch settings.secret {
+        case nil:
+            if let given {
+                throw QueueError(.configuration, field: "smtp user \(given)",
+                                 reason: "a user name needs a password (MAIL_QUEUE_SMTP_PASSWORD, --password-file) or a credential alias")
+            }
+            credentials = nil  // no AUTH at all: a local relay that needs none
         case .password(let password)?:
-            credentials = Credentials(username: username, password: password)
+            guard let given else {
+                throw QueueError(.configuration, field: "smtp password",
+                                 reason: "a password needs a user name (--user, MAIL_QUEUE_SMTP_USER or user in --config)")
+            }
+            credentials = Credentials(username: given, password: password)
         case .walletAlias(let alias)?:
             guard let walletPath = settings.walletPath else {
                 throw QueueError(.configuration, field: "credential alias \(alias)", reason: "a credential alias needs --wallet")
             }
-            do {
-                let wallet = try Wallet.open(walletPath, password: settings.walletPassword ?? "")
-                let credential = try wallet.credential(alias)
-                guard credential.kind == .password else {
-                    // OAuth2 kinds (client secret, certificate, refresh token, token command):
-                    // a token provider, and AUTH XOAUTH2 when the connection opens.
-                    let provider: TokenProvider
-                    do throws(OAuth2Error) {
-                        provider = try WalletTokens.provider(
-                            alias: alias, walletPath: walletPath, walletPassword: settings.walletPassword ?? "")
-                    } catch {
-                        throw QueueError(.configuration, field: "credential alias \(alias)", reason: error.description)
-                    }
-                    credentials = nil
-                    oauth = (credential.username.isEmpty ? username : credential.username, provider)
-                    return
-                }
-                credentials = Credentials(username: credential.username.isEmpty ? username : credential.username,
-                                          password: credential.secret)
-            } catch let error as QueueError {
-                throw error
+            let walletPassword = settings.walletPassword ?? ""
+            let resolved: CredentialResolver.Resolved
+            do throws(OAuth2Error) {
+                resolved = try CredentialResolver.resolve(alias: alias, username: given, walletPath: walletPath,
+                                                          walletPassword: walletPassword)
             } catch {
-                throw QueueError(.configuration, field: "wallet \(walletPath)", reason: "\(error)")
+                if error.kind == .wallet { throw QueueError(.configuration, field: "wallet \(walletPath)", reason: error.message) }
+                throw QueueError(.configuration, field: "credential alias \(alias)",
+                                 reason: error.message + "; give --user (or MAIL_QUEUE_SMTP_USER, user in --config)")
             }
-        case nil:
-            throw QueueError(.configuration, field: "smtp user \(username)",
-                             reason: "a user name needs a password (MAIL_QUEUE_SMTP_PASSWORD, --password-file) or a credential alias")
+            if let password = resolved.passwordCredentials {
+                credentials = password
+                return
+            }
+            // OAuth2 kinds (client secret, certificate, refresh token, token command): a token
+            // provider, and AUTH XOAUTH2 when the connection opens.
+            do throws(OAuth2Error) {
+                let provider = try WalletTokens.provider(alias: alias, walletPath: walletPath, walletPassword: walletPassword)
+                credentials = nil
+                oauth = (resolved.username, provider)
+            } catch {
+                throw QueueError(.configuration, field: "credential alias \(alias)", reason: error.message)
+            }
         }
     }
 

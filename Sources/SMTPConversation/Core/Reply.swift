@@ -40,6 +40,18 @@ public struct Reply: Sendable, Equatable, CustomStringConvertible {
     /// True for 4xx and 5xx replies.
     public var isFailure: Bool { code >= 400 }
 
+    /// True when the server says the client must authenticate first: 530 (RFC 4954's
+    /// "530 5.7.0 Authentication required"), 5.7.57 (Office365's "Client not authenticated to
+    /// send mail"), or 5.7.0 whose text speaks of authentication. No retry fixes it: the sender's
+    /// settings lack AUTH.
+    public var isAuthenticationRequired: Bool {
+        guard isPermanentFailure else { return false }
+        if code == 530 { return true }
+        guard let status = enhancedStatusCode, status.statusClass == 5, status.subject == 7 else { return false }
+        if status.detail == 57 { return true }
+        return status.detail == 0 && text.lowercased().contains("auth")
+    }
+
     /// The wire form of the reply: every line but the last uses `-` after the code.
     public var wireLines: [String] {
         lines.enumerated().map { index, line in

@@ -9,11 +9,25 @@ import Foundation
 /// Nothing secret is put on the command line: the command is the user's own text, and the token
 /// comes back through a pipe, so `ps` shows neither. Standard error is kept only as a hint for
 /// the error message, with anything the command printed on standard output redacted.
+///
+/// The command (and whatever it starts: `az`, its plugins) gets this process's environment
+/// without the toolkit's secrets: `secretVariables` (the wallet and SMTP passwords'
+/// variables) and the names the caller adds in `hiddenVariables` (the variable a
+/// `--password-env` named, or any that holds the wallet password). The wallet password unlocks
+/// every credential in the wallet; the command has no use for it.
 public struct TokenCommandSource: TokenSource {
+    /// The environment variables never passed to a token command: where the toolkit's own
+    /// tools and documentation keep the wallet password and the SMTP password.
+    public static let secretVariables: Set<String> = [
+        "MAIL_QUEUE_WALLET_PASSWORD", "MAIL_QUEUE_SMTP_PASSWORD", "WALLET_PASSWORD", "SMTP_PASSWORD",
+    ]
+
     /// The shell command.
     public let command: String
     /// Extra environment variables for the command (e.g. `SMTP_OAUTH_USERNAME`).
     public let environment: [String: String]
+    /// More variables to keep from the command, besides `secretVariables`.
+    public let hiddenVariables: Set<String>
     /// Seconds the command may run.
     public let timeout: Double
     /// The lifetime assumed for a bare, opaque token.
@@ -22,10 +36,11 @@ public struct TokenCommandSource: TokenSource {
     public let clock: OAuth2Clock
 
     /// Creates a source.
-    public init(command: String, environment: [String: String] = [:], timeout: Double = 60, defaultLifetime: Double = 600,
-                clock: OAuth2Clock = .system) {
+    public init(command: String, environment: [String: String] = [:], hiddenVariables: Set<String> = [], timeout: Double = 60,
+                defaultLifetime: Double = 600, clock: OAuth2Clock = .system) {
         self.command = command
         self.environment = environment
+        self.hiddenVariables = hiddenVariables
         self.timeout = timeout
         self.defaultLifetime = defaultLifetime
         self.clock = clock
@@ -37,7 +52,7 @@ public struct TokenCommandSource: TokenSource {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.environment = childEnvironment(ProcessInfo.processInfo.environment)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -73,6 +88,13 @@ public struct TokenCommandSource: TokenSource {
         }
         guard !output.isEmpty else { throw OAuth2Error(.tokenCommand, "the token command printed no token on standard output") }
         return try parse(output, started: started)
+    }
+
+    /// What the command gets: `parent` without `secretVariables` and `hiddenVariables`, plus
+    /// `environment`.
+    public func childEnvironment(_ parent: [String: String]) -> [String: String] {
+        parent.filter { !Self.secretVariables.contains($0.key) && !hiddenVariables.contains($0.key) }
+            .merging(environment) { $1 }
     }
 
     func parse(_ output: String, started: Double) throws(OAuth2Error) -> AccessToken {

@@ -13,12 +13,18 @@ public enum WalletTokens {
         public var clock: OAuth2Clock
         /// Seconds a token command may run.
         public var commandTimeout: Double
+        /// Environment variables a token command must not get, besides
+        /// `TokenCommandSource.secretVariables` and any variable holding the wallet password
+        /// (e.g. the one a `--password-env` named).
+        public var hiddenVariables: Set<String>
 
         /// Creates settings.
-        public init(http: HTTPSClient = HTTPSClient(), clock: OAuth2Clock = .system, commandTimeout: Double = 60) {
+        public init(http: HTTPSClient = HTTPSClient(), clock: OAuth2Clock = .system, commandTimeout: Double = 60,
+                    hiddenVariables: Set<String> = []) {
             self.http = http
             self.clock = clock
             self.commandTimeout = commandTimeout
+            self.hiddenVariables = hiddenVariables
         }
     }
 
@@ -80,7 +86,12 @@ public enum WalletTokens {
                 try store(rotated, alias: alias, walletPath: walletPath, walletPassword: walletPassword, now: settings.clock.now())
             }
         case .tokenCommand:
+            // Whatever variable holds the wallet password (MAIL_QUEUE_WALLET_PASSWORD, the one a
+            // --password-env or ${NAME} named) stays out of the command's environment.
+            let holdingPassword = walletPassword.isEmpty ? []
+                : ProcessInfo.processInfo.environment.filter { $0.value == walletPassword }.map(\.key)
             return TokenCommandSource(command: credential.tokenCommand ?? "", environment: ["SMTP_OAUTH_USERNAME": credential.username],
+                                      hiddenVariables: settings.hiddenVariables.union(holdingPassword),
                                       timeout: settings.commandTimeout, clock: settings.clock)
         }
     }

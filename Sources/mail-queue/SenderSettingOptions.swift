@@ -13,9 +13,9 @@ struct SenderSettingOptions: ParsableArguments {
     @Option(help: "Preset: office365 (587, STARTTLS, 3 connections, 30/minute).") var profile: String?
     @Option(help: "PEM file of trusted CAs.") var caFile: String?
     @Option(help: "TrustStore wallet (file:DIR); its password in $MAIL_QUEUE_WALLET_PASSWORD.") var wallet: String?
-    @Option(help: "SMTP user (default $MAIL_QUEUE_SMTP_USER).") var user: String?
+    @Option(help: "SMTP user (default $MAIL_QUEUE_SMTP_USER; with --credential-alias, the credential's own user name).") var user: String?
     @Option(help: "File holding the SMTP password.") var passwordFile: String?
-    @Option(help: "Wallet credential alias holding the password.") var credentialAlias: String?
+    @Option(help: "Wallet credential alias holding the password or OAuth2 secret; its user name is used unless --user gives one (none anywhere: exit 2).") var credentialAlias: String?
     @Option(help: "Name sent in EHLO (default: this host's name).") var helo: String?
     @Option(help: "Parallel connections (default 1).") var connections: Int?
     @Option(help: "Messages per minute across connections.") var rate: Int?
@@ -88,10 +88,10 @@ struct SenderSettingOptions: ParsableArguments {
         var settings: SMTPSettings
         if let profile = SendSetting.find("profile", flag: self.profile, file: file) {
             guard profile.value == "office365" else { throw profile.error("the known profile is office365") }
-            guard let username, !username.isEmpty, let secret else {
-                throw profile.error("needs a user and a password or credential alias")
-            }
-            settings = .office365(username: username, secret: secret, heloName: heloName)
+            guard let secret else { throw profile.error("needs a password or a credential alias (and a user name)") }
+            // No user name here: a credential alias's own is used (CredentialResolver), and a
+            // password without one is refused when the sender starts.
+            settings = .office365(username: username ?? "", secret: secret, heloName: heloName)
         } else {
             guard let server = SendSetting.find("smtp", flag: smtp, environment: "MAIL_QUEUE_SMTP", file: file) else {
                 throw ValidationError("--smtp host:port (or MAIL_QUEUE_SMTP, or smtp in the --config file) is required")

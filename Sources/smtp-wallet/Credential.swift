@@ -24,7 +24,9 @@ struct CredentialAdd: ParsableCommand {
             Kinds: password (AUTH LOGIN/PLAIN), client-secret (OAuth2 client credentials, for the \
             unattended queue), refresh-token (OAuth2, e.g. from a device code sign-in; rotated on use), \
             client-certificate (OAuth2 client credentials signed with the wallet's client identity), \
-            token-command (a command that prints an access token; give it with --command), \
+            token-command (a command that prints an access token; give it with --command; it runs without \
+            MAIL_QUEUE_WALLET_PASSWORD, MAIL_QUEUE_SMTP_PASSWORD, WALLET_PASSWORD, SMTP_PASSWORD or any variable \
+            holding the wallet password in its environment, and with SMTP_OAUTH_USERNAME), \
             relay-user (a user of `mail-queue relay`: only a salted PBKDF2-SHA256 hash of the password is kept; \
             --allow-from says which envelope senders it may use, default its own user name; --upstream names \
             the credential that sends for it, default the relay's --credential-alias).

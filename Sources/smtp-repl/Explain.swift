@@ -86,9 +86,9 @@ struct Explain: ParsableCommand {
         let context = ReplyContext(inTLS: tls, authenticated: authenticated ? true : nil, command: after ?? (auth == nil ? nil : "AUTH"),
                                    mechanism: auth)
         guard let explanation = ReplyCatalogue.explain(code: request.code, text: request.text, context: context) else {
-            print("no explanation known for \(words.joined(separator: " "))")
+            print("no explanation known for \(TerminalText.escaped(words.joined(separator: " ")))")
             throw ExitCode(1)
         }
-        for line in ExplainRequest.render(explanation) { print(line) }
+        for line in ExplainRequest.render(explanation) { print(TerminalText.escaped(line)) }
     }
 }

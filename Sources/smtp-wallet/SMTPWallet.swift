@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import SMTPConversation
 
 /// smtp-wallet manages the trust store (wallet) SMTP connections verify servers with, like
 /// Oracle's orapki, and keeps its certificates current.
@@ -25,4 +27,20 @@ struct SMTPWallet: ParsableCommand {
             """,
         subcommands: [Create.self, Add.self, Remove.self, Display.self, Check.self, Renew.self, Export.self, Credential.self]
     )
+
+    /// Runs the command line. ArgumentParser's own error messages repeat what was typed, so
+    /// they are printed escaped (`TerminalText`), like every other message.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            // Help and versions (exit 0), and errors already reported (an ExitCode), as ArgumentParser prints them.
+            if code == .success || error is ExitCode { exit(withError: error) }
+            let message = TerminalText.escaped(fullMessage(for: error), keepingLineBreaks: true)
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            Foundation.exit(code.rawValue)
+        }
+    }
 }

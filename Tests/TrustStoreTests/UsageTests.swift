@@ -36,6 +36,14 @@ struct WalletUsageTests {
         #expect(!result.stderr.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{202E}" })
     }
 
+    @Test("a usage error repeating what was typed prints its control characters escaped, still exit 64")
+    func escapedUsageError() throws {
+        let result = try wallet(["display", "-w", "/nonexistent", "--bogus\u{1B}[2J"])
+        #expect(result.status == 64, "\(result.output)")
+        #expect(result.stderr.contains("--bogus\\x1B[2J") && result.stderr.contains("Usage: smtp-wallet display"), "\(result.stderr)")
+        #expect(!result.stderr.unicodeScalars.contains("\u{1B}"))
+    }
+
     @Test("the help promises 64 for usage errors and 2 for the rest")
     func help() throws {
         let result = try wallet(["--help"])

@@ -29,7 +29,12 @@ func loadTranscript(_ path: String) throws -> Transcript {
     do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
         throw fail("cannot read \(path): \(error.localizedDescription)")
     }
-    do { return try Transcript(parsing: text, name: path) } catch { throw fail(error.description) }
+    // Checked before any socket is opened: a file that is not a playable transcript is a usage error.
+    do {
+        let transcript = try Transcript(parsing: text, name: path)
+        try transcript.validate()
+        return transcript
+    } catch { throw fail(error.description) }
 }
 
 /// `serve`: plays the server side of a transcript to any client.

@@ -68,8 +68,10 @@ enum Repl {
 
     static func serve(_ fixture: String, mode: MatchMode = .meaning) throws -> TranscriptServer {
         let text = try String(contentsOfFile: path("fixtures/transcripts/\(fixture)"), encoding: .utf8)
+        let transcript = try Transcript(parsing: text, name: fixture)
+        try transcript.validate()
         let server = try TranscriptServer(
-            transcript: try Transcript(parsing: text, name: fixture), mode: mode,
+            transcript: transcript, mode: mode,
             tlsCertificatePath: path("certs/server.pem"), tlsKeyPath: path("certs/server.key"), readTimeout: 10)
         server.start(connections: 1, acceptTimeout: 30)
         return server

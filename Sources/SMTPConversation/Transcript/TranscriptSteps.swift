@@ -74,6 +74,10 @@ extension Transcript {
             }
         }
         flush()
+        // A fragment starts with a client line: it is played after a made-up greeting.
+        if isFragment, let first = steps.firstIndex(where: { $0.kind != .tls }), case .exchange = steps[first].kind {
+            steps.insert(TranscriptStep(kind: .greeting, reply: [Entry(.server("220 localhost ESMTP (transcript fragment)"))]), at: first)
+        }
         return steps
     }
 

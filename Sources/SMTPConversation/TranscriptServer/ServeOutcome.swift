@@ -11,10 +11,11 @@ public struct Deviation: Sendable, Equatable, CustomStringConvertible {
     /// A short explanation.
     public var reason: String
 
-    /// `file:12: expected "> RCPT TO:<b@example.com>", the client sent "RCPT TO:<c@example.com>"`.
+    /// `file:12: expected "> RCPT TO:<b@example.com>", the client sent "RCPT TO:<c@example.com>": a
+    /// different command`, or `file:14: expected "> .", the client closed the connection`.
     public var description: String {
-        let got = actual.map { "the client sent \"\($0)\"" } ?? reason
-        return "\(transcript):\(line): expected \"\(expected)\", \(got)"
+        guard let actual else { return "\(transcript):\(line): expected \"\(expected)\", \(reason)" }
+        return "\(transcript):\(line): expected \"\(expected)\", the client sent \"\(actual)\": \(reason)"
     }
 }
 

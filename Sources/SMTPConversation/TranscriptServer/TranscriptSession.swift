@@ -52,6 +52,7 @@ struct TranscriptSession {
                 guard let tlsContext else {
                     throw SMTPError(.tls("the transcript needs TLS here; give the server a certificate and key"))
                 }
+                if index == 0, let found = try plaintextClient(step) { return found }
                 let tls = try TLSStream.accept(socket: socket, context: tlsContext, deadline: Deadline(seconds: readTimeout))
                 stream = tls
                 reader.stream = tls
@@ -62,7 +63,12 @@ struct TranscriptSession {
                 while try reader.readLine(deadline: Deadline(seconds: readTimeout)) != nil {}
                 return nil
             case .exchange(let entry):
-                guard let (bytes, crlf) = try reader.readLine(deadline: Deadline(seconds: readTimeout)) else {
+                let next: (text: [UInt8], crlf: Bool)?
+                do { next = try reader.readLine(deadline: Deadline(seconds: readTimeout)) } catch {
+                    guard case .timeout = error.kind else { throw error }
+                    return deviation(step, actual: nil, reason: "the client sent nothing within \(Self.seconds(readTimeout)) after \(Self.previous(steps, before: index))")
+                }
+                guard let (bytes, crlf) = next else {
                     return deviation(step, actual: nil, reason: "the client closed the connection")
                 }
                 let actual = String(decoding: bytes, as: UTF8.self)
@@ -70,12 +76,12 @@ struct TranscriptSession {
                 received.append(shown)
                 record(shown, as: entry)
                 if matcher.mode == .strict && !crlf {
-                    return try refuse(step, actual: shown, reason: "the line did not end with CRLF")
+                    return try refuse(step, actual: shown, reason: "the client ended the line with a bare LF, not CRLF (--strict compares line ends)")
                 }
                 switch entry.kind {
                 case .command(let expected):
                     guard matcher.commandMatches(expected: expected, actual: actual) else {
-                        return try refuse(step, actual: shown, reason: "different command")
+                        return try refuse(step, actual: shown, reason: whyDifferent(actual, at: index))
                     }
                     // The next line is a credential only while the server asks for one (334).
                     secretFollows = (Self.startsSASL(expected) || secretFollows) && Self.asksForMore(step.reply)
@@ -91,7 +97,7 @@ struct TranscriptSession {
                             }
                         }
                         guard let next else {
-                            return try refuse(step, actual: shown, reason: "the transcript's content does not end")
+                            return try refuse(step, actual: shown, reason: "the transcript's message content does not end (no \"> .\" after it)")
                         }
                         if case .exchange = steps[next].kind {
                             var line = actual
@@ -110,7 +116,11 @@ struct TranscriptSession {
                         continue
                     }
                     guard matcher.contentMatches(expected: expected, actual: actual) else {
-                        return try refuse(step, actual: shown, reason: "different message content")
+                        let end = steps[index...].first { if case .exchange(let other) = $0.kind { return other.kind == .endOfData }; return false }
+                        let reason = actual == "."
+                            ? "a missing line: the message ended here, the transcript's content goes on to line \(end.map(Self.line) ?? 0)"
+                            : "different message content"
+                        return try refuse(step, actual: shown, reason: reason)
                     }
                 case .endOfData:
                     if actual != "." && matcher.mode == .meaning {
@@ -125,7 +135,7 @@ struct TranscriptSession {
                             record(line, as: Transcript.Entry(.content(line)))
                         }
                     } else if actual != "." {
-                        return try refuse(step, actual: shown, reason: "expected the end of data")
+                        return try refuse(step, actual: shown, reason: "an extra line: the transcript's message content ended at the line before")
                     }
                 default:
                     break
@@ -135,6 +145,58 @@ struct TranscriptSession {
             index += 1
         }
         return nil
+    }
+
+    /// Why a command did not match: a line the client skipped (it sent a later one), a line it
+    /// sent again, or a different command.
+    private func whyDifferent(_ actual: String, at index: Int) -> String {
+        var ahead = 0
+        for later in steps[(index + 1)...] {
+            guard case .exchange(let entry) = later.kind, case .command(let text) = entry.kind else { continue }
+            ahead += 1
+            if ahead > 4 { break }
+            if matcher.commandMatches(expected: text, actual: actual) {
+                return "a missing line: the client skipped to line \(entry.line)"
+            }
+        }
+        for earlier in steps[..<index].reversed() {
+            guard case .exchange(let entry) = earlier.kind, case .command(let text) = entry.kind else { continue }
+            if matcher.commandMatches(expected: text, actual: actual) { return "an extra line: the client sent line \(entry.line)'s command again" }
+            break
+        }
+        return "a different command"
+    }
+
+    /// Where the client was when it went silent: "the greeting", "the reply to line 12".
+    private static func previous(_ steps: [TranscriptStep], before index: Int) -> String {
+        for step in steps[..<index].reversed() {
+            switch step.kind {
+            case .greeting: return "the greeting"
+            case .tls: return "the TLS handshake"
+            case .exchange(let entry): return "the reply to line \(entry.line)"
+            default: continue
+            }
+        }
+        return "connecting"
+    }
+
+    static func seconds(_ value: Double?) -> String {
+        guard let value else { return "forever" }
+        return value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
+    }
+
+    /// A client that speaks plaintext (or waits for a greeting) where the transcript starts with
+    /// TLS: implicit TLS (port 465) needs a client that starts the handshake at once.
+    private func plaintextClient(_ step: TranscriptStep) throws(SMTPError) -> Deviation? {
+        let first: [UInt8]
+        do { first = try socket.peek(max: 64, deadline: Deadline(seconds: readTimeout)) } catch {
+            guard case .timeout = error.kind else { throw error }
+            return deviation(step, actual: nil, reason: "the client sent nothing within \(Self.seconds(readTimeout)) and did not start TLS; this transcript starts with TLS (implicit TLS): the client waited for a plaintext greeting")
+        }
+        // A TLS handshake starts with a handshake record (0x16).
+        guard let byte = first.first, byte != 0x16 else { return nil }
+        let text = CredentialScrubber.scrubbed(String(decoding: first.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self))
+        return deviation(step, actual: text, reason: "the client spoke plaintext; this transcript starts with TLS (implicit TLS)")
     }
 
     private static func line(of step: TranscriptStep) -> Int {

@@ -102,6 +102,26 @@ final class Socket {
         }
     }
 
+    /// The first bytes waiting to be read (up to `max`), left in place; empty at end of stream.
+    /// Throws `timeout` when nothing comes before the deadline.
+    func peek(max: Int, deadline: Deadline) throws(SMTPError) -> [UInt8] {
+        try wait(for: Int16(POLLIN), deadline: deadline, what: "read")
+        while true {
+            var received = 0
+            let bytes = [UInt8](unsafeUninitializedCapacity: max) { buffer, initialized in
+                received = Glibc.recv(fd, buffer.baseAddress, max, Int32(MSG_PEEK))
+                initialized = Swift.max(received, 0)
+            }
+            if received >= 0 { return bytes }
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK {
+                try wait(for: Int16(POLLIN), deadline: deadline, what: "read")
+                continue
+            }
+            return []
+        }
+    }
+
     /// Writes every byte, waiting up to the deadline whenever the socket buffer is full.
     func write(_ bytes: [UInt8], deadline: Deadline) throws(SMTPError) {
         var offset = 0

@@ -297,8 +297,10 @@ extension Session {
             }
         case "transcript":
             printer.plain(recorder.transcript.render(), terminator: "")
+        case "token":
+            try showToken(arguments)
         default:
-            throw .usage("usage: show capabilities|state|cert|transcript")
+            throw .usage("usage: show capabilities|state|cert|transcript|token credential=ALIAS")
         }
     }
 

@@ -84,3 +84,32 @@ extension Session {
         }
     }
 }
+
+extension Session {
+    /// `show token credential=ALIAS [wallet_path=…] [wallet_password=…]`: gets a token through
+    /// the credential's own flow and prints its offline checks (`smtp-wallet credential test`
+    /// without `--smtp`); never the token. A failed check is an SMTP-like failure (exit 1 in a
+    /// script) so that a script stops before AUTH.
+    func showToken(_ arguments: Arguments) throws(ScriptError) {
+        guard let alias = arguments.named["credential"] else { throw .usage("show token: give credential=ALIAS") }
+        guard let walletPath = arguments.named["wallet_path"] ?? wallet?.path, !walletPath.isEmpty else {
+            throw .usage("show token: credential=\(alias) needs the wallet: give wallet_path= (and wallet_password= unless it is auto-login)")
+        }
+        let password = arguments.named["wallet_password"] ?? wallet?.password ?? ""
+        let diagnosis: CredentialDiagnosis
+        do throws(OAuth2Error) {
+            // The REPL's --trust/trust= CA file is trusted for the token endpoint too (a test or private cloud).
+            var settings = WalletTokens.Settings()
+            if case .pemFile(let caFile) = defaultTrust { settings.http.caFile = caFile }
+            diagnosis = try CredentialDiagnosis.checkToken(alias: alias, walletPath: walletPath, walletPassword: password, settings: settings).diagnosis
+        } catch {
+            throw ScriptError(exitCode: error.kind == .wallet || error.kind == .configuration ? 2 : (error.isTransient ? 3 : 1),
+                              message: "show token: credential=\(alias): \(error.message)")
+        }
+        for line in diagnosis.lines { printer.plain(line) }
+        if !diagnosis.isOK {
+            throw ScriptError(exitCode: 1, message: "show token: the token of \(alias) will be refused: "
+                + diagnosis.report.problems.map(\.claim).joined(separator: ", "))
+        }
+    }
+}

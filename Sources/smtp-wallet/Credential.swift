@@ -12,7 +12,7 @@ struct Credential: ParsableCommand {
             (never in manifest.json). Scripts say `auth credential=ALIAS`, so no password sits in a script \
             or a config file. `list` never shows a secret.
             """,
-        subcommands: [CredentialAdd.self, CredentialList.self, CredentialRemove.self])
+        subcommands: [CredentialAdd.self, CredentialList.self, CredentialRemove.self, CredentialTest.self])
 }
 
 /// `smtp-wallet credential add ALIAS`.

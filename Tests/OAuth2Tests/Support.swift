@@ -23,10 +23,12 @@ final class TokenServer {
     let port: Int
     var authority: String { "https://127.0.0.1:\(port)" }
 
-    init() throws {
+    /// - Parameter jwt: issue JWTs signed with the test PKI's server key (`--jwt`) instead of `at-N`.
+    init(jwt: Bool = false) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Paths.tokenServerScript, Paths.cert("server.pem"), Paths.cert("server.key"), Paths.cert("client.pem")]
+            + (jwt ? ["--jwt"] : [])
         let out = Pipe()
         // The script exits when this pipe closes, so it cannot outlive a killed test run.
         process.standardInput = stdin

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A local stand-in for the Microsoft identity platform v2.0 token endpoints, over TLS.
 
-Usage: token_server.py CERT KEY [CLIENT_CERT]
+Usage: token_server.py CERT KEY [CLIENT_CERT] [--jwt]
 Listens on 127.0.0.1, port chosen by the system, prints "PORT <n>" on stdout, and serves
 until killed. It speaks the real request and response shapes:
 
@@ -23,6 +23,20 @@ Behaviour, chosen by the request's own fields:
   device code: client_id "device-app-pending" -> 2 x authorization_pending, then tokens
                client_id "device-app-slow"    -> slow_down, authorization_pending, then tokens
                client_id "device-app-expired" -> authorization_pending, then expired_token
+With --jwt, access tokens are JWTs signed RS256 with KEY (verify with CERT's public key), with
+the claims the identity platform puts in v1 tokens for Exchange Online:
+  aud   the scope's resource (https://outlook.office365.com/.default -> https://outlook.office365.com,
+        https://graph.microsoft.com/.default -> https://graph.microsoft.com; the Graph scope is
+        then also accepted by client_credentials, as the real platform does)
+  tid   the tenant in the path when it is a GUID, else a fixed GUID per domain
+  app-only (client_credentials): appid, idtyp "app", oid (the service principal), roles
+  delegated (refresh, device code): appid, scp (the scope's names), upn, oid (the user)
+Clients that change one claim, to test the checks (each takes the secret "right-secret"):
+  app-id              roles [SMTP.SendAsApp]               (everything right)
+  app-no-smtp-role    roles [Mail.Send]
+  app-other-tenant    tid of another tenant
+  app-expired         exp 10 minutes in the past
+  app-appid-mismatch  appid of another application
 """
 import base64
 import hashlib
@@ -40,7 +54,75 @@ from urllib.parse import parse_qs
 
 LOCK = threading.Lock()
 STATE = {"counter": 0, "refresh": {"rt-initial"}, "polls": {}, "requests": [], "issued": set()}
-CLIENT_CERT = sys.argv[3] if len(sys.argv) > 3 else None
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+JWT_MODE = "--jwt" in sys.argv
+CLIENT_CERT = ARGS[2] if len(ARGS) > 2 else None
+SIGNING_KEY = None
+
+APP_CLIENTS = {
+    "app-id": {},
+    "app-no-smtp-role": {"roles": ["Mail.Send"]},
+    "app-other-tenant": {"tid": "99999999-9999-4999-8999-999999999999"},
+    "app-expired": {"exp": -600},
+    "app-appid-mismatch": {"appid": "00000000-dead-4bee-8f00-000000000000"},
+}
+SERVICE_PRINCIPAL_OID = "5ee0b6a1-0c5d-4f3e-9a7b-3c2d1e0f9a8b"
+USER_OID = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
+TENANT_IDS = {"contoso.onmicrosoft.com": "11111111-2222-4333-8444-555555555555"}
+
+
+def is_guid(text):
+    parts = text.split("-")
+    return [len(p) for p in parts] == [8, 4, 4, 4, 12] and all(c in "0123456789abcdefABCDEF" for c in "".join(parts))
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def sign_jwt(claims):
+    global SIGNING_KEY
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    if SIGNING_KEY is None:
+        with open(ARGS[1], "rb") as f:
+            SIGNING_KEY = serialization.load_pem_private_key(f.read(), password=None)
+    header = b64url(json.dumps({"typ": "JWT", "alg": "RS256", "kid": "test-pki"}).encode())
+    body = b64url(json.dumps(claims).encode())
+    signature = SIGNING_KEY.sign(f"{header}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{header}.{body}.{b64url(signature)}"
+
+
+def resource_and_names(scope):
+    """https://outlook.office.com/SMTP.Send offline_access -> (https://outlook.office.com, [SMTP.Send])."""
+    resource, names = None, []
+    for item in scope.split():
+        if "://" not in item:
+            continue
+        base, _, name = item.rpartition("/")
+        resource = resource or base
+        if name != ".default":
+            names.append(name)
+    return resource, names
+
+
+def jwt_for(tenant, client_id, scope, delegated):
+    now = int(time.time())
+    client = {} if delegated else APP_CLIENTS.get(client_id, {})
+    tid = client.get("tid") or (tenant if is_guid(tenant) else TENANT_IDS.get(tenant, "22222222-3333-4444-8555-666666666666"))
+    resource, names = resource_and_names(scope)
+    claims = {
+        "aud": resource, "iss": f"https://sts.windows.net/{tid}/", "iat": now, "nbf": now,
+        "exp": now + client.get("exp", 3599), "appid": client.get("appid", client_id), "appidacr": "1",
+        "tid": tid, "ver": "1.0",
+    }
+    if delegated:
+        claims.update({"scp": " ".join(names), "upn": "sender@contoso.com", "unique_name": "sender@contoso.com",
+                       "oid": USER_OID, "sub": "user-subject"})
+    else:
+        claims.update({"idtyp": "app", "oid": SERVICE_PRINCIPAL_OID, "sub": SERVICE_PRINCIPAL_OID,
+                       "roles": client.get("roles", ["SMTP.SendAsApp"])})
+    return sign_jwt(claims)
 
 
 def next_id():
@@ -63,10 +145,11 @@ def aad_error(status, error, code, text):
     return status, body
 
 
-def issue(scope, with_refresh):
+def issue(scope, with_refresh, tenant="", client_id=""):
     n = next_id()
-    body = {"token_type": "Bearer", "scope": scope, "expires_in": 3599, "ext_expires_in": 3599, "access_token": f"at-{n}"}
-    STATE["issued"].add(f"at-{n}")
+    token = jwt_for(tenant, client_id, scope, with_refresh) if JWT_MODE else f"at-{n}"
+    body = {"token_type": "Bearer", "scope": scope, "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}
+    STATE["issued"].add(token)
     if with_refresh:
         rt = f"rt-{n}"
         STATE["refresh"] = {rt}
@@ -115,21 +198,21 @@ def token(tenant, form, audience):
     client_id = form.get("client_id", "")
     scope = form.get("scope", "")
     if grant == "client_credentials":
-        if client_id != "app-id":
+        if client_id != "app-id" and not (JWT_MODE and client_id in APP_CLIENTS):
             return aad_error(400, "unauthorized_client", 700016, f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.")
         if "client_assertion" in form:
             if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" or not verify_assertion(form["client_assertion"], client_id, audience):
                 return aad_error(401, "invalid_client", 700027, "Client assertion contains an invalid signature.")
-            return issue(scope, False)
+            return issue(scope, False, tenant, client_id)
         if form.get("client_secret") != "right-secret":
             return aad_error(401, "invalid_client", 7000215, f"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'.")
-        if scope != "https://outlook.office365.com/.default":
+        if scope != "https://outlook.office365.com/.default" and not (JWT_MODE and scope == "https://graph.microsoft.com/.default"):
             return aad_error(400, "invalid_scope", 70011, f"The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid.")
-        return issue(scope, False)
+        return issue(scope, False, tenant, client_id)
     if grant == "refresh_token":
         if form.get("refresh_token") not in STATE["refresh"]:
             return aad_error(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity.")
-        return issue(scope, True)
+        return issue(scope, True, tenant, client_id)
     if grant == "urn:ietf:params:oauth:grant-type:device_code":
         code = form.get("device_code", "")
         polls = STATE["polls"].get(code, 0) + 1
@@ -148,7 +231,7 @@ def token(tenant, form, audience):
             return 400, {"error": "slow_down", "error_description": "Polling too fast."}
         if step == "expired_token":
             return aad_error(400, "expired_token", 70019, "Verification code expired.")
-        return issue("https://outlook.office.com/SMTP.Send", True)
+        return issue("https://outlook.office.com/SMTP.Send", True, tenant, client_id)
     return aad_error(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
 
 
@@ -223,7 +306,7 @@ def main():
     threading.Thread(target=exit_when_parent_goes, daemon=True).start()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(sys.argv[1], sys.argv[2])
+    context.load_cert_chain(ARGS[0], ARGS[1])
     server.socket = context.wrap_socket(server.socket, server_side=True)
     print(f"PORT {server.server_address[1]}", flush=True)
     server.serve_forever()

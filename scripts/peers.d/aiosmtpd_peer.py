@@ -6,10 +6,14 @@ Modes:
   starttls  STARTTLS required before anything but EHLO/NOOP/QUIT (530 otherwise),
             AUTH PLAIN/LOGIN only after TLS (538 otherwise), 535 on bad credentials.
   smtps     implicit TLS from the first byte (RFC 8314), AUTH PLAIN/LOGIN.
-  xoauth2   like starttls, but AUTH XOAUTH2 only (Office365's shape): the user must be --user
-            and the bearer token one that --token-introspect (a token endpoint's
-            GET URL?token=T, answering {"active": true}) says it issued; checked over TLS
-            against --token-ca.
+  xoauth2   like starttls, but AUTH XOAUTH2 only (Office365's shape). The bearer token is taken
+            when --token-introspect (a token endpoint's GET URL?token=T, answering
+            {"active": true}, checked over TLS against --token-ca) says it issued it and the
+            user is --user; or, with --token-issuer CERT, when it is a JWT signed (RS256) by
+            CERT's key for the audience https://outlook.office365.com (or outlook.office.com),
+            not expired, with the role SMTP.SendAsApp (app-only) or the scope SMTP.Send
+            (delegated, user= its upn). Anything else is answered as Exchange Online does:
+            535 5.7.3 Authentication unsuccessful.
 
 --auth-required (starttls, smtps): MAIL before AUTH is answered 530 5.7.0 (aiosmtpd's
 auth_required), as a submission server that requires authentication does.
@@ -23,6 +27,7 @@ once it is listening, so the caller never races for a port. SIGTERM/SIGINT stop 
 """
 import argparse
 import asyncio
+import collections
 import itertools
 import json
 import logging
@@ -76,11 +81,41 @@ class MaildirHandler:
 class XOAuth2Handler(MaildirHandler):
     """MaildirHandler that also takes AUTH XOAUTH2 (aiosmtpd calls auth_<MECHANISM>)."""
 
-    def __init__(self, maildir, user, introspect, ca):
+    REFUSAL = "535 5.7.3 Authentication unsuccessful [AM0PR02CA0001.eurprd02.prod.outlook.com]"
+    AUDIENCES = ("https://outlook.office365.com", "https://outlook.office.com", "00000002-0000-0ff1-ce00-000000000000")
+
+    def __init__(self, maildir, user, introspect=None, ca=None, issuer_cert=None):
         super().__init__(maildir)
         self.user = user
         self.introspect = introspect
         self.ca = ca
+        self.public_key = None
+        if issuer_cert:
+            from cryptography import x509
+            with open(issuer_cert, "rb") as f:
+                self.public_key = x509.load_pem_x509_certificate(f.read()).public_key()
+
+    def jwt_valid(self, user, token):
+        """An Exchange Online token from the test identity platform (token_server.py --jwt)."""
+        import base64
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        def decode(part):
+            return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        try:
+            header, body, signature = token.split(".")
+            if json.loads(decode(header)).get("alg") != "RS256":
+                return False
+            self.public_key.verify(decode(signature), f"{header}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+            claims = json.loads(decode(body))
+        except Exception:
+            return False
+        if claims.get("aud", "").rstrip("/") not in self.AUDIENCES or claims.get("exp", 0) <= time.time():
+            return False
+        if "roles" in claims:
+            return "SMTP.SendAsApp" in claims["roles"]
+        return "SMTP.Send" in claims.get("scp", "").split() and claims.get("upn", "").lower() == user.lower()
 
     def token_active(self, token):
         import urllib.parse
@@ -101,12 +136,15 @@ class XOAuth2Handler(MaildirHandler):
             fields = dict(part.split("=", 1) for part in text.split("\x01") if "=" in part)
             user, bearer = fields.get("user", ""), fields.get("auth", "")
             token = bearer[len("Bearer "):] if bearer.startswith("Bearer ") else ""
-            ok = user == self.user and token != "" and await asyncio.get_running_loop().run_in_executor(None, self.token_active, token)
+            if self.public_key is not None:
+                ok = token != "" and self.jwt_valid(user, token)
+            else:
+                ok = user == self.user and token != "" and await asyncio.get_running_loop().run_in_executor(None, self.token_active, token)
         except Exception as e:  # a malformed blob or an unreachable endpoint: refused
             logging.getLogger("peer").warning("XOAUTH2 refused: %s", e)
             ok = False
         if not ok:
-            return AuthResult(success=False, handled=False)
+            return AuthResult(success=False, handled=False, message=self.REFUSAL)
         return AuthResult(success=True, handled=False, auth_data=LoginPassword(user.encode(), b"xoauth2"))
 
 
@@ -122,11 +160,19 @@ class Authenticator:
         return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
 
+class LongLineSMTP(SMTP):
+    """A JWT in an AUTH line is well over RFC 5321's 512 octets; Exchange takes such lines."""
+    command_size_limit = 16384
+    line_length_limit = 16384
+    command_size_limits = collections.defaultdict(lambda: LongLineSMTP.command_size_limit)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--mode", choices=["plain", "starttls", "smtps", "xoauth2"], default="plain")
     p.add_argument("--token-introspect", help="xoauth2: the token endpoint's introspection URL")
     p.add_argument("--token-ca", help="xoauth2: the CA that signed the token endpoint's certificate")
+    p.add_argument("--token-issuer", help="xoauth2: instead, the certificate whose key signs the tokens (JWTs)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--port-file", help="write the bound port here once listening")
@@ -146,9 +192,9 @@ def main():
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
     if args.mode == "xoauth2":
-        if not (args.token_introspect and args.token_ca):
-            p.error("--token-introspect and --token-ca are required for mode xoauth2")
-        handler = XOAuth2Handler(args.maildir, args.user, args.token_introspect, args.token_ca)
+        if not (args.token_issuer or (args.token_introspect and args.token_ca)):
+            p.error("mode xoauth2 needs --token-issuer, or --token-introspect and --token-ca")
+        handler = XOAuth2Handler(args.maildir, args.user, args.token_introspect, args.token_ca, args.token_issuer)
     else:
         handler = MaildirHandler(args.maildir)
     kwargs = dict(hostname=args.hostname, data_size_limit=64 * 1024 * 1024)
@@ -175,7 +221,7 @@ def main():
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     server = loop.run_until_complete(
-        loop.create_server(lambda: SMTP(handler, loop=loop, **kwargs),
+        loop.create_server(lambda: (LongLineSMTP if args.mode == "xoauth2" else SMTP)(handler, loop=loop, **kwargs),
                            host=args.host, port=args.port, ssl=server_ssl))
     port = server.sockets[0].getsockname()[1]
     if args.port_file:

@@ -14,6 +14,10 @@ extension ReplyCatalogue {
         + "(or empty, $null, which inherits the tenant's Get-TransportConfig setting); set it with "
         + "Set-CASMailbox -Identity MAILBOX -SmtpClientAuthenticationDisabled $false"
 
+    /// How to check and set SMTP AUTH for one mailbox (`SmtpClientAuthenticationDisabled`, where
+    /// `$null` inherits the tenant's setting), for advice given outside the catalogue.
+    public static var mailboxSwitchAdvice: String { mailboxSwitch }
+
     static let office365: [CatalogueEntry] = [
         CatalogueEntry("office365.5.7.3", "Office365", codes: [535], status: "5.7.3", source: oauthPage) { context in
             let oauth = "the token is for another audience (aud must be https://outlook.office365.com, not Microsoft Graph), "

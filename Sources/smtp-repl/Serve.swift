@@ -68,7 +68,13 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds to wait for each client line.", valueName: "SECONDS"))
     var readTimeout: Double = 30
 
-    @Option(help: ArgumentHelp("Write each served conversation as a transcript (credentials redacted; the last one with --once).", valueName: "FILE"))
+    @Option(help: ArgumentHelp(
+        "Clients served at once (1-\(TranscriptServer.maxClientsLimit)); one more is answered 421 4.3.2 and closed.", valueName: "N"))
+    var maxClients: Int = TranscriptServer.defaultMaxClients
+
+    @Option(help: ArgumentHelp(
+        "Write each served conversation as a transcript (credentials redacted, mode 0600; the one that ends last wins). A session records at most 1 MiB of message content.",
+        valueName: "FILE"))
     var record: String?
 
     @Flag(help: "No colours.")
@@ -76,6 +82,9 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         _ = try parseAddress(listen, option: "--listen")
+        guard (1...TranscriptServer.maxClientsLimit).contains(maxClients) else {
+            throw ValidationError("--max-clients takes 1 to \(TranscriptServer.maxClientsLimit), not \(maxClients)")
+        }
         if tlsKey != nil && tlsCert == nil { throw ValidationError("--tls-key goes with --tls-cert PEM") }
         // Without --tls-key the key is read from the certificate file, so say so when it holds none
         // (rather than let OpenSSL fail to decode a certificate as a key).
@@ -108,31 +117,54 @@ struct Serve: ParsableCommand {
         }
         let then = later.isEmpty ? "" : ", then " + later.joined(separator: ", then ")
         printer.info("serving \(transcript)\(then) on \(address.host):\(server.port) (\(strict ? "strict" : "by meaning"))")
-        var served = 0
-        var allFollowed = true
-        while true {
-            let outcome: ServeOutcome
-            do { outcome = try server.serveOne() } catch {
-                printer.error(error.description)
-                throw ExitCode(3)
-            }
-            // Which transcript this client was played (named when there are several).
-            let played = later.isEmpty ? nil : server.transcript(forConnection: served).name
-            served += 1
-            allFollowed = allFollowed && outcome.followed
-            report(outcome, transcript: played, printer: printer)
-            if let record { writeTranscript(outcome.transcript, to: record, printer: printer) }
-            if once && served > later.count { throw ExitCode(allFollowed ? 0 : 1) }
+        // Clients are served concurrently (at most --max-clients at once): reports and the
+        // --record file are written one client at a time.
+        let tally = ServeTally()
+        let names = later.isEmpty ? nil : server
+        let record = record
+        let maxClients = maxClients
+        do {
+            try server.serveConcurrently(
+                maxClients: maxClients, clients: once ? 1 + later.count : nil,
+                finished: { index, outcome in
+                    tally.add(outcome) {
+                        // Which transcript this client was played (named when there are several).
+                        Self.report(outcome, transcript: names?.transcript(forConnection: index).name, printer: printer)
+                        if let record { writeTranscript(outcome.transcript, to: record, printer: printer) }
+                    }
+                },
+                refused: { address in printer.error("client \(address) turned away (421): \(maxClients) clients are served at once (--max-clients)") })
+        } catch {
+            printer.error(error.description)
+            throw ExitCode(3)
         }
+        throw ExitCode(tally.allFollowed ? 0 : 1)
     }
 
-    func report(_ outcome: ServeOutcome, transcript played: String? = nil, printer: Printer) {
+    static func report(_ outcome: ServeOutcome, transcript played: String? = nil, printer: Printer) {
         if outcome.followed {
             printer.info("client \(outcome.client) followed the transcript to the end" + (played.map { " (\($0))" } ?? ""))
         } else if let deviation = outcome.deviation {
             printer.error("client \(outcome.client) left the transcript: \(deviation)")
         } else if let error = outcome.error {
             printer.error("client \(outcome.client): \(error)")
+        }
+    }
+}
+
+/// ServeTally collects the outcomes of clients served at once, one at a time.
+final class ServeTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var followed = true
+
+    /// True when every client so far followed its transcript.
+    var allFollowed: Bool { lock.withLock { followed } }
+
+    /// Counts `outcome` and runs `report` while no other client's report runs.
+    func add(_ outcome: ServeOutcome, report: () -> Void) {
+        lock.withLock {
+            followed = followed && outcome.followed
+            report()
         }
     }
 }

@@ -6,13 +6,13 @@ import Testing
 @Suite("smtp-repl serve with real clients")
 struct ServeTests {
     /// Starts `smtp-repl serve FIXTURE --once` on a free port and returns it with the port.
-    func startServe(_ fixture: String, tls: Bool = false, extra: [String] = [], first: String? = nil) throws -> (Child, Pipe, Int) {
+    func startServe(_ fixture: String, tls: Bool = false, extra: [String] = [], first: String? = nil, once: Bool = true) throws -> (Child, Pipe, Int) {
         let probe = try TranscriptServer(transcript: Transcript(parsing: "220 x\n"))
         let port = probe.port
         probe.stop()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Repl.binary)
-        var arguments = ["serve", first ?? Repl.path("fixtures/transcripts/\(fixture)"), "--listen", "127.0.0.1:\(port)", "--once", "--no-color"]
+        var arguments = ["serve", first ?? Repl.path("fixtures/transcripts/\(fixture)"), "--listen", "127.0.0.1:\(port)", "--no-color"] + (once ? ["--once"] : [])
         if tls { arguments += ["--tls-cert", Repl.path("certs/server.pem"), "--tls-key", Repl.path("certs/server.key")] }
         arguments += extra
         process.arguments = arguments
@@ -119,5 +119,80 @@ struct ServeTests {
         let (code, output) = try finish(process, pipe)
         #expect(code == status, "\(output)")
         if status == 1 { #expect(output.contains("left the transcript")) }
+    }
+
+    @Test("clients are served at once: a second client is greeted while a first one idles; past --max-clients a client gets 421")
+    func concurrentIdleClients() throws {
+        guard let python = Repl.require("python3") else { return }
+        let fixture = Repl.path("fixtures/transcripts/plain-submission.txt")
+        // Two clients (--then), each waited for 30 s: the idle first one must not hold up the second.
+        let (process, pipe, port) = try startServe("plain-submission.txt", extra: ["--then", fixture, "--read-timeout", "30"])
+        let program = """
+            import socket, sys, time
+            port = int(sys.argv[1])
+            a = socket.create_connection(('127.0.0.1', port), timeout=10)
+            print('A', a.recv(200).decode().strip())
+            b = socket.create_connection(('127.0.0.1', port), timeout=10)
+            b.settimeout(5)
+            try:
+                print('B', b.recv(200).decode().strip())
+            except socket.timeout:
+                print('B no greeting within 5 s')
+            """
+        let clients = try Repl.run(python, ["-c", program, String(port)], timeout: 30)
+        #expect(clients.output.contains("A 220 mail.example.test"), "\(clients.output)")
+        #expect(clients.output.contains("B 220 mail.example.test"), "\(clients.output)")
+        let (code, output) = try finish(process, pipe)
+        #expect(code == 1, "both left the transcript: \(output)")
+
+        // --max-clients 1: while the first idles, the next is told 421 and closed at once.
+        let (busy, busyPipe, busyPort) = try startServe("plain-submission.txt", extra: ["--max-clients", "1", "--read-timeout", "30"], once: false)
+        defer { busy.stop() }
+        let refused = try Repl.run(python, ["-c", program, String(busyPort)], timeout: 30)
+        #expect(refused.output.contains("A 220 mail.example.test"), "\(refused.output)")
+        #expect(refused.output.contains("B 421 4.3.2 Too many connections (1 served at once)"), "\(refused.output)")
+        busy.stop()
+        let busyOutput = String(decoding: busyPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(busyOutput.contains("turned away (421): 1 clients are served at once (--max-clients)"), "\(busyOutput)")
+    }
+
+    @Test("a 40 MB message: serve's memory stays bounded, and --record keeps the first MiB with a note of the rest")
+    func largeMessageBounded() throws {
+        guard let python = Repl.require("python3") else { return }
+        let record = FileManager.default.temporaryDirectory.appendingPathComponent("big-\(UUID().uuidString).txt").path
+        defer { try? FileManager.default.removeItem(atPath: record) }
+        let (process, pipe, port) = try startServe("plain-submission.txt", extra: ["--record", record], once: false)
+        defer { process.stop() }
+        func memory(_ field: String) throws -> Int {
+            let status = try String(contentsOfFile: "/proc/\(process.pid)/status", encoding: .utf8)
+            let line = try #require(status.split(separator: "\n").first { $0.hasPrefix(field + ":") })
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
+        }
+        let before = try memory("VmRSS")
+        let program = """
+            import smtplib, sys
+            line = 'x' * 998 + '\\r\\n'
+            body = 'From: alice@example.com\\r\\nTo: bob@example.com\\r\\nSubject: big\\r\\n\\r\\n' + line * 40000
+            s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), local_hostname='client.example.com', timeout=60)
+            print('sendmail', s.sendmail('alice@example.com', ['bob@example.com'], body))
+            s.quit()
+            """
+        let client = try Repl.run(python, ["-c", program, String(port)], timeout: 180)
+        #expect(client.output.contains("sendmail {}"), "\(client.output)")
+        // --record is written once the client has gone.
+        var recorded = ""
+        for _ in 0..<200 where recorded.isEmpty {
+            recorded = (try? String(contentsOfFile: record, encoding: .utf8)) ?? ""
+            if recorded.isEmpty { usleep(50_000) }
+        }
+        let peak = try memory("VmHWM")
+        // Without the cap the recording alone held the 40 MB (and more as Swift strings).
+        #expect(peak - before < 20 * 1024, "serve grew from \(before) kB to a peak of \(peak) kB")
+        #expect(recorded.contains("content lines (") && recorded.contains("not recorded: a session records at most 1024 KiB"),
+                "\(recorded.suffix(400))")
+        #expect(recorded.utf8.count < 2 << 20, "\(recorded.utf8.count) bytes recorded")
+        #expect(recorded.hasSuffix("> .\n250 2.0.0 Ok: queued as 4XyZ\n> quit\n221 2.0.0 Bye\n"), "\(recorded.suffix(200))")
+        process.stop()
+        _ = pipe
     }
 }

@@ -71,6 +71,70 @@ public final class TranscriptServer: @unchecked Sendable {
         return session.play()
     }
 
+    /// The most clients `serveConcurrently` plays at once unless told otherwise.
+    public static let defaultMaxClients = 100
+    /// The largest `maxClients` accepted: each client has a thread of its own.
+    public static let maxClientsLimit = 1000
+    /// The message content one session records (bytes, 1 MiB): a client may send a message of
+    /// any size, and the recording of it (the outcome's transcript, `serve --record`) keeps the
+    /// first MiB and notes how much was left out, so memory stays bounded by clients × 1 MiB.
+    public static let maxRecordedContent = 1 << 20
+
+    /// Plays the transcript to clients concurrently, each on a thread of its own, at most
+    /// `maxClients` at a time: one idle client (waiting out `readTimeout`) never delays the next.
+    /// A client that arrives while `maxClients` are served is answered
+    /// `421 4.3.2 Too many connections, try again later` and closed (what a busy server says),
+    /// and `refused` is told its address.
+    /// - Parameters:
+    ///   - maxClients: clients served at once (1 to `maxClientsLimit`).
+    ///   - clients: return once this many clients were accepted and played (nil: serve until
+    ///     accepting fails).
+    ///   - acceptTimeout: seconds to wait for each next client; nil forever.
+    ///   - finished: called with the connection's index (0 for the first) and its outcome as each
+    ///     client finishes, on that client's thread.
+    ///   - refused: called with the address of a client turned away.
+    /// - Throws: `SMTPError` when accepting fails (`timeout` after `acceptTimeout`); the
+    ///   clients already accepted are played to their end first.
+    public func serveConcurrently(
+        maxClients: Int = defaultMaxClients, clients: Int? = nil, acceptTimeout: Double? = nil,
+        finished: @escaping @Sendable (Int, ServeOutcome) -> Void, refused: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws(SMTPError) {
+        let limit = min(max(maxClients, 1), Self.maxClientsLimit)
+        let active = ClientCount()
+        let group = DispatchGroup()
+        defer { group.wait() }
+        while clients.map({ accepted < $0 }) ?? true {
+            let socket = try listener.accept(deadline: Deadline(seconds: acceptTimeout))
+            guard active.admit(limit: limit) else {
+                let busy = "421 4.3.2 Too many connections (\(limit) served at once), try again later\r\n"
+                try? socket.write(Array(busy.utf8), deadline: Deadline(seconds: 1))
+                refused(socket.remoteAddress)
+                socket.close()
+                continue
+            }
+            counting.wait()
+            let index = accepted
+            accepted += 1
+            counting.signal()
+            let script = transcript(forConnection: index)
+            group.enter()
+            do throws(SMTPError) {
+                try DetachedThread.start { [self] in
+                    var session = TranscriptSession(
+                        transcript: script, mode: mode, tlsContext: tlsContext, readTimeout: readTimeout, socket: socket)
+                    finished(index, session.play())
+                    active.leave()
+                    group.leave()
+                }
+            } catch {
+                socket.close()
+                finished(index, ServeOutcome(error: error.description, client: socket.remoteAddress, received: []))
+                active.leave()
+                group.leave()
+            }
+        }
+    }
+
     /// The transcript played to connection `index` (0 for the first).
     public func transcript(forConnection index: Int) -> Transcript {
         index == 0 || later.isEmpty ? transcript : later[min(index, later.count) - 1]
@@ -103,4 +167,26 @@ public final class TranscriptServer: @unchecked Sendable {
     public func stop() { listener.close() }
 
     deinit { listener.close() }
+}
+
+/// ClientCount counts the clients being served, under a lock.
+private final class ClientCount: @unchecked Sendable {
+    private let lock = DispatchSemaphore(value: 1)
+    private var active = 0
+
+    /// Counts one more client unless `limit` are served already.
+    func admit(limit: Int) -> Bool {
+        lock.wait()
+        defer { lock.signal() }
+        guard active < limit else { return false }
+        active += 1
+        return true
+    }
+
+    /// A client finished.
+    func leave() {
+        lock.wait()
+        active -= 1
+        lock.signal()
+    }
 }

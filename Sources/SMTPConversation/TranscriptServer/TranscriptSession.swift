@@ -11,6 +11,10 @@ struct TranscriptSession {
     private var received: [String] = []
     /// The conversation as it happened, for `serve --record`.
     private var recorded: [Transcript.Entry] = []
+    /// Message content recorded so far in this session (bytes), against `maxRecordedContent`.
+    private var recordedContent = 0
+    /// Content lines and bytes left out of the recording since the cap was reached.
+    private var omitted = (lines: 0, bytes: 0)
     private var secretFollows = false
 
     init(transcript: Transcript, mode: MatchMode, tlsContext: TLSContext?, readTimeout: Double?, socket: Socket) {
@@ -32,6 +36,7 @@ struct TranscriptSession {
             outcome.error = error.description
         }
         outcome.received = received
+        noteOmittedContent()
         outcome.transcript = Transcript(entries: recorded, name: transcript.name)
         stream.close()
         return outcome
@@ -231,9 +236,30 @@ struct TranscriptSession {
         let text = line == Command.secretPlaceholder ? line : TranscriptRecorder.escaped(line)
             .replacingOccurrences(of: TranscriptRecorder.escaped(Command.secretPlaceholder), with: Command.secretPlaceholder)
         switch expected.kind {
-        case .content, .endOfData: recorded.append(Transcript.Entry(line == "." ? .endOfData : .content(text)))
+        case .content, .endOfData:
+            if line == "." {
+                noteOmittedContent()
+                recorded.append(Transcript.Entry(.endOfData))
+            } else if recordedContent + line.utf8.count > TranscriptServer.maxRecordedContent {
+                // A client may send a message of any size: the session keeps its memory bounded
+                // by recording only the first part of the content.
+                omitted.lines += 1
+                omitted.bytes += line.utf8.count
+            } else {
+                recordedContent += line.utf8.count
+                recorded.append(Transcript.Entry(.content(text)))
+            }
         default: recorded.append(Transcript.Entry(.command(text)))
         }
+    }
+
+    /// Says in the recording how much content was left out, once per message.
+    private mutating func noteOmittedContent() {
+        guard omitted.lines > 0 else { return }
+        recorded.append(Transcript.Entry(.annotation(
+            "\(omitted.lines) content lines (\(omitted.bytes) bytes) not recorded: a session records at most "
+                + "\(TranscriptServer.maxRecordedContent / 1024) KiB of message content")))
+        omitted = (0, 0)
     }
 
     private mutating func send(_ lines: [Transcript.Entry]) throws(SMTPError) {

@@ -185,10 +185,28 @@ public enum Unit: Sendable {
     case block(Block, line: Int)
     /// `CREATE OR REPLACE PROCEDURE|FUNCTION`.
     case routine(Routine)
+    /// `CREATE OR REPLACE PACKAGE [BODY] name`: its declarations (and a body's initialisation).
+    case package(PackageUnit)
     /// A SQL statement or SQL*Plus command that is skipped, with a note.
     case skipped(String, line: Int)
     /// `PROMPT text`.
     case prompt(String, line: Int)
     /// `EXIT` / `QUIT`.
     case exit(line: Int)
+}
+
+/// PackageUnit is a package specification or body.
+public struct PackageUnit: Sendable {
+    /// The name, upper-cased, schema removed.
+    public var name: String
+    /// The schema when the name was qualified.
+    public var schema: String?
+    /// True for `PACKAGE BODY`.
+    public var isBody: Bool
+    /// Its declarations: variables, constants, types, exceptions, procedures, functions.
+    public var declarations: [Declaration]
+    /// A body's `BEGIN …` initialisation, run when the body is created.
+    public var initialisation: [Statement]
+    /// The line it starts on.
+    public var line: Int
 }

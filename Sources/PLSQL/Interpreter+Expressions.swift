@@ -148,7 +148,7 @@ extension Interpreter {
 
     /// Evaluates a reference; `statement` is true for a call statement (the procedure form).
     /// Returns nil for a procedure call.
-    func resolve(_ reference: Reference, _ scope: Scope, statement: Bool) throws(OracleException) -> Value? {
+    func resolve(_ reference: Reference, _ scope: Scope, statement: Bool, arguments argumentScope: Scope? = nil) throws(OracleException) -> Value? {
         let name = reference.name
         var selectors = reference.selectors[...]
         if let variable = scope.variable(name) {
@@ -161,7 +161,7 @@ extension Interpreter {
                 arguments = given
                 selectors.removeFirst()
             }
-            let result = try call(binding, arguments, scope, line: reference.line)
+            let result = try call(binding, arguments, argumentScope ?? scope, line: reference.line)
             if result == nil, !statement || !selectors.isEmpty {
                 throw OracleException(number: 6550, message: "PLS-00222: no function with name '\(name)' exists in this scope")
             }
@@ -174,6 +174,22 @@ extension Interpreter {
                 collection.elements[.number(index + 1)] = try Conversions.coerce(try evaluate(item.value, scope), to: element)
             }
             return try select(.collection(collection), selectors.dropFirst(), scope)
+        }
+        if case .field(let inner)? = selectors.first, let packageScope = packages[inner], packageScope.unitName == name + "." + inner {
+            // schema.package.member
+            return try resolve(Reference(name: inner, selectors: Array(selectors.dropFirst()), line: reference.line), scope, statement: statement)
+        }
+        if let packageScope = packages[name], case .field(let member)? = selectors.first {
+            // A created package's member: package.variable, package.procedure(…).
+            if let variable = packageScope.variables[member] {
+                if statement { throw OracleException(number: 6550, message: "PLS-00221: '\(member)' is not a procedure or is undefined") }
+                return try select(variable.value, selectors.dropFirst(), scope)
+            }
+            guard packageScope.routines[member] != nil else {
+                throw OracleException(number: 6550, message: "PLS-00302: component '\(member)' must be declared")
+            }
+            return try resolve(Reference(name: member, selectors: Array(selectors.dropFirst()), line: reference.line), packageScope, statement: statement,
+                               arguments: scope)
         }
         var package = name
         if package == "SYS", case .field(let inner)? = selectors.first, Self.packages.contains(inner) || inner == "ODCIVARCHAR2LIST" {

@@ -65,6 +65,8 @@ public final class Interpreter {
     /// `:NAME` bind variables (from `--var NAME=VALUE`).
     public var binds: [String: Value]
     let globals = Scope(parent: nil)
+    /// The packages created so far: each one's scope holds its variables and routines.
+    var packages: [String: Scope] = [:]
     /// The exceptions being handled, innermost last (SQLCODE, SQLERRM, `RAISE;`).
     var handling: [OracleException] = []
     /// DBMS_OUTPUT.PUT's line so far.
@@ -99,6 +101,19 @@ public final class Interpreter {
                 throw error
             }
             flushOutput()
+        case .package(let package):
+            let scope = packages[package.name] ?? Scope(parent: globals, unitName: (package.schema.map { $0 + "." } ?? "") + package.name)
+            packages[package.name] = scope
+            do {
+                try declare(package.declarations, in: scope)
+                _ = try execute(package.initialisation, scope)
+            } catch {
+                var error = error
+                if let line = error.pendingLine { error.frames.append("at \"\(scope.unitName ?? package.name)\", line \(line)") }
+                error.pendingLine = nil
+                throw error
+            }
+            host.note("Package \(package.isBody ? "body " : "")\(scope.unitName ?? package.name) created.")
         case .skipped(let text, _):
             host.note(text)
         case .prompt(let text, _):

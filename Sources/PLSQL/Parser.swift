@@ -76,8 +76,9 @@ public struct Parser {
         if accept("CREATE") {
             if accept("OR") { try expect("REPLACE", "after CREATE OR") }
             _ = accept("EDITIONABLE") || accept("NONEDITIONABLE")
+            if accept("PACKAGE") { return .package(try package(line: start)) }
             guard let kind = current.word, kind == "PROCEDURE" || kind == "FUNCTION" else {
-                throw error("CREATE \(current.shown) is outside what smtp-repl runs: CREATE [OR REPLACE] PROCEDURE or FUNCTION, and anonymous blocks")
+                throw error("CREATE \(current.shown) is outside what smtp-repl runs: CREATE [OR REPLACE] PROCEDURE, FUNCTION or PACKAGE, and anonymous blocks")
             }
             advance()
             let routine = try routine(isFunction: kind == "FUNCTION", line: start, topLevel: true)
@@ -89,6 +90,27 @@ public struct Parser {
         _ = acceptSymbol(";")
         try expectEnd()
         return .block(block, line: start)
+    }
+
+    /// `PACKAGE [BODY] name IS|AS declarations [BEGIN statements] END [name]`.
+    mutating func package(line start: Int) throws(PLSQLSyntaxError) -> PackageUnit {
+        let isBody = accept("BODY")
+        var name = try identifier("of the package")
+        var schema: String?
+        if acceptSymbol(".") {
+            schema = name
+            name = try identifier("of the package")
+        }
+        if accept("AUTHID") { advance() }
+        guard accept("IS") || accept("AS") else { throw error("expected IS or AS after PACKAGE \(name), found \(current.shown)") }
+        let declarations = try self.declarations(until: ["BEGIN", "END"])
+        var initialisation: [Statement] = []
+        if accept("BEGIN") { initialisation = try statements(until: ["END"]) }
+        try expect("END", "to close PACKAGE \(name)")
+        if current.word != nil { advance() }
+        _ = acceptSymbol(";")
+        try expectEnd()
+        return PackageUnit(name: name, schema: schema, isBody: isBody, declarations: declarations, initialisation: initialisation, line: start)
     }
 
     mutating func expectEnd() throws(PLSQLSyntaxError) {
@@ -192,11 +214,11 @@ public struct Parser {
 
     // MARK: - Declarations
 
-    mutating func declarations() throws(PLSQLSyntaxError) -> [Declaration] {
+    mutating func declarations(until terminators: Set<String> = ["BEGIN"]) throws(PLSQLSyntaxError) -> [Declaration] {
         var result: [Declaration] = []
-        while !isWord("BEGIN") {
+        while !terminators.contains(current.word ?? "") {
             let start = line
-            guard current.kind != .end else { throw error("expected BEGIN after the declarations") }
+            guard current.kind != .end else { throw error("expected \(terminators.sorted().joined(separator: " or ")) after the declarations") }
             if let word = current.word, word == "PROCEDURE" || word == "FUNCTION" {
                 advance()
                 let routine = try routine(isFunction: word == "FUNCTION", line: start, topLevel: false)

@@ -77,9 +77,13 @@ struct Run: ParsableCommand {
         "Read the wallet password from this environment variable instead of the script's.", valueName: "NAME"))
     var walletPasswordEnv: String?
 
+    @Flag(help: "Read and check the whole file (syntax, every ${NAME}, &NAME and :NAME), send nothing; exit 0 or 2.")
+    var check = false
+
     func run() throws {
         let printer = common.printer()
         let session = Session(printer: printer, variables: try common.parsedVariables(), interactive: false)
+        session.checkOnly = check
         if let trust { session.defaultTrust = FileManager.default.isDirectory(trust) ? .pemDirectory(trust) : .pemFile(trust) }
         do throws(ScriptError) {
             session.connectTo = try connectTo.map { (text) throws(ScriptError) -> ConnectTo in try ConnectTo(parsing: text) }

@@ -15,16 +15,8 @@ enum PLSQLRun {
     /// Runs `text`; throws the script's exit code and message (1 for an unhandled exception,
     /// 2 for input that was not understood).
     static func run(_ text: String, file: String, host: PLSQLSession, variables: [String: String]) throws(ScriptError) {
-        let script: SQLPlusScript
-        do throws(PLSQLSyntaxError) {
-            script = try SQLPlusScript(text, defines: variables)
-        } catch {
-            throw ScriptError(exitCode: 2, message: "\(file):\(error.line): \(error.message)")
-        }
+        let script = try parse(text, file: file, variables: variables)
         let binds = variables.reduce(into: [String: String]()) { $0[$1.key.uppercased()] = $1.value }
-        if let (name, line) = script.binds.filter({ binds[$0.key] == nil }).min(by: { $0.value < $1.value }) {
-            throw ScriptError(exitCode: 2, message: "\(file):\(line): bind variable :\(name) is not set: give --var \(name)=VALUE")
-        }
         let interpreter = Interpreter(host: host, binds: binds)
         defer { host.closeAll() }
         for unit in script.units {
@@ -36,6 +28,22 @@ enum PLSQLRun {
                 throw ScriptError(exitCode: 1, message: report(error, file: file, lastReply: interpreter.lastFailure))
             }
         }
+    }
+
+    /// The whole file read and checked: a syntax error, an unset `&NAME` or `:NAME` is exit 2
+    /// naming the file and line.
+    static func parse(_ text: String, file: String, variables: [String: String]) throws(ScriptError) -> SQLPlusScript {
+        let script: SQLPlusScript
+        do throws(PLSQLSyntaxError) {
+            script = try SQLPlusScript(text, defines: variables)
+        } catch {
+            throw ScriptError(exitCode: 2, message: "\(file):\(error.line): \(error.message)")
+        }
+        let binds = Set(variables.keys.map { $0.uppercased() })
+        if let (name, line) = script.binds.filter({ !binds.contains($0.key) }).min(by: { $0.value < $1.value }) {
+            throw ScriptError(exitCode: 2, message: "\(file):\(line): bind variable :\(name) is not set: give --var \(name)=VALUE")
+        }
+        return script
     }
 
     /// Oracle's report of an unhandled exception, then what the project knows: the failure

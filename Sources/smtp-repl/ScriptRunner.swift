@@ -17,7 +17,19 @@ extension Session {
             let host = PLSQLSession(session: self, connectTo: connectTo, walletOverride: walletOverride?.path,
                                     walletPasswordOverride: walletOverride?.password)
             // &NAME comes from --var, then the environment (as ${NAME} does), so a password need not be on the command line.
-            try PLSQLRun.run(text, file: file, host: host, variables: lexer.environment.merging(lexer.variables) { $1 })
+            let variables = lexer.environment.merging(lexer.variables) { $1 }
+            if checkOnly {
+                let script = try PLSQLRun.parse(text, file: file, variables: variables)
+                printer.info("\(file): PL/SQL, \(script.units.count) units, no errors (nothing was sent)")
+                return
+            }
+            try PLSQLRun.run(text, file: file, host: host, variables: variables)
+            return
+        }
+        if checkOnly {
+            let lines = try Self.lines(of: text, file: file)
+            try checkSyntax(lines)
+            printer.info("\(file): \(lines.count) commands, no errors (nothing was sent)")
             return
         }
         try runScript(text, file: file)

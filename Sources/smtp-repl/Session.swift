@@ -28,6 +28,8 @@ final class Session {
     var sourceDepth = 0
     /// The `wallet_path=` and `wallet_password=` the last `open_connection` used, for `auth credential=`.
     var wallet: (path: String, password: String?)?
+    /// `run --check`: read and check the file, send nothing.
+    var checkOnly = false
     /// `--connect-to` rules for every connection a script opens.
     var connectTo: [ConnectTo] = []
     /// `--wallet` (replacing a script's wallet path) and `--wallet-password-env`'s value.

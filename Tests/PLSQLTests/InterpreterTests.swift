@@ -177,6 +177,51 @@ struct InterpreterTests {
         #expect(error?.report == ["ORA-20001: shout: nothing to shout", "ORA-06512: at \"SHOUT\", line 10", "ORA-06512: at line 26"])
     }
 
+    @Test("CREATE PACKAGE and PACKAGE BODY: constants, private functions, an initialisation section; members called from a block and EXEC; frames name the package")
+    func packages() throws {
+        let host = FakeHost()
+        let error = try run("""
+            CREATE OR REPLACE PACKAGE app.mail_pkg AS
+              k_from CONSTANT VARCHAR2(50) := 'noreply@example.com';
+              g_sent PLS_INTEGER := 0;
+              PROCEDURE send(p_to IN VARCHAR2);
+              FUNCTION sent_count RETURN PLS_INTEGER;
+            END mail_pkg;
+            /
+            CREATE OR REPLACE PACKAGE BODY app.mail_pkg AS
+              FUNCTION header(p_name VARCHAR2, p_value VARCHAR2) RETURN VARCHAR2 IS
+              BEGIN
+                RETURN p_name || ': ' || p_value;
+              END;
+              PROCEDURE send(p_to IN VARCHAR2) IS
+              BEGIN
+                IF p_to IS NULL THEN
+                  raise_application_error(-20010, 'mail_pkg.send: no recipient');
+                END IF;
+                g_sent := g_sent + 1;
+                DBMS_OUTPUT.put_line(header('From', k_from) || ' / ' || header('To', p_to));
+              END send;
+              FUNCTION sent_count RETURN PLS_INTEGER IS
+              BEGIN
+                RETURN g_sent;
+              END;
+            BEGIN
+              DBMS_OUTPUT.put_line('mail_pkg ready');
+            END mail_pkg;
+            /
+            BEGIN
+              app.mail_pkg.send('bob@example.com');
+              mail_pkg.send('carol@example.com');
+              DBMS_OUTPUT.put_line(mail_pkg.sent_count || ' sent from ' || mail_pkg.k_from);
+            END;
+            /
+            EXEC mail_pkg.send(NULL)
+            """, host)
+        #expect(host.output == ["mail_pkg ready", "From: noreply@example.com / To: bob@example.com",
+                                "From: noreply@example.com / To: carol@example.com", "2 sent from noreply@example.com"])
+        #expect(error?.report == ["ORA-20010: mail_pkg.send: no recipient", "ORA-06512: at \"APP.MAIL_PKG\", line 16", "ORA-06512: at line 35"])
+    }
+
     @Test("out-of-scope constructs are refused with their line: SQL in a block, cursors, GOTO, dynamic SQL, an unknown package")
     func refused() throws {
         for (source, line, words) in [

@@ -162,6 +162,23 @@ struct PLSQLRunTests {
         #expect(malformed.status == 2 && malformed.output.contains("--connect-to takes HOST:PORT=HOST2:PORT2"), "\(malformed.output)")
     }
 
+    @Test("run --check reads a whole file and sends nothing: the seed parses; an unset &NAME, a bad line, an unset :NAME are exit 2 with FILE:LINE")
+    func check() throws {
+        let ok = try Repl.run(Repl.binary, ["run", "--check", Self.seed, "--var", "HOST_NAME=h", "--var", "SENDER=s", "--var", "RECEIVER=r", "--var", "PASSWORD=p"])
+        #expect(ok.status == 0 && ok.output.contains("PL/SQL, 1 units, no errors") && !ok.output.contains("connecting"), "\(ok.output)")
+        let unset = try Repl.run(Repl.binary, ["run", "--check", Self.seed, "--var", "HOST_NAME=h"], environment: ["PASSWORD": "p"])
+        #expect(unset.status == 2 && unset.output.contains("\(Self.seed):27: substitution variable &SENDER is not set"), "\(unset.output)")
+        let bad = try Repl.temporaryFile("BEGIN\n  UTL_SMTP.helo(c, 'x')\n  NULL;\nEND;\n/\n", suffix: ".sql")
+        let badResult = try Repl.run(Repl.binary, ["run", "--check", bad])
+        #expect(badResult.status == 2 && badResult.output.contains("\(bad):3: expected ; after the call to UTL_SMTP"), "\(badResult.output)")
+        let bind = try Repl.temporaryFile("BEGIN\n  DBMS_OUTPUT.put_line(:who);\nEND;\n/\n", suffix: ".sql")
+        let bindResult = try Repl.run(Repl.binary, ["run", bind])
+        #expect(bindResult.status == 2 && bindResult.output.contains("\(bind):2: bind variable :WHO is not set: give --var WHO=VALUE"), "\(bindResult.output)")
+        let repl = try Repl.temporaryFile("open_connection localhost 25\nehlo ${NOT_GIVEN}\n")
+        let replResult = try Repl.run(Repl.binary, ["run", "--check", repl])
+        #expect(replResult.status == 2 && replResult.output.contains(":2: ") && !replResult.output.contains("connecting"), "\(replResult.output)")
+    }
+
     /// The seed pointed at a real peer: its host literal becomes `localhost` (the name the
     /// peers' certificate carries), --connect-to sends localhost:587 to the peer.
     static func seedFor(peer: String) throws -> String {

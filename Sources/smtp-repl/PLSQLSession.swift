@@ -75,8 +75,7 @@ final class PLSQLSession: PLSQLHost {
                                 context: SMTPError.Context(host: request.host, port: request.port, step: "open_connection"))
             }
         }
-        let redactor = RawAuthRedactor()
-        let options = SMTPConnection.Options(tls: tls, observer: { [weak session] event in session?.observe(redactor.filter(event)) })
+        let options = SMTPConnection.Options(tls: tls, observer: { [weak session] event in session?.observe(event) })
         let connection = try SMTPConnection.openConnection(
             host: route.host, port: route.port, txTimeout: request.txTimeout,
             secureConnectionBeforeSMTP: request.secureConnectionBeforeSMTP,

@@ -2,7 +2,7 @@ import Foundation
 
 /// AccessToken is a bearer token for XOAUTH2 with when it expires, and the refresh token that
 /// came with it (device code and refresh flows). `description` never shows either token.
-public struct AccessToken: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct AccessToken: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The access token. Secret: never print or log it.
     public let value: String
     /// When it expires, seconds since 1970 (by the clock that fetched it).
@@ -27,6 +27,12 @@ public struct AccessToken: Sendable, Equatable, CustomStringConvertible, CustomD
 
     /// Same as `description`.
     public var debugDescription: String { description }
+
+    /// The expiry and scope, never the tokens: what `dump` and debuggers show.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["value": "<redacted>", "expiresAt": expiresAt,
+                                "refreshToken": refreshToken == nil ? "nil" : "<redacted>", "scope": scope as Any])
+    }
 
     /// The `roles` claim when the token is a readable JWT (app-only tokens list `SMTP.SendAsApp`
     /// there); nil when the token is opaque or has no roles.

@@ -21,7 +21,7 @@ public enum CredentialResolver {
         /// OAuth2 credential, whose tokens come from `WalletTokens.provider`.
         public var passwordCredentials: Credentials? {
             guard credential.kind == .password else { return nil }
-            return Credentials(username: username, password: credential.secret)
+            return Credentials(username: username, password: credential.secret.revealed)
         }
     }
 

@@ -68,7 +68,7 @@ public enum WalletTokens {
             throw OAuth2Error(.configuration, "credential \(credential.alias) holds a password, not an OAuth2 secret; use it with schemes=\"LOGIN PLAIN\", not XOAUTH2")
         case .clientSecret:
             let (platform, clientID) = try platform()
-            return ClientCredentialsSource(platform: platform, clientID: clientID, proof: .secret(credential.secret),
+            return ClientCredentialsSource(platform: platform, clientID: clientID, proof: .secret(credential.secret.revealed),
                                            scope: credential.scope ?? IdentityPlatform.appOnlyScope)
         case .clientCertificate:
             let (platform, clientID) = try platform()
@@ -81,7 +81,7 @@ public enum WalletTokens {
         case .refreshToken:
             let (platform, clientID) = try platform()
             let alias = credential.alias
-            return RefreshTokenSource(platform: platform, clientID: clientID, refreshToken: credential.secret,
+            return RefreshTokenSource(platform: platform, clientID: clientID, refreshToken: credential.secret.revealed,
                                       scope: credential.scope ?? IdentityPlatform.delegatedScope) { rotated throws(OAuth2Error) in
                 try store(rotated, alias: alias, walletPath: walletPath, walletPassword: walletPassword, now: settings.clock.now())
             }

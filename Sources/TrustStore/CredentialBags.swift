@@ -34,7 +34,7 @@ enum CredentialBags {
     static func encode(_ credential: WalletCredential) throws(WalletError) -> [UInt8] {
         var object: [String: Any] = [
             "alias": credential.alias, "username": credential.username, "kind": credential.kind.rawValue,
-            "secret": credential.secret, "updated": credential.updated,
+            "secret": credential.secret.revealed, "updated": credential.updated,
         ]
         object["tenant"] = credential.tenant
         object["clientID"] = credential.clientID

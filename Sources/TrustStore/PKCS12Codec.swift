@@ -9,6 +9,8 @@ enum PKCS12Codec {
         var certificates: [[UInt8]]
         var identity: ClientIdentity?
         var credentials: [WalletCredential] = []
+        /// True when the file needed OpenSSL's legacy provider (RC2-40, 3DES; see `LegacyPKCS12`).
+        var isLegacy = false
     }
 
     /// Opens `bytes` with `password`.
@@ -38,6 +40,20 @@ enum PKCS12Codec {
                     : "the password does not open \(origin)")
             }
         }
+        do {
+            return try readContents(p12, password: password, usesNoPassword: usesNoPassword, origin: origin)
+        } catch where LegacyPKCS12.isUnsupportedAlgorithm(error) {
+            try LegacyPKCS12.enable(origin: origin)
+            var contents = try readContents(p12, password: password, usesNoPassword: usesNoPassword, origin: origin)
+            contents.isLegacy = true
+            return contents
+        }
+    }
+
+    /// The bags of an opened PKCS#12 whose MAC verified.
+    private static func readContents(_ p12: OpaquePointer, password: String, usesNoPassword: Bool, origin: String)
+        throws(WalletError) -> Contents
+    {
         let scan = try scanBags(p12, password: usesNoPassword ? nil : password, origin: origin)
         guard scan.hasKey else { return Contents(certificates: scan.certificates, identity: nil, credentials: scan.credentials) }
         var contents = try readWithKey(p12, password: password, origin: origin)

@@ -1,3 +1,5 @@
+import SMTPConversation
+
 extension Wallet {
     /// The credential stored under `alias`.
     /// - Throws: `WalletError.notFound` naming the aliases the wallet does hold.
@@ -21,7 +23,7 @@ extension Wallet {
     /// - Throws: `WalletError.notFound` when the alias is gone (removed meanwhile).
     public mutating func updateSecret(of alias: String, to secret: String, now: Double = WallClock.now()) throws(WalletError) {
         var updated = try credential(alias)
-        updated.secret = secret
+        updated.secret = SecretText(secret)
         updated.updated = now
         try setCredential(updated)
     }

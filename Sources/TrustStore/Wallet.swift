@@ -86,6 +86,7 @@ public struct Wallet: Sendable {
         wallet.credentials = contents.credentials
         wallet.manifestState = state
         wallet.warnings = warnings + [ManifestBinding.warning(state, directory: directory)].compactMap { $0 }
+            + (contents.isLegacy ? [LegacyPKCS12.warning(origin: path)] : [])
         return wallet
     }
 

@@ -1,3 +1,5 @@
+import SMTPConversation
+
 /// WalletCredential is a named secret kept in the wallet (Oracle's "secure external password
 /// store"): an alias, a user name, and one of a password, an OAuth2 client secret, an OAuth2
 /// refresh token, a client certificate (the wallet's client identity signs the assertion) or a
@@ -44,8 +46,9 @@ public struct WalletCredential: Sendable, Equatable, CustomStringConvertible, Cu
     public var username: String
     /// What `secret` is.
     public var kind: Kind
-    /// The password, client secret or refresh token. Secret: never print or log it.
-    public var secret: String
+    /// The password, client secret or refresh token (hidden from `description` and `dump`; read
+    /// with `revealed` only to send it).
+    public var secret: SecretText
     /// The Entra ID (Azure AD) tenant: a GUID or a domain such as `contoso.onmicrosoft.com`.
     public var tenant: String?
     /// The application (client) id registered in the tenant.
@@ -73,7 +76,7 @@ public struct WalletCredential: Sendable, Equatable, CustomStringConvertible, Cu
         self.alias = alias
         self.username = username
         self.kind = kind
-        self.secret = secret
+        self.secret = SecretText(secret)
         self.tenant = tenant
         self.clientID = clientID
         self.authority = authority
@@ -120,7 +123,7 @@ public struct WalletCredential: Sendable, Equatable, CustomStringConvertible, Cu
             break
         case .relayUser:
             // The password itself must never be stored: only its hash.
-            guard RelayPassword.isHash(secret) else {
+            guard RelayPassword.isHash(secret.revealed) else {
                 throw WalletError(.invalidArgument, "credential \(alias): a relay-user credential keeps only a password hash (\(RelayPassword.scheme))")
             }
             for pattern in allowFrom where !Self.isValidSenderPattern(pattern) {

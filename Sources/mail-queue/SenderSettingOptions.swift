@@ -80,9 +80,9 @@ struct SenderSettingOptions: ParsableArguments {
         } else if let passwordFile = SendSetting.find("password-file", flag: passwordFile, file: file) {
             let text = try InputFile.text(
                 passwordFile.value, option: passwordFile.origin, limit: .password(option: passwordFile.origin, path: passwordFile.value))
-            secret = .password(text.hasSuffix("\n") ? String(text.dropLast()) : text)
+            secret = .password(SecretText(text.hasSuffix("\n") ? String(text.dropLast()) : text))
         } else if let password = env["MAIL_QUEUE_SMTP_PASSWORD"] ?? file?["password"] {
-            secret = .password(password)
+            secret = .password(SecretText(password))
         }
         let heloName = SendSetting.find("helo", flag: helo, file: file)?.value ?? ProcessInfo.processInfo.hostName
         var settings: SMTPSettings

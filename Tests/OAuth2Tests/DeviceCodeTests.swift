@@ -70,8 +70,8 @@ import TrustStore
         ) { _ in }
         let credential = try Wallet.open(path, password: "pw").credential("me")
         #expect(credential.kind == .refreshToken)
-        #expect(credential.secret.hasPrefix("rt-"))
+        #expect(credential.secret.revealed.hasPrefix("rt-"))
         #expect(credential == stored)
-        #expect(!stored.description.contains(credential.secret))
+        #expect(!stored.description.contains(credential.secret.revealed))
     }
 }

@@ -15,11 +15,11 @@ import TrustStore
         let provider = try WalletTokens.provider(alias: "me", walletPath: path, walletPassword: "pw", settings: .init(http: TokenServer.http))
         let first = try provider.accessToken()
         #expect(first.value == "at-1")
-        #expect(try Wallet.open(path, password: "pw").credential("me").secret == "rt-1")
+        #expect(try Wallet.open(path, password: "pw").credential("me").secret.revealed == "rt-1")
         // The server accepts only the latest refresh token: a second refresh works only if the rotated one is used.
         let second = try provider.accessToken(forceRefresh: true)
         #expect(second.value == "at-2")
-        #expect(try Wallet.open(path, password: "pw").credential("me").secret == "rt-2")
+        #expect(try Wallet.open(path, password: "pw").credential("me").secret.revealed == "rt-2")
         let forms = try server.requests().map(\.form)
         #expect(forms.map { $0["refresh_token"] } == ["rt-initial", "rt-1"])
         #expect(forms.allSatisfy { $0["grant_type"] == "refresh_token" && $0["scope"] == IdentityPlatform.delegatedScope })

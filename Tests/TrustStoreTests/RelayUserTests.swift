@@ -61,9 +61,9 @@ struct RelayUserTests {
         let stored = try Wallet.open(temp.file("w")).credential("app@contoso.com")
         #expect(stored.kind == .relayUser && stored.upstream == "o365")
         #expect(stored.allowFrom == ["@contoso.com", "alerts@fabrikam.com"])
-        #expect(RelayPassword.verify("Sup3r-secret-relay", against: stored.secret))
+        #expect(RelayPassword.verify("Sup3r-secret-relay", against: stored.secret.revealed))
         // What the wallet holds once decrypted is the hash; the password is nowhere in the directory.
-        #expect(stored.secret.hasPrefix("pbkdf2-sha256$210000$") && !stored.secret.contains("Sup3r"))
+        #expect(stored.secret.revealed.hasPrefix("pbkdf2-sha256$210000$") && !stored.secret.revealed.contains("Sup3r"))
         for name in try FileManager.default.contentsOfDirectory(atPath: temp.file("w")) {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: temp.file("w") + "/" + name))
             #expect(bytes.range(of: Data("Sup3r-secret-relay".utf8)) == nil, "\(name)")

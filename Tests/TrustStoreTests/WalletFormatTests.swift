@@ -173,6 +173,6 @@ struct PasswordSourceTests {
         let added = try wallet(["credential", "add", "a1", "-w", temp.file("w"), "--auto-login", "--username", "u",
                                 "--secret-file", temp.file("secret")])
         #expect(added.status == 0, "\(added.output)")
-        #expect(try Wallet.open(temp.file("w")).credential("a1").secret == "s3cr3t")
+        #expect(try Wallet.open(temp.file("w")).credential("a1").secret.revealed == "s3cr3t")
     }
 }

@@ -27,7 +27,7 @@ public struct RelayUsers: Sendable {
             _ = RelayPassword.verify(password, against: Self.decoy)
             return nil
         }
-        return RelayPassword.verify(password, against: user.secret) ? user : nil
+        return RelayPassword.verify(password, against: user.secret.revealed) ? user : nil
     }
 
     /// The upstream credential aliases the users need, plus `fallback`.

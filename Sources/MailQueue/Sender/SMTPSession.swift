@@ -34,7 +34,7 @@ struct SMTPSession {
                 throw QueueError(.configuration, field: "smtp password",
                                  reason: "a password needs a user name (--user, MAIL_QUEUE_SMTP_USER or user in --config)")
             }
-            credentials = Credentials(username: given, password: password)
+            credentials = Credentials(username: given, password: password.revealed)
         case .walletAlias(let alias)?:
             guard let walletPath = settings.walletPath else {
                 throw QueueError(.configuration, field: "credential alias \(alias)", reason: "a credential alias needs --wallet")

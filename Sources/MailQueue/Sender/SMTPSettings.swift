@@ -15,8 +15,9 @@ public struct SMTPSettings: Sendable {
 
     /// Where the password or token comes from. Never a literal in argv: read at start-up.
     public enum Secret: Sendable {
-        /// A password (already read from the environment, a file or a prompt).
-        case password(String)
+        /// A password (already read from the environment, a file or a prompt); hidden from
+        /// `description` and `dump`.
+        case password(SecretText)
         /// A named credential in the wallet (`smtp-wallet credential add`), resolved when the
         /// sender starts. The seam for OAuth2/XOAUTH2 credentials.
         case walletAlias(String)

@@ -1,14 +1,14 @@
 /// Credentials are what AUTH proves: a user name and a password or an OAuth2 access token.
 ///
-/// The secret is never part of `description` or `debugDescription`, so printing, logging or
-/// interpolating credentials cannot leak it.
+/// The secret is a `SecretText`: never part of `description`, `debugDescription` or `dump`, so
+/// printing, logging, interpolating or reflecting credentials cannot leak it.
 public struct Credentials: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Secret says what kind of secret the credentials hold.
     public enum Secret: Sendable {
         /// A password (PLAIN, LOGIN, CRAM-MD5).
-        case password(String)
+        case password(SecretText)
         /// An OAuth2 bearer access token (XOAUTH2).
-        case accessToken(String)
+        case accessToken(SecretText)
     }
 
     /// The user name (for Office365, the mailbox address).
@@ -19,18 +19,18 @@ public struct Credentials: Sendable, CustomStringConvertible, CustomDebugStringC
     /// Credentials with a password.
     public init(username: String, password: String) {
         self.username = username
-        self.secret = .password(password)
+        self.secret = .password(SecretText(password))
     }
 
     /// Credentials with an OAuth2 access token.
     public init(username: String, accessToken: String) {
         self.username = username
-        self.secret = .accessToken(accessToken)
+        self.secret = .accessToken(SecretText(accessToken))
     }
 
     var secretText: String {
         switch secret {
-        case .password(let text), .accessToken(let text): return text
+        case .password(let text), .accessToken(let text): return text.revealed
         }
     }
 

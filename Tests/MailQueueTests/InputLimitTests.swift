@@ -63,6 +63,29 @@ struct InputLimitTests {
         #expect(try queue.total() == 0)
     }
 
+    @Test("--password-file: a device is refused unread; a pipe is read up to 4096 bytes and no further")
+    func passwordFile() throws {
+        let queue = try CLIQueue()
+        let send = ["send", "--once", "--smtp", "127.0.0.1:9", "--user", "u", "--password-file"]
+        let (device, deviceKiB) = try measured(queue, send + ["/dev/zero"])
+        #expect(device.status == 2 && device.stderr.contains("--password-file /dev/zero: is a device"), "\(device.output)")
+        #expect(deviceKiB > 0 && deviceKiB < Self.boundKiB)
+        // A FIFO fed without end by a writer: read up to the limit, then refused.
+        let fifo = queue.directory + "/pw"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let writer = Process()
+        writer.executableURL = URL(fileURLWithPath: "/bin/sh")
+        writer.arguments = ["-c", "exec cat /dev/zero > '\(fifo)'"]
+        try writer.run()
+        defer {
+            writer.terminate()
+            writer.waitUntilExit()
+        }
+        let (piped, pipedKiB) = try measured(queue, send + [fifo])
+        #expect(piped.status == 2 && piped.stderr.contains("holds 4097 bytes or more"), "\(piped.output)")
+        #expect(pipedKiB > 0 && pipedKiB < Self.boundKiB)
+    }
+
     @Test("the body limit (1 MiB) applies to --body-file, --body and JSON Lines bodies; at the limit it is accepted")
     func bodyLimit() throws {
         let queue = try CLIQueue()

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <termios.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "CSystem.h"
@@ -15,4 +17,54 @@ int csystem_mkstemp_cloexec(char *template_path) {
 
 int csystem_pipe_cloexec(int ends[2]) {
     return pipe2(ends, O_CLOEXEC);
+}
+
+static struct termios csystem_saved_terminal;
+static int csystem_terminal_fd = -1;
+static char csystem_farewell[64];
+static size_t csystem_farewell_length;
+
+/* Async-signal-safe only: tcsetattr, write, sigaction, pthread_sigmask and raise. */
+static void csystem_restore_and_end(int signal_number) {
+    tcsetattr(csystem_terminal_fd, TCSANOW, &csystem_saved_terminal);
+    if (csystem_farewell_length > 0) {
+        ssize_t ignored = write(STDOUT_FILENO, csystem_farewell, csystem_farewell_length);
+        (void)ignored;
+    }
+    struct sigaction fallback;
+    fallback.sa_handler = SIG_DFL;
+    fallback.sa_flags = 0;
+    sigemptyset(&fallback.sa_mask);
+    sigaction(signal_number, &fallback, NULL);
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    sigaddset(&unblock, signal_number);
+    pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
+    raise(signal_number);
+}
+
+static void csystem_catch(int signal_number) {
+    struct sigaction action;
+    action.sa_handler = csystem_restore_and_end;
+    action.sa_flags = 0;
+    sigfillset(&action.sa_mask);
+    sigaction(signal_number, &action, NULL);
+}
+
+int csystem_restore_terminal_on_signals(int fd, const char *farewell, unsigned long length) {
+    if (tcgetattr(fd, &csystem_saved_terminal) != 0) return -1;
+    csystem_terminal_fd = fd;
+    csystem_farewell_length = length < sizeof csystem_farewell ? length : 0;
+    for (size_t i = 0; i < csystem_farewell_length; i++) csystem_farewell[i] = farewell[i];
+    csystem_catch(SIGTERM);
+    csystem_catch(SIGHUP);
+    csystem_catch(SIGINT);
+    csystem_catch(SIGQUIT);
+    return 0;
+}
+
+void csystem_reclaim_terminating_signals(void) {
+    if (csystem_terminal_fd < 0) return;
+    csystem_catch(SIGTERM);
+    csystem_catch(SIGHUP);
 }

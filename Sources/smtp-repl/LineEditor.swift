@@ -1,4 +1,5 @@
 import CReadline
+import CSystem
 import Foundation
 
 /// LineEditor is GNU readline with persistent history (`~/.smtp_repl_history`) and tab
@@ -12,12 +13,34 @@ final class LineEditor {
         self.historyPath = historyPath
         rl_readline_name = UnsafePointer(strdup("smtp-repl"))
         rl_attempted_completion_function = { text, start, end in completeLine(text, start, end) }
+        Self.endPromptlyOnSignals()
         using_history()
         if FileManager.default.fileExists(atPath: historyPath) {
             read_history(historyPath)
         } else {
             // append_history only appends to a file that exists.
             write_history(historyPath)
+        }
+    }
+
+    /// SIGTERM and SIGHUP (and SIGINT, SIGQUIT outside readline, e.g. at the password prompt,
+    /// where echo is off) end the REPL at once with the terminal as it was before: the settings
+    /// are saved now, before readline or a password prompt changes them, and restored by the
+    /// signal handler itself, on whichever thread the signal lands.
+    ///
+    /// readline's own handler only notes a signal and acts on it when its read loop looks; a
+    /// SIGTERM that arrives between that look and the wait for a key was left for the next key
+    /// (a benchmark's first SIGTERM right after the prompt was ignored). So readline gets
+    /// SIGTERM and SIGHUP back from us each time it starts a line (`rl_startup_hook` runs
+    /// after it installs its handlers); it keeps SIGINT, SIGTSTP and the others, which it
+    /// handles well at the prompt.
+    private static func endPromptlyOnSignals() {
+        // Bracketed paste off (readline turns it on) and a new line, for the shell's prompt.
+        let farewell = isatty(1) == 1 ? "\u{1B}[?2004l\r\n" : ""
+        guard csystem_restore_terminal_on_signals(0, farewell, UInt(farewell.utf8.count)) == 0 else { return }
+        rl_startup_hook = {
+            csystem_reclaim_terminating_signals()
+            return 0
         }
     }
 

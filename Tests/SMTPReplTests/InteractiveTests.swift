@@ -163,4 +163,41 @@ struct InteractiveTests {
             #expect(!screen.contains(secret), "\(secret) on the screen:\n\(screen)")
         }
     }
+
+    @Test("SIGTERM and SIGHUP end the REPL at once, with the terminal as it was: at the first prompt and at the password prompt (echo off)",
+          arguments: [SIGTERM, SIGHUP])
+    func terminatingSignal(_ signal: Int32) throws {
+        guard let tmux = Repl.require("tmux") else { return }
+        let server = try TranscriptServer(
+            transcript: try Transcript(parsing: "220 mail.example.test ESMTP\n> EHLO client.example.com\n250-mail.example.test\n250 AUTH PLAIN\n@hang\n"),
+            mode: .meaning, readTimeout: 20)
+        server.start(connections: 1, acceptTimeout: 30)
+        defer { server.stop() }
+        for atPasswordPrompt in [false, true] {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sig-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            // The terminal's settings before the REPL and after it ended, and how it ended.
+            let command = "sh -c 'stty -g > \(directory)/before; echo repl-pid $$; exec \(Repl.binary)'; "
+                + "echo exit=$? > \(directory)/status; stty -g > \(directory)/after; sleep 30"
+            let pane = try Pane(tmux: tmux, command: command, environment: ["HOME": directory, "NO_COLOR": "1", "TERM": "xterm"])
+            defer { pane.close() }
+            let screen = try pane.await("the prompt") { $0.contains("smtp>") }
+            let pid = try #require(screen.split(separator: "\n").first { $0.hasPrefix("repl-pid ") }.flatMap { Int32($0.dropFirst(9)) })
+            if atPasswordPrompt {
+                try pane.send("open_connection 127.0.0.1 \(server.port) allow_cleartext=true", "Enter")
+                try pane.send("ehlo client.example.com", "Enter")
+                try pane.await("the ehlo prompt") { $0.contains("smtp[ehlo]>") }
+                try pane.send("auth username=u schemes=PLAIN", "Enter")
+                try pane.await("the password prompt") { $0.contains("password for u:") }
+            }
+            // One signal, sent as soon as the prompt shows: the REPL must end without a second one.
+            kill(pid, signal)
+            try pane.await("the REPL to end") { _ in FileManager.default.fileExists(atPath: directory + "/after") }
+            let status = try String(contentsOfFile: directory + "/status", encoding: .utf8)
+            #expect(status == "exit=\(128 + signal)\n", "at the \(atPasswordPrompt ? "password" : "first") prompt: \(status)")
+            let before = try String(contentsOfFile: directory + "/before", encoding: .utf8)
+            let after = try String(contentsOfFile: directory + "/after", encoding: .utf8)
+            #expect(before == after, "the terminal is restored after the \(atPasswordPrompt ? "password" : "first") prompt")
+        }
+    }
 }

@@ -15,4 +15,18 @@ int csystem_mkstemp_cloexec(char *template_path);
 /// pipe2(2) with O_CLOEXEC: neither end is inherited by a program started meanwhile.
 int csystem_pipe_cloexec(int ends[2]);
 
+/// Remembers the terminal settings of `fd` as they are now (call it before anything changes
+/// them: readline, a password prompt with echo off) and makes SIGTERM, SIGHUP, SIGINT and
+/// SIGQUIT restore them, write `farewell` (`length` bytes, e.g. the sequence that ends
+/// bracketed paste) to standard output, and end the process at once with the signal's own
+/// default action, whichever thread receives the signal. Returns 0, or -1 when `fd` is not a
+/// terminal (nothing is installed then).
+int csystem_restore_terminal_on_signals(int fd, const char *farewell, unsigned long length);
+
+/// Installs the SIGTERM and SIGHUP handlers of `csystem_restore_terminal_on_signals` again:
+/// readline replaces them with its own for every line it reads, and its own only notes the
+/// signal for later, which a signal arriving just before readline waits for a key defers
+/// until the next key.
+void csystem_reclaim_terminating_signals(void);
+
 #endif

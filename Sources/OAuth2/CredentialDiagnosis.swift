@@ -45,15 +45,20 @@ public struct CredentialDiagnosis: Sendable {
     /// command), then `TokenChecks` against the credential's tenant, client id and kind.
     /// - Returns: the diagnosis and the token, which the caller may hand to `SMTPTrial.run` and
     ///   must not show.
+    /// - Parameter username: the user name AUTH will send, when given explicitly (`--user`,
+    ///   `--username`); else the credential's own (`CredentialResolver`).
     /// - Throws: `OAuth2Error` as `WalletTokens.provider` and the token source throw.
-    public static func checkToken(alias: String, walletPath: String, walletPassword: String,
+    public static func checkToken(alias: String, username: String? = nil, walletPath: String, walletPassword: String,
                                   settings: WalletTokens.Settings = WalletTokens.Settings())
         throws(OAuth2Error) -> (diagnosis: CredentialDiagnosis, token: AccessToken)
     {
         let credential = try WalletTokens.credential(alias: alias, walletPath: walletPath, walletPassword: walletPassword)
         let provider = try WalletTokens.provider(alias: alias, walletPath: walletPath, walletPassword: walletPassword, settings: settings)
         let token = try provider.accessToken()
-        let report = TokenChecks.check(token, expected: expectations(for: credential), now: settings.clock.now())
+        var expected = expectations(for: credential)
+        // The mailbox XOAUTH2 will name, by the shared rule (a given user name wins); none: not checked.
+        expected.username = try? CredentialResolver.username(given: username, credential: credential)
+        let report = TokenChecks.check(token, expected: expected, now: settings.clock.now())
         return (CredentialDiagnosis(credential: credential, report: report), token)
     }
 

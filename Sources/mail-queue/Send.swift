@@ -9,7 +9,10 @@ struct Send: ParsableCommand {
         discussion: """
             SMTP settings come from flags, then the environment: MAIL_QUEUE_SMTP (host:port), MAIL_QUEUE_SMTP_USER, \
             MAIL_QUEUE_SMTP_PASSWORD. A password is never taken from argv: use the environment, --password-file, or \
-            --credential-alias (a wallet credential).
+            --credential-alias (a wallet credential). An OAuth2 credential's token is fetched and checked at \
+            start-up (audience, SMTP.SendAsApp or SMTP.Send, tenant, client id, expiry, as `smtp-wallet credential \
+            test` does): a wrong one stops the sender with exit 2 before anything is claimed. --token-ca-file \
+            trusts another CA for the token endpoint.
             A server's reply is limited to 512 lines, 64 KiB and 2048 octets a line, and must arrive whole within \
             --timeout; more is a malformed reply.
             """)
@@ -42,6 +45,21 @@ struct Send: ParsableCommand {
             for line in WalletCheck.warnings(walletPath: wallet, password: password) {
                 Console.error("mail-queue: warning: \(line)")
             }
+        }
+        // An OAuth2 credential's token checked before anything is claimed: a wrong audience or
+        // role would have every request refused with 535 5.7.3.
+        switch try guarded({ () throws(QueueError) in try TokenStartupCheck.run(settings, now: Date().timeIntervalSince1970) }) {
+        case .refused(let alias, let problems):
+            for problem in problems {
+                Console.error("mail-queue: configuration: credential \(alias): token \(problem.claim) \(problem.value ?? ""): \(problem.message)")
+            }
+            Console.error("mail-queue: configuration: Exchange Online would refuse every request (535 5.7.3); nothing was claimed "
+                + "(`smtp-wallet credential test \(alias)` shows every check)")
+            throw ExitStatus.configuration
+        case .unavailable(let reason):
+            Console.error("mail-queue: warning: the token could not be checked at start-up: \(reason)")
+        case .fine:
+            break
         }
         let stop = StopSignal()
         signal(SIGTERM, SIG_IGN)

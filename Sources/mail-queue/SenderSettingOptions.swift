@@ -12,6 +12,7 @@ struct SenderSettingOptions: ParsableArguments {
     @Option(help: "none, starttls or implicit (default none).") var security: String?
     @Option(help: "Preset: office365 (587, STARTTLS, 3 connections, 30/minute).") var profile: String?
     @Option(help: "PEM file of trusted CAs.") var caFile: String?
+    @Option(help: "PEM file of CAs trusted for an OAuth2 credential's token endpoint (default: the system's).") var tokenCaFile: String?
     @Option(help: "TrustStore wallet (file:DIR); its password in $MAIL_QUEUE_WALLET_PASSWORD.") var wallet: String?
     @Option(help: "SMTP user (default $MAIL_QUEUE_SMTP_USER; with --credential-alias, the credential's own user name).") var user: String?
     @Option(help: "File holding the SMTP password.") var passwordFile: String?
@@ -108,6 +109,7 @@ struct SenderSettingOptions: ParsableArguments {
                                     secret: secret, heloName: heloName)
         }
         settings.caFile = SendSetting.find("ca-file", flag: caFile, file: file)?.value
+        settings.tokenCAFile = SendSetting.find("token-ca-file", flag: tokenCaFile, file: file)?.value
         settings.walletPath = SendSetting.find("wallet", flag: wallet, file: file)?.value
         settings.walletPassword = env["MAIL_QUEUE_WALLET_PASSWORD"]
         settings.timeout = try number("timeout", timeout, file, read: { (f) throws(QueueError) in try f.number("timeout") },

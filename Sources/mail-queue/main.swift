@@ -241,9 +241,11 @@ struct Status: ParsableCommand {
 
     func run() throws {
         let store = try db.open()
-        let (counts, uncertain, waiting) = try guarded { () throws(QueueError) in
+        let (counts, uncertain, waiting, failed) = try guarded { () throws(QueueError) in
             try store.checkSchema()
-            return (try store.counts(), try store.ids(in: .uncertain, limit: 100), try store.waiting())
+            // The latest failed requests with their recorded replies, explained.
+            let failed = try store.ids(in: .failed, limit: Self.failedShown).map { id throws(QueueError) in (id, try store.details(id).lastError) }
+            return (try store.counts(), try store.ids(in: .uncertain, limit: 100), try store.waiting(), failed)
         }
         if json {
             var object: [String: Any] = [:]
@@ -251,6 +253,14 @@ struct Status: ParsableCommand {
             object["uncertain_ids"] = uncertain
             object["waiting_to_retry"] = waiting.count
             object["next_retry_at"] = waiting.next.map { timestamp($0) } ?? NSNull()
+            object["failed_requests"] = failed.map { id, error -> [String: Any] in
+                var item: [String: Any] = ["id": id, "last_error": error ?? NSNull()]
+                if let explanation = error.flatMap(RecordedReply.explanation(of:)) {
+                    let fix: Any = explanation.fix ?? NSNull()
+                    item["explanation"] = ["id": explanation.id, "vendor": explanation.vendor, "cause": explanation.cause, "fix": fix] as [String: Any]
+                }
+                return item
+            }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
@@ -265,8 +275,21 @@ struct Status: ParsableCommand {
                 print("delivery uncertain (the final \".\" was sent, no reply recorded; `retry ID` resends):")
                 for id in uncertain { print("  \(id)") }
             }
+            if !failed.isEmpty {
+                print("failed (up to \(Self.failedShown); `show ID` for each):")
+                for (id, error) in failed {
+                    print("  \(id)  \(Console.field(error ?? "-"))")
+                    if let explanation = error.flatMap(RecordedReply.explanation(of:)) { print("    explained: \(Console.field(Self.explained(explanation)))") }
+                }
+            }
         }
     }
+
+    /// How many failed requests `status` lists.
+    static let failedShown = 20
+
+    /// An explanation on one line: `Office365: cause; fix: …`.
+    static func explained(_ explanation: ReplyExplanation) -> String { "\(explanation.vendor): \(explanation)" }
 }
 
 struct Show: ParsableCommand {
@@ -303,7 +326,10 @@ struct Show: ParsableCommand {
         if d.status == .unsent, d.nextAttemptAt > store.now() {
             print("next try:    \(timestamp(d.nextAttemptAt)) (in \((d.nextAttemptAt - store.now() + 999) / 1000) s)")
         }
-        if let error = d.lastError { print("last error:  \(Console.field(error))") }
+        if let error = d.lastError {
+            print("last error:  \(Console.field(error))")
+            if let explanation = RecordedReply.explanation(of: error) { print("explained:   \(Console.field(Status.explained(explanation)))") }
+        }
         if let refused = d.refused { print("refused:     " + refused.split(separator: "\n", omittingEmptySubsequences: false).map { Console.field(String($0)) }.joined(separator: "\n             ")) }
         if let content = d.request.raw {
             // The headers only: the body stays private unless asked for with --raw.

@@ -61,7 +61,8 @@ struct CredentialTest: ParsableCommand {
             let settings = WalletTokens.Settings(http: HTTPSClient(caFile: caFile, timeout: timeout))
             let checked: (diagnosis: CredentialDiagnosis, token: AccessToken)
             do {
-                checked = try CredentialDiagnosis.checkToken(alias: alias, walletPath: wallet.path, walletPassword: walletSecret, settings: settings)
+                checked = try CredentialDiagnosis.checkToken(alias: alias, username: username, walletPath: wallet.path,
+                                                             walletPassword: walletSecret, settings: settings)
             } catch let error as OAuth2Error {
                 throw CLIError("credential \(alias): \(error.message)")
             }
@@ -73,7 +74,10 @@ struct CredentialTest: ParsableCommand {
                 } else if let opened = try? Wallet.open(wallet.path, password: walletSecret, readingManifest: false), !opened.certificates.isEmpty {
                     tls.trust = .provider(opened)
                 }
-                let user = username ?? diagnosis.credential.username
+                let user: String
+                do { user = try CredentialResolver.username(given: username, credential: diagnosis.credential) } catch let error as OAuth2Error {
+                    throw CLIError("--smtp: \(error.message); give --username")
+                }
                 diagnosis.smtp = SMTPTrial.run(host: target.host, port: port, tls: tls, username: user, token: checked.token,
                                                report: diagnosis.report, timeout: timeout)
             }

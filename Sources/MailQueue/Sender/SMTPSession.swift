@@ -56,7 +56,8 @@ struct SMTPSession {
             // OAuth2 kinds (client secret, certificate, refresh token, token command): a token
             // provider, and AUTH XOAUTH2 when the connection opens.
             do throws(OAuth2Error) {
-                let provider = try WalletTokens.provider(alias: alias, walletPath: walletPath, walletPassword: walletPassword)
+                let provider = try WalletTokens.provider(alias: alias, walletPath: walletPath, walletPassword: walletPassword,
+                                                         settings: settings.tokenSettings)
                 credentials = nil
                 oauth = (resolved.username, provider)
             } catch {

@@ -31,6 +31,9 @@ public struct SMTPSettings: Sendable {
     public var security: Security
     /// A PEM file of trusted CAs; nil uses the wallet or the system store.
     public var caFile: String?
+    /// A PEM file of CAs trusted for the OAuth2 token endpoint (a wallet credential's
+    /// authority); nil uses the system store.
+    public var tokenCAFile: String?
     /// A TrustStore wallet (`file:DIR`) for trust and credentials.
     public var walletPath: String?
     /// The wallet's password (empty for auto-login).

@@ -179,3 +179,43 @@ struct FieldFormatTests {
         #expect(outcome?.followed == true, "\(String(describing: outcome?.deviation))")
     }
 }
+
+/// Readers whose tool cannot run here: their documented line formats.
+@Suite("convert: documented formats")
+struct DocumentedFormatTests {
+    @Test("Postfix debug_peer_list lines (syslog and maillog_file stamps) convert; another process's lines are skipped")
+    func postfix() throws {
+        // The format of Postfix's smtp_chat.c: "> host[addr]:port: line" / "< host[addr]:port: line".
+        let log = """
+            Dec  5 01:00:00 vm postfix/smtp[4242]: 2A1B3C4D5E: to=<bob@example.com>, relay=none
+            Dec  5 01:00:00 vm postfix/smtp[4242]: < mx.example.test[192.0.2.10]:25: 220 mx.example.test ESMTP
+            Dec  5 01:00:00 vm postfix/smtp[4242]: > mx.example.test[192.0.2.10]:25: EHLO vm.example.com
+            Dec  5 01:00:00 vm postfix/smtp[4242]: < mx.example.test[192.0.2.10]:25: 250-mx.example.test
+            Dec  5 01:00:00 vm postfix/smtpd[777]: < client[198.51.100.7]: EHLO other
+            Dec  5 01:00:00 vm postfix/smtp[4242]: < mx.example.test[192.0.2.10]:25: 250 PIPELINING
+            Dec  5 01:00:00 vm postfix/smtp[4242]: > mx.example.test[192.0.2.10]:25: MAIL FROM:<alice@example.com> SIZE=312
+            Dec  5 01:00:00 vm postfix/smtp[4242]: > mx.example.test[192.0.2.10]:25: RCPT TO:<bob@example.com>
+            Dec  5 01:00:00 vm postfix/smtp[4242]: > mx.example.test[192.0.2.10]:25: DATA
+            Dec  5 01:00:00 vm postfix/smtp[4242]: < mx.example.test[192.0.2.10]:25: 250 2.1.0 Ok
+            Dec  5 01:00:00 vm postfix/smtp[4242]: < mx.example.test[192.0.2.10]:25: 250 2.1.5 Ok
+            Dec  5 01:00:00 vm postfix/smtp[4242]: < mx.example.test[192.0.2.10]:25: 354 End data with <CR><LF>.<CR><LF>
+            2026-12-05T01:00:01.123456+00:00 vm postfix/smtp[4242]: < mx.example.test[192.0.2.10]:25: 250 2.0.0 Ok: queued as 4XyZ12
+            2026-12-05T01:00:01.123456+00:00 vm postfix/smtp[4242]: > mx.example.test[192.0.2.10]:25: QUIT
+            """
+        let result = try TranscriptImporter.convert(Array(log.utf8))
+        #expect(result.format == .postfix && result.detected)
+        let rendered = result.transcript.render()
+        #expect(FieldLogs.shape(result.transcript) == ["220", "EHLO", "250", "MAIL", "RCPT", "DATA", "250", "250", "354", ".", "250", "QUIT"], "\(rendered)")
+        #expect(rendered.contains("SIZE={any}") && rendered.contains("queued as {any}") && !rendered.contains("EHLO other"), "\(rendered)")
+        #expect(rendered.contains("(the rest of the message content is not in the capture)"))
+    }
+
+    @Test("a base64 run on a line of its own (a wrapped SASL response) is never listed by --verbose")
+    func wrappedSecret() throws {
+        let secret = "dXNlcj1hbGljZUBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnNlY3JldAEB"
+        let capture = "220 mx ESMTP\nEHLO x\n250 mx\nAUTH XOAUTH2 \(secret.prefix(30))\n\(secret.dropFirst(30))\n235 ok\nQUIT\n221 bye\n"
+        let result = try TranscriptImporter.convert(Array(capture.utf8), format: .openssl, keepSkipped: true)
+        let everything = result.transcript.render() + result.skippedLines.map(\.text).joined()
+        #expect(!everything.contains(secret.prefix(30)) && !everything.contains(secret.dropFirst(30)), "\(everything)")
+    }
+}

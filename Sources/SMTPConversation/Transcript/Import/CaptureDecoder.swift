@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// CaptureDecoder turns a capture's bytes, in whatever encoding a tool or an editor saved them
 /// (UTF-8 with or without a byte order mark, UTF-16 LE or BE as Windows PowerShell writes with
 /// `>` or `Out-File`), into lines of UTF-8 without their line ends (CRLF, LF), a chunk at a time,
@@ -80,10 +84,14 @@ public struct CaptureDecoder: Sendable {
     private mutating func split(_ bytes: [UInt8], _ emit: (ArraySlice<UInt8>) -> Void) {
         var lineStart = 0
         bytes.withUnsafeBufferPointer { buffer in
-            var index = 0
+            guard let base = buffer.baseAddress else { return }
             let count = buffer.count
+            var index = 0
             while index < count {
-                if buffer[index] == 10 {
+                // memchr finds the next line end: it runs over every byte of a log.
+                guard let found = memchr(base + index, 10, count - index) else { break }
+                index = UnsafeRawPointer(found) - UnsafeRawPointer(base)
+                do {
                     var end = index
                     if partial.isEmpty {
                         if end > lineStart && bytes[end - 1] == 13 { end -= 1; sawCRLF = true }

@@ -69,7 +69,7 @@ public struct CaptureImport {
         reader = format.reader.init()
         let joined = collected
         collected = []
-        for line in joined { reader.read(CaptureLine(bytes: line.bytes[...], number: line.number), into: &builder) }
+        for line in joined { emit(line.bytes[...], number: line.number) }
     }
 
     private var collecting = false
@@ -78,10 +78,16 @@ public struct CaptureImport {
     private mutating func emit(_ line: ArraySlice<UInt8>, number: Int) {
         if collecting {
             collected.append((Array(line), number))
-        } else {
+        } else if builder.isOpen {
             reader.read(CaptureLine(bytes: line, number: number), into: &builder)
+        } else {
+            // The conversation is converted: later lines are only searched for another connection.
+            linesAfter += 1
+            if type(of: reader).startsConversation(line) { builder.connection() }
         }
     }
+
+    private var linesAfter = 0
 
     private var detectedNothing = false
 
@@ -181,7 +187,7 @@ public struct CaptureImport {
         var lines: [String] = []
         if builder.skipped > 0 { lines.append("(\(builder.skipped) non-SMTP lines skipped)") }
         if builder.laterConversations > 0 {
-            lines.append("(\(builder.laterConversations) later conversations in the capture not converted)")
+            lines.append("(\(builder.laterConversations) later conversations in the capture not converted: \(linesAfter) lines after this one)")
         }
         lines += builder.finalLines()
         var transcript = try Transcript(parsing: lines.joined(separator: "\n") + "\n", name: name)
@@ -190,6 +196,6 @@ public struct CaptureImport {
             transcript: transcript, format: format, detected: forced == nil, skipped: builder.skipped,
             skippedLines: builder.skippedLines.map { TranscriptImporter.SkippedLine(line: $0.line, text: $0.text) },
             elided: builder.elided, assumedGreeting: builder.assumedGreeting,
-            laterConversations: builder.laterConversations, encoding: decoder.encoding.rawValue, wrapWidth: wrapWidth)
+            laterConversations: builder.laterConversations, linesAfter: linesAfter, encoding: decoder.encoding.rawValue, wrapWidth: wrapWidth)
     }
 }

@@ -1,26 +1,48 @@
 /// CaptureSyntax holds the tests every format's reader shares: is this an SMTP command, is this an
 /// elision a person left in a paste.
 enum CaptureSyntax {
-    private static let verbs: Set<String> = [
+    /// The verbs, each packed into an integer (upper case, up to 8 letters) so that the test
+    /// allocates nothing: it runs on every line of a log.
+    private static let verbs: Set<UInt64> = Set([
         "EHLO", "HELO", "LHLO", "DATA", "QUIT", "RSET", "NOOP", "VRFY", "EXPN", "HELP", "STARTTLS", "AUTH", "BDAT",
         "ETRN", "TURN", "ATRN", "XCLIENT", "XFORWARD", "SEND", "SOML", "SAML",
-    ]
+    ].map { packed(Array($0.utf8)[...]) })
+    private static let mail = packed(Array("MAIL".utf8)[...])
+    private static let rcpt = packed(Array("RCPT".utf8)[...])
+
+    static func packed(_ word: ArraySlice<UInt8>) -> UInt64 {
+        var key: UInt64 = 0
+        for byte in word { key = key << 8 | UInt64(byte >= 97 && byte <= 122 ? byte - 32 : byte) }
+        return key
+    }
 
     /// True when the line is an SMTP command (`MAIL FROM:`, `RCPT TO:`, or a known verb alone or
     /// followed by a space), in any case.
     static func isCommand(_ line: ArraySlice<UInt8>) -> Bool {
-        var word: [UInt8] = []
-        for byte in line.prefix(9) {
-            if byte == 32 || byte == 58 { break }
-            word.append(byte >= 97 && byte <= 122 ? byte - 32 : byte)
+        var end = line.startIndex
+        while end < line.endIndex && end - line.startIndex < 9 && line[end] != 32 && line[end] != 58 { end += 1 }
+        let length = end - line.startIndex
+        guard length >= 4, length <= 8 else { return false }
+        let key = packed(line[line.startIndex..<end])
+        if key == mail { return hasPrefixIgnoringCase(line, "MAIL FROM:") }
+        if key == rcpt { return hasPrefixIgnoringCase(line, "RCPT TO:") }
+        guard verbs.contains(key) else { return false }
+        return end == line.endIndex || line[end] == 32
+    }
+
+    /// True when `line` starts with `prefix` (upper case ASCII), in any case.
+    static func hasPrefixIgnoringCase(_ line: ArraySlice<UInt8>, _ prefix: StaticString) -> Bool {
+        let count = prefix.utf8CodeUnitCount
+        guard line.count >= count else { return false }
+        return prefix.withUTF8Buffer { pattern in
+            var index = line.startIndex
+            for byte in pattern {
+                let actual = line[index]
+                if (actual >= 97 && actual <= 122 ? actual - 32 : actual) != byte { return false }
+                index += 1
+            }
+            return true
         }
-        guard word.count >= 4, word.count < line.count || word.count == line.count else { return false }
-        let verb = String(decoding: word, as: UTF8.self)
-        let upper = Array(line.prefix(10)).map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
-        if verb == "MAIL" { return upper.starts(with: Array("MAIL FROM:".utf8)) }
-        if verb == "RCPT" { return upper.starts(with: Array("RCPT TO:".utf8)) }
-        guard verbs.contains(verb) else { return false }
-        return word.count == line.count || line[line.startIndex + word.count] == 32
     }
 
     /// True when the line (trimmed) is an elision: `...`, `…`, `<snip>`, `[...]`, `(...)`,
@@ -33,7 +55,7 @@ enum CaptureSyntax {
         {
             return true
         }
-        let lower = trimmed.text.lowercased()
-        return lower.hasPrefix("<snip") || lower.hasPrefix("--snip") || lower.hasPrefix("-- snip") || lower == "snip"
+        return hasPrefixIgnoringCase(trimmed, "<SNIP") || hasPrefixIgnoringCase(trimmed, "--SNIP")
+            || hasPrefixIgnoringCase(trimmed, "-- SNIP") || (trimmed.count == 4 && hasPrefixIgnoringCase(trimmed, "SNIP"))
     }
 }

@@ -13,6 +13,8 @@ struct CurlReader: CaptureReader {
 
     init() {}
 
+    static func startsConversation(_ line: ArraySlice<UInt8>) -> Bool { line.offset(of: "* Connected to ") != nil }
+
     mutating func read(_ line: CaptureLine, into builder: inout ImportBuilder) {
         if !prefix.isLearnt {
             // The progress meter may share the first line: learn from "* Connected to" or "< 220".

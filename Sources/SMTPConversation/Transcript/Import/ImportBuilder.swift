@@ -40,6 +40,8 @@ struct ImportBuilder {
     private(set) var replyContinues = false
     private var afterEndOfData = false
     private var afterStartTLS = false
+    /// Client commands whose replies have not come yet (several with PIPELINING).
+    private var outstanding = 0
 
     init(keepSkipped: Bool) {
         self.keepSkipped = keepSkipped
@@ -84,7 +86,8 @@ struct ImportBuilder {
             lines.append("> " + Command.secretPlaceholder)
             return
         }
-        awaitingData = verb == "DATA"
+        outstanding += 1
+        if verb == "DATA" { awaitingData = true }
         afterStartTLS = verb == "STARTTLS"
         var shown = TranscriptRecorder.escaped(CredentialScrubber.scrubbed(text))
         if verb == "MAIL" { shown = Self.generalizedSize(shown) }
@@ -133,7 +136,9 @@ struct ImportBuilder {
                 lines.append("@tls")
             }
         }
-        if awaitingData {
+        outstanding = max(outstanding - 1, 0)
+        // With PIPELINING, DATA's reply is the last of the group's replies.
+        if awaitingData && outstanding == 0 {
             awaitingData = false
             if code == "354" {
                 inContent = true
@@ -176,7 +181,11 @@ struct ImportBuilder {
     mutating func skip(_ bytes: ArraySlice<UInt8>, line: Int) {
         if bytes.trimmingLeadingBlanks.isEmpty { return }
         skipped += 1
-        if keepSkipped { skippedLines.append((line, CredentialScrubber.scrubbed(bytes.text))) }
+        if keepSkipped {
+            // A lone base64 run may be the rest of a wrapped SASL response: never listed.
+            let text = Self.isBase64Run(bytes) ? Command.secretPlaceholder : CredentialScrubber.scrubbed(bytes.text)
+            skippedLines.append((line, text))
+        }
         if sample.count < 40 { sample.append(bytes.text) }
     }
 
@@ -196,6 +205,13 @@ struct ImportBuilder {
         let insertAt = result[..<first].lastIndex(of: "@tls").map { $0 + 1 } ?? first
         result.insert(contentsOf: ["(no greeting in the capture; 220 assumed)", "< 220 localhost ESMTP"], at: insertAt)
         return result
+    }
+
+    /// True when the line (trimmed) is one run of 16 or more base64 characters.
+    static func isBase64Run(_ bytes: ArraySlice<UInt8>) -> Bool {
+        let trimmed = bytes.trimmingLeadingBlanks.trimmingTrailingBlanks
+        guard trimmed.count >= 16 else { return false }
+        return trimmed.allSatisfy { ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 43 || $0 == 47 || $0 == 61 }
     }
 
     /// True when the greeting was assumed.

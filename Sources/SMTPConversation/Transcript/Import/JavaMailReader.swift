@@ -56,9 +56,14 @@ struct JavaMailReader: CaptureReader {
         }
     }
 
+    static func startsConversation(_ line: ArraySlice<UInt8>) -> Bool { line.offset(of: "trying to connect to host") != nil }
+
     private mutating func debug(_ rest: ArraySlice<UInt8>, line: Int, into builder: inout ImportBuilder) {
+        let connecting = Self.startsConversation(rest)
+        // Most DEBUG lines are neither: decide on bytes before making a String.
+        guard connecting || rest.offset(of: "AUTH ") != nil else { return }
         let text = rest.text
-        if text.contains("trying to connect to host") {
+        if connecting {
             flushFailure(reply: nil, into: &builder)
             builder.connection()
             if text.contains("isSSL true") { builder.tls(line: line) }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// LinePrefix is what a logger or a paste put in front of every line of one capture: indentation,
 /// a time stamp, a level, a thread name, WebSphere's `O `, a CI's `[2024-05-01T10:00:00Z] `.
 ///
@@ -50,10 +54,27 @@ struct LinePrefix: Sendable {
 }
 
 extension ArraySlice where Element == UInt8 {
-    /// The offset of `needle` in the slice, or nil.
+    /// The offset of `needle` in the slice, or nil (memchr and memcmp: it runs on every line of a log).
     func offset(of needle: StaticString) -> Int? {
         let count = needle.utf8CodeUnitCount
         guard count > 0, self.count >= count else { return nil }
+        #if canImport(Glibc)
+        return withUnsafeBufferPointer { haystack -> Int? in
+            needle.withUTF8Buffer { pattern -> Int? in
+                guard let base = haystack.baseAddress else { return nil }
+                let first = Int32(pattern[0])
+                let last = haystack.count - count
+                var start = 0
+                // memchr to each candidate first byte, then compare the rest.
+                while start <= last, let found = memchr(base + start, first, last - start + 1) {
+                    let offset = UnsafeRawPointer(found) - UnsafeRawPointer(base)
+                    if memcmp(base + offset, pattern.baseAddress!, count) == 0 { return offset }
+                    start = offset + 1
+                }
+                return nil
+            }
+        }
+        #else
         return needle.withUTF8Buffer { pattern -> Int? in
             let first = pattern[0]
             var index = startIndex
@@ -68,6 +89,7 @@ extension ArraySlice where Element == UInt8 {
             }
             return nil
         }
+        #endif
     }
 
     /// True when the slice starts with `prefix`.

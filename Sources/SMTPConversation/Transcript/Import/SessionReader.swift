@@ -24,6 +24,8 @@ struct SessionReader: CaptureReader {
 
     init() {}
 
+    static func startsConversation(_ line: ArraySlice<UInt8>) -> Bool { line.offset(of: "CONNECTED(") != nil || line.offset(of: "Escape character is") != nil }
+
     mutating func read(_ line: CaptureLine, into builder: inout ImportBuilder) {
         if !prefix.isLearnt {
             let trimmed = line.bytes.trimmingLeadingBlanks

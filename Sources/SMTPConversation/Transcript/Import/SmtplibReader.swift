@@ -19,6 +19,8 @@ struct SmtplibReader: CaptureReader {
 
     init() {}
 
+    static func startsConversation(_ line: ArraySlice<UInt8>) -> Bool { line.offset(of: "connect: (") != nil }
+
     mutating func read(_ line: CaptureLine, into builder: inout ImportBuilder) {
         if var pending = open {
             // The rest of a wrapped repr: without the prefix when the paste kept it (indentation).

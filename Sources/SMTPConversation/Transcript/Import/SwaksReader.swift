@@ -14,6 +14,8 @@ struct SwaksReader: CaptureReader {
 
     init() {}
 
+    static func startsConversation(_ line: ArraySlice<UInt8>) -> Bool { line.offset(of: "=== Trying ") != nil }
+
     enum Marker {
         case client(tls: Bool)
         case server(tls: Bool)

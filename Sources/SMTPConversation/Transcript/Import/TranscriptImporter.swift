@@ -73,6 +73,8 @@ public enum TranscriptImporter {
         public var assumedGreeting: Bool
         /// Conversations in the capture after the one converted.
         public var laterConversations: Int
+        /// Lines after the converted conversation (not read one by one).
+        public var linesAfter: Int
         /// The capture's text encoding.
         public var encoding: String
         /// The width at which the capture's lines were found wrapped (and joined again), if any.
@@ -120,8 +122,12 @@ protocol CaptureReader {
     mutating func read(_ line: CaptureLine, into builder: inout ImportBuilder)
     /// The capture ended.
     mutating func finish(into builder: inout ImportBuilder)
+    /// True when the line starts another conversation (counted once the first is converted).
+    static func startsConversation(_ line: ArraySlice<UInt8>) -> Bool
 }
 
 extension CaptureReader {
     mutating func finish(into builder: inout ImportBuilder) {}
+
+    static func startsConversation(_ line: ArraySlice<UInt8>) -> Bool { false }
 }

@@ -1,8 +1,9 @@
 import SMTPConversation
 
 /// SMTPSettings say where and how the sender delivers: server, TLS, authentication, and
-/// courtesy limits (connections, rate).
-public struct SMTPSettings: Sendable {
+/// courtesy limits (connections, rate). `dump` and debuggers show neither the password nor the
+/// wallet's password.
+public struct SMTPSettings: Sendable, CustomReflectable {
     /// How TLS is used.
     public enum Security: String, Sendable, Codable {
         /// Plain SMTP (a local relay or a test sink).
@@ -85,5 +86,17 @@ public struct SMTPSettings: Sendable {
     public static func office365(username: String, secret: Secret, heloName: String = "localhost") -> SMTPSettings {
         SMTPSettings(host: "smtp.office365.com", port: 587, security: .starttls, username: username, secret: secret,
                      authSchemes: ["XOAUTH2", "LOGIN"], heloName: heloName, connections: 3, messagesPerMinute: 30)
+    }
+
+    /// Every setting, with the wallet password shown as `<redacted>` (the SMTP password is a
+    /// `SecretText`, which hides itself).
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "host": host, "port": port, "security": security, "caFile": caFile as Any, "walletPath": walletPath as Any,
+            "walletPassword": walletPassword == nil ? "nil" : "<redacted>", "username": username as Any,
+            "secret": secret as Any, "authSchemes": authSchemes, "heloName": heloName, "timeout": timeout,
+            "connections": connections, "messagesPerMinute": messagesPerMinute as Any,
+            "messagesPerConnection": messagesPerConnection as Any,
+        ], displayStyle: .struct)
     }
 }

@@ -13,8 +13,13 @@ Usage: relay_client.py SCENARIO PORT [options]
   overlong   a 5000-octet command line, then NOOP
   silent     read the greeting, then say nothing; print what the server says next
   connections --count N: open N sessions at once; print each greeting
+  durable    --user --password --threads N --seconds S: N clients submit one message after
+             another (reconnecting whenever the relay goes away) for S seconds; prints each
+             message's marker, whether its 250 was seen, and the request id it named
 """
 import argparse
+import threading
+import uuid
 import base64
 import json
 import smtplib
@@ -88,6 +93,9 @@ def main():
     p.add_argument("--size", type=int, default=0)
     p.add_argument("--count", type=int, default=0)
     p.add_argument("--kind")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seconds", type=float, default=5)
+    p.add_argument("--pause", type=float, default=0, help="durable: seconds between one client's messages")
     p.add_argument("--options", action="append", default=[])
     args = p.parse_args()
     result = {}
@@ -193,6 +201,55 @@ def main():
         result = {"greetings": greetings}
         for sock in socks:
             sock.close()
+    elif args.scenario == "durable":
+        results, lock = [], threading.Lock()
+        deadline = time.time() + args.seconds
+        stats = {"connect_failures": 0}
+
+        def client(number):
+            s = None
+            while time.time() < deadline:
+                if s is None:
+                    try:
+                        s = smtplib.SMTP("127.0.0.1", args.port, local_hostname="client.test", timeout=10)
+                        s.ehlo("client.test")
+                        login(s, args.user, args.password, "PLAIN")
+                    except Exception:
+                        with lock:
+                            stats["connect_failures"] += 1
+                        s = None
+                        time.sleep(0.05)
+                        continue
+                marker = "durable-%d-%s" % (number, uuid.uuid4())
+                entry = {"marker": marker, "acked": False, "id": None}
+                try:
+                    s.mail(args.user)
+                    s.rcpt("bob@example.com")
+                    code, text = s.data(("Subject: %s\r\n\r\n%s\r\n" % (marker, "x" * 900)).encode())
+                    if code == 250:
+                        entry["acked"] = True
+                        entry["id"] = text.decode().split()[-1]
+                except Exception:
+                    try:
+                        s.close()
+                    except Exception:
+                        pass
+                    s = None
+                with lock:
+                    results.append(entry)
+                time.sleep(args.pause)
+            if s is not None:
+                try:
+                    s.quit()
+                except Exception:
+                    pass
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(args.threads)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        result = {"messages": results, "connect_failures": stats["connect_failures"]}
     else:
         p.error("unknown scenario")
     print(json.dumps(result))

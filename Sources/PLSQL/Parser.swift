@@ -45,18 +45,20 @@ public struct Parser {
         return true
     }
 
-    mutating func expect(_ word: String, _ context: String) throws(PLSQLSyntaxError) {
-        guard accept(word) else { throw error("expected \(word) \(context), found \(current.shown)") }
+    // The contexts are autoclosures: a message is built only when it is thrown (parsing a large
+    // package calls these hundreds of thousands of times).
+    mutating func expect(_ word: String, _ context: @autoclosure () -> String) throws(PLSQLSyntaxError) {
+        guard accept(word) else { throw error("expected \(word) \(context()), found \(current.shown)") }
     }
 
-    mutating func expectSymbol(_ symbol: String, _ context: String) throws(PLSQLSyntaxError) {
-        guard acceptSymbol(symbol) else { throw error("expected \(symbol) \(context), found \(current.shown)") }
+    mutating func expectSymbol(_ symbol: String, _ context: @autoclosure () -> String) throws(PLSQLSyntaxError) {
+        guard acceptSymbol(symbol) else { throw error("expected \(symbol) \(context()), found \(current.shown)") }
     }
 
     func error(_ message: String) -> PLSQLSyntaxError { PLSQLSyntaxError(line: line, message) }
 
     /// An identifier (a quoted one keeps its case).
-    mutating func identifier(_ context: String) throws(PLSQLSyntaxError) -> String {
+    mutating func identifier(_ context: @autoclosure () -> String) throws(PLSQLSyntaxError) -> String {
         switch current.kind {
         case .word(let word):
             advance()
@@ -65,7 +67,7 @@ public struct Parser {
             advance()
             return word
         default:
-            throw error("expected a name \(context), found \(current.shown)")
+            throw error("expected a name \(context()), found \(current.shown)")
         }
     }
 

@@ -40,6 +40,16 @@ public struct Scanner {
         }
     }
 
+    /// The two-character operators by their bytes (`~=` and `^=` read as `!=`).
+    private static let pairs: [UInt16: String] = {
+        var table: [UInt16: String] = [:]
+        for pair in ["=>", "||", "..", "**", "<>", "!=", "~=", "^=", "<=", ">=", "<<", ">>"] {
+            let bytes = Array(pair.utf8)
+            table[UInt16(bytes[0]) << 8 | UInt16(bytes[1])] = pair == "~=" || pair == "^=" ? "!=" : pair
+        }
+        return table
+    }()
+
     private static func isLetter(_ byte: UInt8) -> Bool {
         (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte >= 0x80
     }
@@ -99,8 +109,18 @@ public struct Scanner {
         }
         if Self.isLetter(byte) {
             let begin = index
-            while let next = peek(), Self.isWordByte(next) { index += 1 }
-            return PLSQLToken(.word(String(decoding: bytes[begin..<index], as: UTF8.self).uppercased()), line: start)
+            var ascii = true
+            while let next = peek(), Self.isWordByte(next) {
+                if next >= 0x80 { ascii = false }
+                index += 1
+            }
+            // Keywords and most names are ASCII: upper-cased byte by byte, without Unicode tables.
+            guard ascii else { return PLSQLToken(.word(String(decoding: bytes[begin..<index], as: UTF8.self).uppercased()), line: start) }
+            let word = String(unsafeUninitializedCapacity: index - begin) { buffer in
+                for (offset, byte) in bytes[begin..<index].enumerated() { buffer[offset] = byte >= 97 && byte <= 122 ? byte - 32 : byte }
+                return index - begin
+            }
+            return PLSQLToken(.word(word), line: start)
         }
         if Self.isDigit(byte) || (byte == 46 && peek(1).map(Self.isDigit) == true) {
             return PLSQLToken(.number(number()), line: start)
@@ -132,12 +152,9 @@ public struct Scanner {
             }
         default: break
         }
-        if let second = peek(1) {
-            let pair = String(decoding: [byte, second], as: UTF8.self)
-            if ["=>", "||", "..", "**", "<>", "!=", "~=", "^=", "<=", ">=", "<<", ">>"].contains(pair) {
-                index += 2
-                return PLSQLToken(.symbol(pair == "~=" || pair == "^=" ? "!=" : pair), line: start)
-            }
+        if let second = peek(1), let pair = Self.pairs[UInt16(byte) << 8 | UInt16(second)] {
+            index += 2
+            return PLSQLToken(.symbol(pair), line: start)
         }
         let single = "(),;.%+-*/=<>@:"
         if byte < 0x80, single.utf8.contains(byte) {

@@ -77,7 +77,9 @@ final class PLSQLSession: PLSQLHost {
         }
         let options = SMTPConnection.Options(tls: tls, observer: { [weak session] event in session?.observe(event) })
         let connection = try SMTPConnection.openConnection(
-            host: route.host, port: route.port, txTimeout: request.txTimeout,
+            // No tx_timeout in the code: 60 s, the REPL's default, rather than Oracle's wait forever
+            // (a silent server must not hang the run).
+            host: route.host, port: route.port, txTimeout: request.txTimeout ?? 60,
             secureConnectionBeforeSMTP: request.secureConnectionBeforeSMTP,
             secureHost: request.secureHost ?? route.verify, options: options)
         let handle = nextHandle

@@ -197,4 +197,43 @@ struct PLSQLFieldTests {
                 "\(String(decoding: message, as: UTF8.self))")
         for secret in [Base64.encode(password), password] { #expect(!result.output.contains(secret), "\(result.output)") }
     }
+
+    @Test("open_connection's wallet_path, wallet_password, secure_connection_before_smtp and secure_host honoured: implicit TLS to aiosmtpd, the wallet's CA trusted, UTL_SMTP.auth with ALL_SCHEMES")
+    func implicitTLSWithWallet() throws {
+        guard let peer = Repl.peer("SMTP_AIOSMTPD_SMTPS"), let maildir = Repl.peer("SMTP_AIOSMTPD_SMTPS_MAILDIR"),
+            let user = Repl.peer("SMTP_AIOSMTPD_USER"), let password = Repl.peer("SMTP_AIOSMTPD_PASSWORD")
+        else { return }
+        let (host, port) = Self.split(peer)
+        let wallet = try PLSQLRunTests.wallet()
+        let marker = UUID().uuidString
+        let file = try Repl.temporaryFile("""
+            DECLARE
+              c UTL_SMTP.connection;
+            BEGIN
+              c := UTL_SMTP.open_connection(host => '&HOST', port => &PORT, tx_timeout => 10,
+                     wallet_path => '\(wallet)', wallet_password => '&WALLET_PASSWORD',
+                     secure_connection_before_smtp => TRUE, secure_host => 'localhost');
+              UTL_SMTP.ehlo(c, 'client.example.com');
+              UTL_SMTP.auth(c, '&SMTP_USER', '&SMTP_PASSWORD', UTL_SMTP.all_schemes);
+              UTL_SMTP.mail(c, 'alice@example.com');
+              UTL_SMTP.rcpt(c, 'bob@example.com');
+              UTL_SMTP.data(c, 'Subject: implicit TLS &MARKER' || UTL_TCP.crlf || UTL_TCP.crlf || 'over port 465');
+              UTL_SMTP.quit(c);
+            END;
+            /
+            """, suffix: ".sql")
+        // No --trust: only the wallet can make the server's certificate trusted.
+        let result = try Repl.run(Repl.binary, ["run", file, "--var", "HOST=\(host)", "--var", "PORT=\(port)", "--var", "MARKER=\(marker)",
+                                                "--var", "SMTP_USER=\(user)"],
+                                  environment: ["WALLET_PASSWORD": PLSQLRunTests.walletPassword, "SMTP_PASSWORD": password])
+        #expect(result.status == 0, "\(result.output)")
+        let message = try #require(try Repl.receivedMessage(in: maildir, containing: marker))
+        #expect(String(decoding: message, as: UTF8.self) == "Subject: implicit TLS \(marker)\r\n\r\nover port 465\r\n")
+        #expect(result.output.contains("=== TLS started") && !result.output.contains(password) && !result.output.contains(PLSQLRunTests.walletPassword))
+        // A wrong wallet password: ORA-28759, nothing sent, the password nowhere.
+        let wrong = try Repl.run(Repl.binary, ["run", file, "--var", "HOST=\(host)", "--var", "PORT=\(port)", "--var", "MARKER=x", "--var", "SMTP_USER=\(user)"],
+                                 environment: ["WALLET_PASSWORD": "Not-The-Wallet-Pw", "SMTP_PASSWORD": password])
+        #expect(wrong.status == 1 && wrong.output.contains("ORA-28759: failure to open file"), "\(wrong.output)")
+        #expect(!wrong.output.contains("Not-The-Wallet-Pw") && !wrong.output.contains("connecting to"), "\(wrong.output)")
+    }
 }

@@ -44,7 +44,7 @@ struct Relay: ParsableCommand {
     var noSend = false
     @Option(name: .customLong("max-message-size"), help: "Largest message in octets (default 36700160, 35 MiB).")
     var maxMessageSize: Int = 35 * 1024 * 1024
-    @Option(name: .customLong("max-recipients"), help: "Recipients per message (default 100).")
+    @Option(name: .customLong("max-recipients"), help: "Recipients per message, at most the queue's 100 (default 100).")
     var maxRecipients: Int = 100
     @Option(name: .customLong("max-connections"), help: "Sessions at once in total (default 100).")
     var maxConnections: Int = 100
@@ -64,7 +64,10 @@ struct Relay: ParsableCommand {
 
     func validate() throws {
         if maxMessageSize < 1024 { throw ValidationError("--max-message-size \(maxMessageSize): must be at least 1024") }
-        if maxRecipients < 1 { throw ValidationError("--max-recipients \(maxRecipients): must be at least 1") }
+        let queueLimit = QueueLimits().maxRecipients
+        if maxRecipients < 1 || maxRecipients > queueLimit {
+            throw ValidationError("--max-recipients \(maxRecipients): must be from 1 to \(queueLimit) (the queue's limit per request)")
+        }
         if maxConnections < 1 { throw ValidationError("--max-connections \(maxConnections): must be at least 1") }
         if maxConnectionsPerClient < 1 { throw ValidationError("--max-connections-per-client \(maxConnectionsPerClient): must be at least 1") }
         for (name, value) in [("--idle-timeout", idleTimeout), ("--session-timeout", sessionTimeout)] where !(value > 0 && value.isFinite) {

@@ -62,6 +62,27 @@ struct RelayTests {
         #expect(!log.contains(RelayProcess.alicePassword) && log.contains("discarded-after-starttls="), "\(log)")
     }
 
+    @Test("a database error answers 451 4.3.0 and stores nothing; the session goes on")
+    func databaseError() throws {
+        let relay = try RelayProcess()
+        try relay.start(["--no-send", "--allow-cleartext-auth-on-loopback"])
+        defer { relay.stop() }
+        let message = relay.queue.directory + "/m.eml"
+        try Data("Subject: not stored\r\n\r\nbody\r\n".utf8).write(to: URL(fileURLWithPath: message))
+        // The queue's table taken away under the running relay: every insert fails.
+        #expect(try runProcess("sqlite3", [relay.queue.path, "ALTER TABLE mail_request RENAME TO mail_request_away"]).status == 0)
+        let refused = try relay.client("submit", ["--user", "alice@example.com", "--password", RelayProcess.alicePassword,
+                                                  "--from", "alice@example.com", "--to", "bob@example.com", "--file", message])
+        #expect(code(refused) == 451 && text(refused).hasPrefix("4.3.0"), "\(refused)")
+        #expect(try runProcess("sqlite3", [relay.queue.path, "ALTER TABLE mail_request_away RENAME TO mail_request"]).status == 0)
+        #expect(try relay.stored() == 0)
+        #expect(relay.log.contains("result=not-stored"), "\(relay.log)")
+        let accepted = try relay.client("submit", ["--user", "alice@example.com", "--password", RelayProcess.alicePassword,
+                                                   "--from", "alice@example.com", "--to", "bob@example.com", "--file", message])
+        #expect(code(accepted) == 250, "\(accepted)")
+        #expect(try relay.stored() == 1)
+    }
+
     @Test("AUTH in cleartext only on loopback and only when asked; never offered on other listeners")
     func cleartextPolicy() throws {
         let relay = try RelayProcess()
@@ -78,6 +99,10 @@ struct RelayTests {
         let refused = try runProcess(TestEnvironment.binary, ["relay", "--database", relay.queue.database, "--wallet", relay.wallet,
                                                               "--listen", "127.0.0.1:0", "--no-send"])
         #expect(refused.status == 2 && refused.stderr.contains("AUTH needs TLS"), "\(refused.output)")
+        // More recipients than the queue takes per request would be accepted, then refused at the dot.
+        let tooMany = try runProcess(TestEnvironment.binary, ["relay", "--database", relay.queue.database, "--wallet", relay.wallet,
+                                                              "--max-recipients", "101", "--no-send"])
+        #expect(tooMany.status == 2 && tooMany.stderr.contains("--max-recipients 101: must be from 1 to 100"), "\(tooMany.output)")
     }
 
     @Test("smtplib (PLAIN, LOGIN), swaks and JavaMail submit through the relay; each message arrives once, byte for byte, with the client's envelope")

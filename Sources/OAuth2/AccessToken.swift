@@ -34,10 +34,6 @@ public struct AccessToken: Sendable, Equatable, CustomStringConvertible, CustomD
                                 "refreshToken": refreshToken == nil ? "nil" : "<redacted>", "scope": scope as Any])
     }
 
-    /// The `roles` claim when the token is a readable JWT (app-only tokens list `SMTP.SendAsApp`
-    /// there); nil when the token is opaque or has no roles.
-    public var roles: [String]? { JWT.claims(of: value)?["roles"] as? [String] }
-
     /// Parses a successful token response (`access_token`, `expires_in`, `refresh_token`, `scope`).
     /// - Parameter now: when the request was sent (the expiry counts from there).
     static func parse(_ body: [UInt8], now: Double) throws(OAuth2Error) -> AccessToken {
@@ -56,8 +52,8 @@ public struct AccessToken: Sendable, Equatable, CustomStringConvertible, CustomD
     }
 }
 
-/// JWT reads the claims of a JSON Web Token without verifying it (only to read `exp` and
-/// `roles` of tokens we were just given over TLS).
+/// JWT reads the claims of a JSON Web Token without verifying it (only to check tokens we were
+/// just given over TLS: `TokenChecks`).
 enum JWT {
     static func claims(of token: String) -> [String: Any]? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)

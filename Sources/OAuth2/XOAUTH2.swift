@@ -58,10 +58,10 @@ enum XOAUTH2Support {
         guard isRefusal(error) else { return error }
         var hints: [String] = []
         if let detail = error.detail { hints.append(detail) }
+        // The token's own claims first (audience, role or scope, expiry), as `credential test` checks them.
+        let report = TokenChecks.check(token, expected: .init(appOnly: provider.source.isAppOnly), now: provider.clock.now())
+        for problem in report.problems { hints.append("the token's \(problem.claim) \(problem.value ?? ""): \(problem.message)") }
         if provider.source.isAppOnly {
-            if let roles = token.roles, !roles.contains("SMTP.SendAsApp") {
-                hints.append("the token's roles (\(roles.joined(separator: ", "))) lack SMTP.SendAsApp")
-            }
             hints.append(AADSTS.sendAsAppHint)
         } else {
             hints.append("check that the token's scope includes SMTP.Send, that the user name is the mailbox signed in, and that SMTP AUTH is enabled for it")

@@ -191,3 +191,31 @@ import TrustStore
         for output in [good.output, graph.output] { CredentialTestTests.assertNoSecrets(output) }
     }
 }
+
+/// AUTH XOAUTH2 refused: the error names the token's failed checks (the same `TokenChecks`).
+@Suite(.serialized) struct XOAUTH2RefusalTests {
+    @Test func aRefusedGraphTokenIsNamedInTheError() throws {
+        guard let peer = try XOAUTH2Peer.start() else { return }
+        defer { peer.stop() }
+        let tokens = try TokenServer(jwt: true)
+        defer { tokens.stop() }
+        let wallet = try makeWallet(password: CredentialTestTests.walletPassword, credentials: [
+            CredentialTestTests.appCredential("graph", scope: "https://graph.microsoft.com/.default", authority: tokens.authority),
+        ])
+        let provider = try WalletTokens.provider(alias: "graph", walletPath: wallet, walletPassword: CredentialTestTests.walletPassword,
+                                                 settings: .init(http: TokenServer.http))
+        let connection = try SMTPConnection.openConnection(
+            host: "127.0.0.1", port: peer.port, txTimeout: 10, options: .init(tls: TLSConfiguration(trust: .pemFile(Paths.cert("ca.pem")))))
+        defer { connection.closeConnection() }
+        try connection.ehlo("client.example.com")
+        try connection.starttls()
+        try connection.ehlo("client.example.com")
+        let error = try #require(throws: SMTPError.self) {
+            try authenticateXOAUTH2(connection: connection, username: "sender@contoso.com", provider: provider)
+        }
+        #expect(error.reply?.code == 535)
+        #expect(error.description.contains("the token's aud https://graph.microsoft.com") && error.description.contains("Microsoft Graph"),
+                "\(error)")
+        #expect(!error.description.contains("eyJ"))
+    }
+}

@@ -30,6 +30,10 @@ struct SenderSettingOptions: ParsableArguments {
     @Option(help: "Seconds to wait for each whole SMTP reply or write (default 60); a server dripping a reply slowly is cut off.") var timeout: Double?
     @Option(help: "--daemon: seconds between looks at an empty queue (default 2).") var idlePollSeconds: Double?
     @Flag(help: "Also send delivery-uncertain requests again (may duplicate).") var resendUncertain = false
+    @Option(help: "--daemon: remove sent requests this long after they were sent (90s, 15m, 12h, 30d), in small batches while idle.")
+    var retentionSent: String?
+    @Option(help: "--daemon: remove failed and cancelled requests this long after they finished (uncertain ones are never removed).")
+    var retentionFailed: String?
 
     /// The settings file (--config, else $MAIL_QUEUE_CONFIG), if any.
     func configFile() throws -> SenderConfigFile? {
@@ -141,10 +145,20 @@ struct SenderSettingOptions: ParsableArguments {
                               read: { (f) throws(QueueError) in try f.number("idle-poll-seconds") },
                               "must be more than 0", valid: { $0 > 0 && $0.isFinite }) ?? 2
         let resend = try resendUncertain || (guarded { () throws(QueueError) in try file?.flag("resend-uncertain") } ?? false)
-        return SenderOptions(batchSize: batch, leaseMillis: Int64(lease) * 1000,
-                             pattern: SendSetting.find("pattern", flag: pattern, file: file)?.value,
-                             resendUncertain: resend, retry: RetryPolicy(maxAttempts: attempts, baseDelayMillis: retryBase),
-                             once: once, idlePollSeconds: idle)
+        var options = SenderOptions(batchSize: batch, leaseMillis: Int64(lease) * 1000,
+                                    pattern: SendSetting.find("pattern", flag: pattern, file: file)?.value,
+                                    resendUncertain: resend, retry: RetryPolicy(maxAttempts: attempts, baseDelayMillis: retryBase),
+                                    once: once, idlePollSeconds: idle)
+        let policy = RetentionPolicy(sentMillis: try duration("retention-sent", retentionSent, file),
+                                     failedMillis: try duration("retention-failed", retentionFailed, file))
+        options.retention = policy.isEmpty ? nil : policy
+        return options
+    }
+
+    /// The duration setting `key` (flag, else the file's line) in ms; the error names where it was given.
+    private func duration(_ key: String, _ flag: String?, _ file: SenderConfigFile?) throws -> Int64? {
+        guard let setting = SendSetting.find(key, flag: flag, file: file) else { return nil }
+        return try guarded { () throws(QueueError) in try RetentionDuration.milliseconds(setting.value, field: setting.origin) }
     }
 
 }

@@ -5,6 +5,7 @@
 ///    ▲                 │ (lease expired: claimable again; the final "." was never sent)
 ///    └── 4xx/network ──┘            uncertain: never resent unless the user asks (`retry`)
 ///                      └── 5xx / invalid / max attempts ──▶ failed
+/// unsent ──cancel──▶ cancelled      unsent ──hold──▶ held ──release──▶ unsent
 /// ```
 public enum RequestStatus: String, Sendable, Hashable, Codable, CaseIterable {
     /// Waiting to be sent (possibly not before `nextAttemptAt`).
@@ -18,4 +19,8 @@ public enum RequestStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case sent
     /// Given up: a permanent refusal, an invalid request, or too many attempts.
     case failed
+    /// Withdrawn by `mail-queue cancel` before any sender claimed it; never sent.
+    case cancelled
+    /// Held back by `mail-queue hold` (an incident): not claimed until `release`.
+    case held
 }

@@ -46,6 +46,11 @@ public struct QueueSchema: Sendable, Hashable, Codable {
         public var refused = "refused_recipients"
         /// A raw message's content (bytes), NULL for the other kinds (schema version 2).
         public var rawMessage = "raw_message"
+        /// When the request reached `sent`, `failed` or `cancelled` (ms since 1970; schema version 3):
+        /// what retention counts from.
+        public var finishedAt = "finished_at"
+        /// Priority: a higher one is claimed first (default 0; schema version 3).
+        public var priority = "priority"
         /// Creates the default names.
         public init() {}
     }

@@ -2,7 +2,7 @@
 /// version table records the last one applied, so `init` can be run again safely.
 public struct SchemaStatements: Sendable {
     /// The schema version this build writes and reads.
-    public static let currentVersion = 2
+    public static let currentVersion = 3
 
     /// The dialect.
     public let dialect: SQLDialect
@@ -30,6 +30,7 @@ public struct SchemaStatements: Sendable {
         var statements: [SQLStatement] = []
         if version < 1 { statements += version1 }
         if version < 2 { statements += version2 }
+        if version < 3 { statements += version3 }
         return statements
     }
 
@@ -39,6 +40,25 @@ public struct SchemaStatements: Sendable {
         return [
             SQLStatement(dialect, "ALTER TABLE \(q(r.table)) ADD COLUMN \(q(r.rawMessage)) \(dialect.bytes)"),
             SQLStatement(dialect, "INSERT INTO \(q(schema.versionTable)) (version) VALUES (?)", [.integer(2)]),
+        ]
+    }
+
+    /// Version 3: when a request finished (retention counts from it; rows finished before the
+    /// migration count from when they were sent, else requested) and its priority, with an
+    /// index per use: purges scan `(status, finished at)`.
+    private var version3: [SQLStatement] {
+        let r = schema.requests
+        return [
+            SQLStatement(dialect, "ALTER TABLE \(q(r.table)) ADD COLUMN \(q(r.finishedAt)) \(dialect.bigint)"),
+            SQLStatement(dialect, "ALTER TABLE \(q(r.table)) ADD COLUMN \(q(r.priority)) INTEGER NOT NULL DEFAULT 0"),
+            SQLStatement(dialect, """
+                UPDATE \(q(r.table)) SET \(q(r.finishedAt)) = COALESCE(\(q(r.sentAt)), \(q(r.requestedAt))) \
+                WHERE \(q(r.status)) IN (?, ?)
+                """, [.text(RequestStatus.sent.rawValue), .text(RequestStatus.failed.rawValue)]),
+            SQLStatement(dialect, """
+                CREATE INDEX IF NOT EXISTS \(q(r.table + "_finished")) ON \(q(r.table)) (\(q(r.status)), \(q(r.finishedAt)))
+                """),
+            SQLStatement(dialect, "INSERT INTO \(q(schema.versionTable)) (version) VALUES (?)", [.integer(3)]),
         ]
     }
 
@@ -110,7 +130,7 @@ public struct SchemaStatements: Sendable {
         let r = schema.requests, c = schema.recipients, a = schema.attachments, t = schema.templates
         let names = [r.table, r.id, r.patternID, r.leaseOwner, r.leaseUntil, r.subject, r.from, r.replyTo, r.returnPath,
                      r.charset, r.body, r.status, r.requestedAt, r.sentAt, r.attempts, r.nextAttemptAt, r.lastError,
-                     r.messageID, r.refused, r.rawMessage, c.table, c.requestID, c.sequence, c.kind, c.address, a.table, a.requestID,
+                     r.messageID, r.refused, r.rawMessage, r.finishedAt, r.priority, c.table, c.requestID, c.sequence, c.kind, c.address, a.table, a.requestID,
                      a.sequence, a.filename, a.contentType, a.data, t.table, t.id, t.language, t.subject, t.body,
                      t.charset, schema.versionTable]
         for name in names where name.isEmpty || name.contains("\"") || name.contains("\0") {

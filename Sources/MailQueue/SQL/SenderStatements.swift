@@ -21,7 +21,8 @@ public struct SenderStatements: Sendable {
             UPDATE \(q(r.table)) SET \(q(r.status)) = ? WHERE \(q(r.id)) = ? AND \(q(r.leaseOwner)) = ? AND \(q(r.status)) = ?
             """)
         markSentSQL = SQLStatement(dialect, """
-            UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.sentAt)) = ?, \(q(r.refused)) = ?, \(q(r.lastError)) = NULL, \
+            UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.sentAt)) = ?, \(q(r.finishedAt)) = ?, \
+            \(q(r.refused)) = ?, \(q(r.lastError)) = NULL, \
             \(q(r.leaseOwner)) = NULL, \(q(r.leaseUntil)) = NULL WHERE \(q(r.id)) = ? AND \(q(r.leaseOwner)) = ?
             """)
     }
@@ -153,7 +154,7 @@ public struct SenderStatements: Sendable {
 
     /// Marks a request sent after the server's 250, recording refused recipients, if any.
     public func markSent(id: String, owner: String, now: Int64, refused: String?) -> SQLStatement {
-        markSentSQL.binding([.text(RequestStatus.sent.rawValue), .integer(now), .optional(refused), .text(id), .text(owner)])
+        markSentSQL.binding([.text(RequestStatus.sent.rawValue), .integer(now), .integer(now), .optional(refused), .text(id), .text(owner)])
     }
 
     /// Puts a request back to unsent, not before `nextAttemptAt`, with the error recorded.
@@ -165,12 +166,12 @@ public struct SenderStatements: Sendable {
                   .text(owner)])
     }
 
-    /// Marks a request failed for good, with the error (the server's reply) recorded.
-    public func markFailed(id: String, owner: String, error: String, refused: String?) -> SQLStatement {
+    /// Marks a request failed for good at `now`, with the error (the server's reply) recorded.
+    public func markFailed(id: String, owner: String, now: Int64, error: String, refused: String?) -> SQLStatement {
         SQLStatement(dialect, """
-            UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.lastError)) = ?, \(q(r.refused)) = ?, \
+            UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.finishedAt)) = ?, \(q(r.lastError)) = ?, \(q(r.refused)) = ?, \
             \(q(r.leaseOwner)) = NULL, \(q(r.leaseUntil)) = NULL WHERE \(q(r.id)) = ? AND \(q(r.leaseOwner)) = ?
-            """, [.text(RequestStatus.failed.rawValue), .text(error), .optional(refused), .text(id), .text(owner)])
+            """, [.text(RequestStatus.failed.rawValue), .integer(now), .text(error), .optional(refused), .text(id), .text(owner)])
     }
 
     /// Records why a request is delivery-uncertain (the final `.` went out, no reply came back)

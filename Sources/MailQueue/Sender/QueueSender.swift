@@ -51,6 +51,9 @@ public final class QueueSender: @unchecked Sendable {
         self.progress = progress
     }
 
+    /// Purge batches a daemon runs at one idle moment before looking for due requests again.
+    static let purgeBatchesPerIdle = 50
+
     /// Bytes of bodies and attachments a worker reads ahead from its claimed batch.
     static let batchByteBudget = 8 << 20
 
@@ -112,6 +115,8 @@ public final class QueueSender: @unchecked Sendable {
         // Builds and encodes the messages of what was read on another thread, when a core
         // would otherwise be idle (fewer connections than cores).
         var preparer: Preparer?
+        // When worker 0 next purges finished requests (with a retention policy).
+        var purgeAt: Int64 = 0
         let prepareAhead = max(1, session.settings.connections) < ProcessInfo.processInfo.activeProcessorCount
         defer {
             preparer?.cancel()
@@ -127,6 +132,17 @@ public final class QueueSender: @unchecked Sendable {
             if ids.isEmpty {
                 if options.once { break }
                 if let open = connection { _ = try? open.quit(); open.closeConnection(); connection = nil }
+                // Worker 0 purges while idle, a bounded number of batches at a time.
+                if worker == 0, let policy = options.retention, !policy.isEmpty, store.now() >= purgeAt {
+                    let purged = try store.purge(policy, maxBatches: Self.purgeBatchesPerIdle)
+                    if purged.total > 0 {
+                        logger.info("purged finished requests", metadata: [
+                            "removed": "\(purged.total)", "longest-batch-ms": "\(Int(purged.longestBatchMillis))"])
+                    }
+                    // More to do: again at the next idle moment; else in a minute.
+                    purgeAt = purged.complete ? store.now() + 60_000 : store.now()
+                    if !purged.complete { continue }
+                }
                 stop.wait(seconds: options.idlePollSeconds)
                 continue
             }

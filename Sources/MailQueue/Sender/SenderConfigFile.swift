@@ -22,6 +22,7 @@ public struct SenderConfigFile: Sendable, Equatable {
         "database", "smtp", "security", "profile", "ca-file", "token-ca-file", "wallet", "user", "password", "password-file",
         "credential-alias", "helo", "connections", "rate", "messages-per-connection", "batch", "lease-seconds",
         "pattern", "max-attempts", "retry-base-ms", "timeout", "idle-poll-seconds", "resend-uncertain",
+        "retention-sent", "retention-failed",
     ]
 
     /// The file's name, for messages.

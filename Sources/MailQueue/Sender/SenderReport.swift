@@ -57,6 +57,9 @@ public struct SenderOptions: Sendable {
     public var idlePollSeconds: Double
     /// A value in 0..<1 for jitter (injected in tests).
     public var random: @Sendable () -> Double
+    /// Daemon: finished requests removed when idle (`retention-sent`, `retention-failed`), a
+    /// few small batches at each idle moment; nil keeps everything.
+    public var retention: RetentionPolicy?
 
     /// Creates options.
     public init(batchSize: Int = 20, leaseMillis: Int64 = 300_000, pattern: String? = nil, resendUncertain: Bool = false,

@@ -26,13 +26,16 @@ public final class QueueStore {
 
     // MARK: - Schema
 
-    /// Creates or migrates the tables to `SchemaStatements.currentVersion`.
+    /// Creates or migrates the tables to `SchemaStatements.currentVersion`; a SQLite file is
+    /// also switched to `auto_vacuum = INCREMENTAL` (an existing one rebuilt once by `VACUUM`).
     /// - Returns: the version found before (0 for a new database).
     /// - Throws: `QueueError.schema` when the database is from a newer version.
     @discardableResult
     public func migrate() throws(QueueError) -> Int {
         let builder = SchemaStatements(dialect: dialect, schema: schema)
         try builder.validateNames()
+        // Before the tables exist, so a new file needs no rebuild (retention gives pages back).
+        try (database as? SQLiteQueueDatabase)?.useIncrementalVacuum()
         return try database.transaction { (db) throws(QueueError) -> Int in
             try db.execute(builder.createVersionTable)
             let version = Int(try db.query(builder.readVersion).first?.first?.integer ?? 0)
@@ -204,7 +207,7 @@ public final class QueueStore {
 
     /// Marks `id` failed with `error`.
     public func markFailed(_ id: String, owner: String, error: String, refused: String?) throws(QueueError) {
-        try record(sender.markFailed(id: id, owner: owner, error: error, refused: refused))
+        try record(sender.markFailed(id: id, owner: owner, now: now(), error: error, refused: refused))
     }
 
     /// Records the error of a delivery-uncertain request and lets go of its claim.

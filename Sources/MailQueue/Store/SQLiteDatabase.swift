@@ -49,6 +49,25 @@ public final class SQLiteQueueDatabase: QueueDatabase, @unchecked Sendable {
         return result
     }
 
+    /// Sets `auto_vacuum = INCREMENTAL` (so a purge can give pages back to the file system)
+    /// when the file does not have it: a file never written takes it at once; any other is
+    /// rebuilt with `VACUUM` (once; it holds the write lock while it copies the file).
+    /// - Returns: true when the file was rebuilt.
+    @discardableResult
+    public func useIncrementalVacuum() throws(QueueError) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        let db = SQLiteRawExecutor(connection)
+        let mode = try db.query(SQLStatement(.sqlite, "PRAGMA auto_vacuum")).first?.first?.integer
+        guard mode != 2 else { return false }
+        try db.control("PRAGMA auto_vacuum = INCREMENTAL")
+        // Taken at once only by a file never written: one already in WAL mode (its header
+        // written) needs the rebuild too, a quick one while it is empty.
+        guard try db.query(SQLStatement(.sqlite, "PRAGMA auto_vacuum")).first?.first?.integer != 2 else { return false }
+        try db.control("VACUUM")
+        return true
+    }
+
     /// One transaction (`begin`, then COMMIT) for a group of callers: a lone one runs as it is
     /// (its error rolls it back); several run each in a savepoint, so that one's error undoes
     /// only its own changes. A failed BEGIN or COMMIT (busy past the timeout, disk full, …)

@@ -16,7 +16,7 @@ struct MailQueueCommand: ParsableCommand {
         abstract: "A database-backed mail queue: enqueue in your transaction, send later.",
         discussion: "Exit codes: 0 success; 1 some request failed or is uncertain (a request sent to only some of its recipients counts as sent: the summary says so, `show ID` names the refused ones), or `retry ID` left a request alone; 2 usage, configuration or database error, or a request id or template that does not exist.",
         subcommands: [Init.self, TemplateCommand.self, Enqueue.self, Send.self, Relay.self, Status.self, Show.self, Retry.self,
-                      Purge.self])
+                      Purge.self, Cancel.self, Hold.self, Release.self])
 }
 
 /// The database option every subcommand takes.

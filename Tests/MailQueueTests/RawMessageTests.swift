@@ -53,8 +53,12 @@ struct RawMessageTests {
         // Back to version 1 as an older mail-queue left it.
         let db = try SQLiteQueueDatabase(path: path)
         try db.transaction { (db) throws(QueueError) in
+            // Version 3's parts first (retention and priority), then version 2's.
+            try db.execute(SQLStatement(.sqlite, "DROP INDEX mail_request_finished"))
+            try db.execute(SQLStatement(.sqlite, "ALTER TABLE mail_request DROP COLUMN finished_at"))
+            try db.execute(SQLStatement(.sqlite, "ALTER TABLE mail_request DROP COLUMN priority"))
             try db.execute(SQLStatement(.sqlite, "ALTER TABLE mail_request DROP COLUMN raw_message"))
-            try db.execute(SQLStatement(.sqlite, "DELETE FROM mail_queue_version WHERE version = 2"))
+            try db.execute(SQLStatement(.sqlite, "DELETE FROM mail_queue_version WHERE version >= 2"))
         }
         #expect(throws: QueueError.self) { try store.checkSchema() }
         #expect(try store.migrate() == 1)

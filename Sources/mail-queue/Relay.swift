@@ -42,19 +42,19 @@ struct Relay: ParsableCommand {
     var allowCleartextAuthOnLoopback = false
     @Flag(name: .customLong("no-send"), help: "Only accept into the queue; a `send --daemon` elsewhere delivers.")
     var noSend = false
-    @Option(name: .customLong("max-message-size"), help: "Largest message in octets (default 36700160, 35 MiB).")
+    @Option(name: .customLong("max-message-size"), help: ArgumentHelp("Largest message in octets (35 MiB).", valueName: "OCTETS"))
     var maxMessageSize: Int = 35 * 1024 * 1024
-    @Option(name: .customLong("max-recipients"), help: "Recipients per message, at most the queue's 100 (default 100).")
+    @Option(name: .customLong("max-recipients"), help: "Recipients per message, at most the queue's 100.")
     var maxRecipients: Int = 100
-    @Option(name: .customLong("max-connections"), help: "Sessions at once in total (default 100).")
+    @Option(name: .customLong("max-connections"), help: "Sessions at once in total.")
     var maxConnections: Int = 100
-    @Option(name: .customLong("max-connections-per-client"), help: "Sessions at once from one address (default 10).")
+    @Option(name: .customLong("max-connections-per-client"), help: "Sessions at once from one address.")
     var maxConnectionsPerClient: Int = 10
-    @Option(name: .customLong("idle-timeout"), help: "Seconds a client may stay silent (default 300).")
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a client may stay silent.")
     var idleTimeout: Double = 300
-    @Option(name: .customLong("session-timeout"), help: "Seconds a session may last (default 1800).")
+    @Option(name: .customLong("session-timeout"), help: "Seconds a session may last.")
     var sessionTimeout: Double = 1800
-    @Option(name: .customLong("auth-failure-delay"), help: "Seconds before a failed AUTH is answered, doubled per failure from the address up to 16 (default 1).")
+    @Option(name: .customLong("auth-failure-delay"), help: "Seconds before a failed AUTH is answered, doubled per failure from the address up to 16.")
     var authFailureDelay: Double = 1
     @Option(name: .customLong("record-dir"), help: ArgumentHelp("Write each session's transcript here (credentials redacted; `smtp-repl serve` replays it).", valueName: "DIR"))
     var recordDir: String?

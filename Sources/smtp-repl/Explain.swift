@@ -56,7 +56,7 @@ struct Explain: ParsableCommand {
             CODE is a reply code (535) or an enhanced status code (5.7.139); TEXT is the rest of the \
             reply as the server sent it: one code can mean different things by its text \
             (e.g. the four texts of Office365's 5.7.139). Say what the client had done with --tls or \
-            --plaintext, --after COMMAND and --auth MECHANISM: an explanation never tells a client \
+            --no-tls, --after COMMAND and --auth MECHANISM: an explanation never tells a client \
             already in TLS to start TLS.
             Example: smtp-repl explain --tls --after AUTH --auth XOAUTH2 535 5.7.3 Authentication unsuccessful
             Exit codes: 0 explained; 1 not in the catalogue; 2 usage.

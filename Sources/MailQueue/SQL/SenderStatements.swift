@@ -240,6 +240,16 @@ public struct SenderStatements: Sendable {
         SQLStatement(dialect, "SELECT \(q(r.id)) FROM \(q(r.table)) WHERE \(q(r.id)) IN (\(marks(ids.count)))", ids.map { .text($0) })
     }
 
+    /// Failed requests, with their last error, that finished at or after `since` (when given)
+    /// and are of `pattern` (when given): id, last error.
+    public func failed(since: Int64?, pattern: String?) -> SQLStatement {
+        var sql = "SELECT \(q(r.id)), \(q(r.lastError)) FROM \(q(r.table)) WHERE \(q(r.status)) = ?"
+        var values: [SQLValue] = [.text(RequestStatus.failed.rawValue)]
+        if let since { sql += " AND \(q(r.finishedAt)) >= ?"; values.append(.integer(since)) }
+        if let pattern { sql += " AND \(q(r.patternID)) = ?"; values.append(.text(pattern)) }
+        return SQLStatement(dialect, sql, values)
+    }
+
     /// Makes every failed request unsent again, due now.
     public func retryAllFailed(now: Int64) -> SQLStatement {
         SQLStatement(dialect, """

@@ -346,6 +346,21 @@ public final class QueueStore {
         }
     }
 
+    /// Makes the failed requests `filter` matches unsent again, due now, in one transaction.
+    /// - Returns: how many.
+    public func retryFailed(_ filter: RetryFilter) throws(QueueError) -> Int {
+        let statements = sender, now = self.now()
+        let candidates = statements.failed(since: filter.sinceMillis.map { now - $0 }, pattern: filter.pattern)
+        return try database.transaction { (db) throws(QueueError) -> Int in
+            var changed = 0
+            for row in try db.query(candidates) where filter.matches(lastError: row.count > 1 ? row[1].text : nil) {
+                guard let id = row.first?.text else { continue }
+                changed += try db.execute(statements.retry(id: id, now: now))
+            }
+            return changed
+        }
+    }
+
     /// Makes every failed request unsent again.
     /// - Returns: how many.
     public func retryFailed() throws(QueueError) -> Int {

@@ -20,7 +20,8 @@ struct ScriptError: Error, CustomStringConvertible {
 
 /// Lexer splits a REPL line into tokens: whitespace separates words; `"…"` quotes (with `\"`,
 /// `\\`, `\n`, `\t`); `'…'` at the start of a word quotes as SQL does (`''` for a quote);
-/// `name=value` names a parameter (the value may be quoted); `#` outside quotes starts a comment;
+/// `name=value` or PL/SQL's `name => value` names a parameter (the value may be quoted); a comma
+/// followed by a blank separates words as PL/SQL's argument lists do; `#` outside quotes starts a comment;
 /// `${NAME}` expands from `--var`, then the environment.
 struct Lexer {
     let variables: [String: String]
@@ -32,7 +33,14 @@ struct Lexer {
         var tokens: [Token] = []
         var characters = Array(line)
         var index = 0
-        func skipSpaces() { while index < characters.count, characters[index] == " " || characters[index] == "\t" { index += 1 } }
+        func isBlank(_ at: Int) -> Bool { at >= characters.count || characters[at] == " " || characters[at] == "\t" }
+        // PL/SQL's argument separator: a comma followed by a blank (or the end) separates words,
+        // so `open_connection 'smtp.example.com', 587` reads as two; `LOGIN,PLAIN` stays one word.
+        func skipSpaces() {
+            while index < characters.count, characters[index] == " " || characters[index] == "\t" || (characters[index] == "," && isBlank(index + 1)) {
+                index += 1
+            }
+        }
         while true {
             skipSpaces()
             guard index < characters.count else { break }
@@ -44,7 +52,15 @@ struct Lexer {
             while start < characters.count, characters[start].isLetter || characters[start] == "_" || characters[start].isNumber {
                 start += 1
             }
-            if start > index, start < characters.count, characters[start] == "=" {
+            // PL/SQL's named notation: `name => value` (blanks around `=>` optional), as `name=value`.
+            var arrow = start
+            while arrow < characters.count, characters[arrow] == " " || characters[arrow] == "\t" { arrow += 1 }
+            if start > index, arrow + 1 < characters.count, characters[arrow] == "=", characters[arrow + 1] == ">" {
+                writtenName = String(characters[index..<start])
+                name = writtenName?.lowercased()
+                index = arrow + 2
+                while index < characters.count, characters[index] == " " || characters[index] == "\t" { index += 1 }
+            } else if start > index, start < characters.count, characters[start] == "=" {
                 writtenName = String(characters[index..<start])
                 name = writtenName?.lowercased()
                 index = start + 1
@@ -75,6 +91,10 @@ struct Lexer {
         return result + rest
     }
 
+    private func isBlank(_ characters: [Character], _ at: Int) -> Bool {
+        at >= characters.count || characters[at] == " " || characters[at] == "\t"
+    }
+
     private func word(_ characters: inout [Character], _ index: inout Int) throws(ScriptError) -> String {
         var value = ""
         var quoted = false
@@ -83,7 +103,7 @@ struct Lexer {
         }
         while index < characters.count {
             let character = characters[index]
-            if !quoted && (character == " " || character == "\t") { break }
+            if !quoted && (character == " " || character == "\t" || (character == "," && isBlank(characters, index + 1))) { break }
             if character == "\"" {
                 quoted.toggle()
                 index += 1
@@ -134,7 +154,7 @@ struct Lexer {
             text.append(characters[index])
             index += 1
         }
-        guard index >= characters.count || characters[index] == " " || characters[index] == "\t" else {
+        guard isBlank(characters, index) || (characters[index] == "," && isBlank(characters, index + 1)) else {
             throw .usage("a quoted string must end its word: \(String(characters[index...]).prefix(20))")
         }
         return requireVariables ? try expand(text) : (try? expand(text)) ?? text

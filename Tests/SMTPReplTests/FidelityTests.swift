@@ -83,6 +83,36 @@ struct FidelityTests {
         #expect(!result.output.contains("Wr0ng-Positional-77") && result.output.contains("auth \(user) {secret} 'LOGIN'"), "\(result.output)")
     }
 
+    @Test("PL/SQL's argument forms: name => value, comma-separated and single-quoted arguments follow the transcript")
+    func plsqlArgumentForms() throws {
+        let server = try Repl.serve("plain-submission.txt")
+        defer { server.stop() }
+        let script = try Repl.temporaryFile("""
+            open_connection host => '127.0.0.1', port => ${PORT}, tx_timeout=>10
+            ehlo 'client.example.com'
+            mail 'alice@example.com'
+            rcpt 'bob@example.com'
+            data <<EOF
+            From: alice@example.com
+            To: bob@example.com
+            Subject: plain
+
+            A line.
+            .A line that starts with a dot.
+            EOF
+            quit
+
+            """)
+        let result = try Repl.repl(["run", script, "--var", "PORT=\(server.port)"])
+        #expect(result.status == 0, "\(result.output)")
+        let outcome = try #require(server.waitForOutcome(timeout: 30))
+        #expect(outcome.deviation == nil && outcome.error == nil, "\(outcome)")
+        // A misspelt name in named notation is refused like name=value, before anything is sent.
+        let misspelt = try Repl.temporaryFile("open_connection hots => '127.0.0.1', port => 25\n")
+        let refused = try Repl.repl(["run", misspelt])
+        #expect(refused.status == 2 && refused.output.contains("hots"), "\(refused.output)")
+    }
+
     @Test("an unset ${NAME} anywhere (a command, write_data, a here-document) stops the script before it connects")
     func unsetVariableBeforeConnecting() throws {
         let server = try Repl.serve("plain-submission.txt")

@@ -224,8 +224,8 @@ struct Relay: ParsableCommand {
         }
         if let readyFile {
             let temporary = readyFile + ".tmp"
-            FileManager.default.createFile(atPath: temporary, contents: Data(server.endpoints.map { $0 + "\n" }.joined().utf8))
-            _ = rename(temporary, readyFile)
+            let written = FileManager.default.createFile(atPath: temporary, contents: Data(server.endpoints.map { $0 + "\n" }.joined().utf8))
+            if !written || rename(temporary, readyFile) != 0 { log("relay: warning: could not write the ready file \(readyFile)") }
         }
         server.wait()
         stop.stop()

@@ -24,7 +24,7 @@ struct BulkRetryTests {
         for (pattern, error, ago) in rows {
             let id = try queue.enqueue("s", pattern: pattern)
             ids.append(id)
-            try database.transaction { (db) throws(QueueError) in
+            _ = try database.transaction { (db) throws(QueueError) in
                 try db.execute(SQLStatement(.sqlite, "UPDATE mail_request SET status = 'failed', last_error = ?, finished_at = ? WHERE id = ?",
                                             [.text(error), .integer(now - ago * minutes), .text(id)]))
             }

@@ -12,7 +12,7 @@ struct RelayDurabilityTests {
         process.arguments = ["python3", TestEnvironment.root.appendingPathComponent("Tests/MailQueueTests/relay_client.py").path,
                              "durable", String(relay.port), "--user", "alice@example.com", "--password", RelayProcess.alicePassword,
                              "--threads", String(threads), "--seconds", String(seconds), "--pause", String(pause)]
-        FileManager.default.createFile(atPath: output, contents: nil)
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: output)
         process.standardError = FileHandle.nullDevice
         return try Child(process)

@@ -46,7 +46,7 @@ final class RelayProcess {
         process.executableURL = URL(fileURLWithPath: TestEnvironment.binary)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process.standardError = log
@@ -122,7 +122,7 @@ final class LocalPeer {
         process.standardOutput = out
         // Its log goes beside its files (or nowhere), not into the test's output.
         let logPath = (portFile ?? NSTemporaryDirectory() + "token-server-\(UUID().uuidString)") + ".log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: logPath) ?? FileHandle.nullDevice
         child = try Child(process)
         var port: Int?

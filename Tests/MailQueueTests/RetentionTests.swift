@@ -25,7 +25,7 @@ struct RetentionTests {
             // The sender waits at most 100 ms for any lock: a longer wait fails its statement.
             try check(store, other: { () throws(QueueError) in
                 let database = try PostgresQueueDatabase(url: url)
-                try database.transaction { (db) throws(QueueError) in
+                _ = try database.transaction { (db) throws(QueueError) in
                     try db.execute(SQLStatement(.postgres, "SET lock_timeout = '100ms'"))
                 }
                 return QueueStore(database: database)
@@ -39,7 +39,7 @@ struct RetentionTests {
         let path = directory + "/old.sqlite"
         let old = try SQLiteQueueDatabase(path: path)
         let statements = SchemaStatements(dialect: .sqlite)
-        try old.transaction { (db) throws(QueueError) in
+        _ = try old.transaction { (db) throws(QueueError) in
             try db.execute(statements.createVersionTable)
             for statement in statements.migrations(from: 0).prefix(while: { !$0.sql.contains("finished_at") }) {
                 try db.execute(statement)
@@ -50,7 +50,7 @@ struct RetentionTests {
         let store = QueueStore(database: old)
         let id = try store.enqueue(textRequest())
         // A request sent 40 days ago under version 2 (no finished_at): counted from sent_at.
-        try old.transaction { (db) throws(QueueError) in
+        _ = try old.transaction { (db) throws(QueueError) in
             try db.execute(SQLStatement(.sqlite, "UPDATE mail_request SET status = 'sent', sent_at = ? WHERE id = ?",
                                         [.integer(Clock.milliseconds() - 40 * Self.day), .text(id)]))
         }

@@ -77,7 +77,7 @@ struct AuthEchoTests {
         let connection = try SMTPConnection.openConnection(
             host: "127.0.0.1", port: server.port, txTimeout: 5, options: SMTPConnection.Options(observer: recorder.observer))
         let calls = connection.returningReplies
-        try calls.ehlo("client.example.com")
+        _ = try calls.ehlo("client.example.com")
         #expect(try calls.command("AUTH LOGIN").code == 334)
         #expect(connection.isAwaitingRawAuthResponse)
         #expect(try calls.command(userLine).code == 334)
@@ -85,7 +85,7 @@ struct AuthEchoTests {
         #expect(!connection.isAwaitingRawAuthResponse)
         #expect(refusal.singleLine == "535 5.7.8 bad password {secret} ({secret})")
         #expect(try calls.command("AUTH PLAIN AGFsaWNlAFNlY3JldDk5").singleLine == "535 5.7.8 no {secret} here")
-        try calls.quit()
+        _ = try calls.quit()
         let recorded = recorder.transcript.render()
         for secret in [userLine, passwordLine, Self.password, "AGFsaWNlAFNlY3JldDk5", "Secret99"] {
             #expect(!recorded.contains(secret), "\(secret) in:\n\(recorded)")

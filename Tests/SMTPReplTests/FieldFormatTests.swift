@@ -178,6 +178,39 @@ struct FieldFormatTests {
         }
         #expect(outcome?.followed == true, "\(String(describing: outcome?.deviation))")
     }
+
+    @Test("Postfix's own smtp(8) client with debug_peer_list, relaying to aiosmtpd: its real log converts amid the other daemons' lines and swaks follows it")
+    func postfixClient() throws {
+        guard let submission = TestPeers.peer("SMTP_POSTFIX_SUBMISSION"), let user = TestPeers.required("SMTP_POSTFIX_USER"),
+            let password = TestPeers.required("SMTP_POSTFIX_PASSWORD"), let logPath = TestPeers.required("SMTP_POSTFIX_LOG"),
+            let domain = TestPeers.required("SMTP_POSTFIX_CAPTURE_DOMAIN"), let swaks = Repl.require("swaks")
+        else { return }
+        let start = (try? FileManager.default.attributesOfItem(atPath: logPath)[.size] as? Int) ?? 0
+        let recipient = "p-\(UUID().uuidString.prefix(8).lowercased())@\(domain)"
+        let submitted = try Repl.run(swaks, ["--server", "localhost:\(submission.port)", "--tls", "--tls-verify", "--tls-ca-path", Repl.path("certs/ca.pem"),
+                                             "--auth", "PLAIN", "--auth-user", user, "--auth-password", password, "--from", user + "@example.test",
+                                             "--to", recipient, "--helo", "client.example.test", "--header", "Subject: through postfix"])
+        #expect(submitted.status == 0, "\(submitted.output)")
+        // Postfix relays in the background: poll its log (bounded) for this delivery's QUIT.
+        var log = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let data = (try? Data(contentsOf: URL(fileURLWithPath: logPath))) ?? Data()
+            log = String(decoding: data.dropFirst(start), as: UTF8.self)
+            if let sent = log.range(of: "to=<\(recipient)>, relay=127.0.0.1"), log[sent.upperBound...].contains(": QUIT\n") { break }
+            usleep(100_000)
+        }
+        #expect(log.contains("to=<\(recipient)>") && log.contains("status=sent"), "no delivery of \(recipient) in \(logPath):\n\(log)")
+        #expect(log.contains("postfix/submission/smtpd["), "the submission's own lines are in the capture")
+        let shape = ["220", "EHLO", "250", "MAIL", "250", "RCPT", "250", "DATA", "354", ".", "250", "QUIT", "221"]
+        try check(log, format: "postfix", shape: shape, secrets: Self.secrets(password), mode: .meaning) { port in
+            try Repl.run(swaks, ["--server", "localhost:\(port)", "--from", user + "@example.test", "--to", recipient,
+                                 "--helo", "postfix.example.test", "--header", "Subject: again"])
+        }
+        let (transcript, output) = try Capture.convert(log)
+        #expect(output.contains("(the rest of the message content is not in the capture)") && output.contains("RCPT TO:<\(recipient)>")
+                && output.contains("221 assumed"), "\(transcript.render())")
+    }
 }
 
 /// Readers whose tool cannot run here: their documented line formats.
@@ -205,9 +238,10 @@ struct DocumentedFormatTests {
         let result = try TranscriptImporter.convert(Array(log.utf8))
         #expect(result.format == .postfix && result.detected)
         let rendered = result.transcript.render()
-        #expect(FieldLogs.shape(result.transcript) == ["220", "EHLO", "250", "MAIL", "RCPT", "DATA", "250", "250", "354", ".", "250", "QUIT"], "\(rendered)")
+        #expect(FieldLogs.shape(result.transcript) == ["220", "EHLO", "250", "MAIL", "RCPT", "DATA", "250", "250", "354", ".", "250", "QUIT", "221"], "\(rendered)")
         #expect(rendered.contains("SIZE={any}") && rendered.contains("queued as {any}") && !rendered.contains("EHLO other"), "\(rendered)")
         #expect(rendered.contains("(the rest of the message content is not in the capture)"))
+        #expect(rendered.hasSuffix("> QUIT\n(Postfix does not wait for the reply to QUIT; 221 assumed)\n221 2.0.0 Bye\n"), "\(rendered)")
     }
 
     @Test("a base64 run on a line of its own (a wrapped SASL response) is never listed by --verbose")

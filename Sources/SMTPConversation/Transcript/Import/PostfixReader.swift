@@ -2,9 +2,13 @@
 /// `postfix/smtp[123]: > mx.example.com[192.0.2.1]:25: EHLO client` and
 /// `… < mx.example.com[192.0.2.1]:25: 250-…` (the client's view), or `postfix/smtpd[…]` (the
 /// server's view, arrows reversed). A line is the server's when it is a reply; the arrows only
-/// find the protocol text. Postfix does not log message content: it is said to be elided.
+/// find the protocol text. Postfix does not log message content: it is said to be elided. Its
+/// smtp client does not wait for the reply to QUIT (`smtp_skip_quit_response`, on by default), so
+/// a conversation that ends with QUIT gets an assumed 221, said in the transcript.
 struct PostfixReader: CaptureReader {
     private var process: [UInt8]?
+    /// The last protocol line written was the client's QUIT.
+    private var quitUnanswered = false
 
     static func evidence(_ line: ArraySlice<UInt8>) -> Int {
         guard line.offset(of: "postfix") != nil, let offset = Self.protocolText(line) else { return 0 }
@@ -31,7 +35,10 @@ struct PostfixReader: CaptureReader {
     mutating func read(_ line: CaptureLine, into builder: inout ImportBuilder) {
         guard let text = Self.protocolText(line.bytes), let bracket = line.bytes.offset(of: "]: ") else {
             if line.bytes.offset(of: "postfix/smtp") != nil, line.bytes.offset(of: ": connect to ") != nil || line.bytes.offset(of: "Connected to ") != nil {
-                if builder.hasStarted { builder.connection() }
+                if builder.hasStarted {
+                    answerQuit(into: &builder)
+                    builder.connection()
+                }
             }
             builder.skip(line.bytes, line: line.number)
             return
@@ -46,8 +53,22 @@ struct PostfixReader: CaptureReader {
         }
         if text.isReplyLine {
             builder.server(text.text, line: line.number)
+            quitUnanswered = false
         } else if !builder.inContent {
             builder.client(text.text, line: line.number)
+            quitUnanswered = builder.isOpen && text.text.uppercased() == "QUIT"
         }
+    }
+
+    mutating func finish(into builder: inout ImportBuilder) {
+        answerQuit(into: &builder)
+    }
+
+    /// Writes the 221 that Postfix did not wait for after QUIT.
+    private mutating func answerQuit(into builder: inout ImportBuilder) {
+        guard quitUnanswered else { return }
+        quitUnanswered = false
+        builder.assume("Postfix does not wait for the reply to QUIT; 221 assumed")
+        builder.server("221 2.0.0 Bye", line: 0)
     }
 }

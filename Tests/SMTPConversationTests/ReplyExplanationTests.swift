@@ -119,7 +119,14 @@ import Testing
         let other = try #require(Reply(550, "5.7.1 Delivery not authorized").explanation())
         #expect(other.vendor == "RFC 3463")
         #expect(Reply(250, "2.0.0 OK").explanation() == nil)
-        #expect(Reply(550, "no status code, no known text").explanation() == nil)
+        // No enhanced code and no known text: the basic code's meaning (RFC 5321, RFC 4954 for AUTH's codes).
+        let basic = try #require(Reply(550, "no status code, no known text").explanation())
+        #expect(basic.id == "rfc5321.550" && basic.vendor == "RFC 5321", "\(basic)")
+        #expect(try #require(Reply(535, "x").explanation()).vendor == "RFC 4954")
+        #expect(Reply(599, "no such code").explanation() == nil)
+        // RFC 3463's X.3.2 and X.6.0 (Office365's 4.3.2, the relay's own 5.6.0) have their meaning too.
+        #expect(try #require(Reply(421, "4.3.2 x").explanation()).id == "rfc3463.3.2")
+        #expect(try #require(Reply(554, "5.6.0 x").explanation()).id == "rfc3463.6.0")
         // The generic 5.7.0 no longer suggests STARTTLS (a client in TLS was told to start it).
         let generic = try #require(Reply(530, "5.7.0 Something else").explanation(context: ReplyContext(inTLS: true)))
         #expect(!generic.cause.lowercased().contains("starttls"))

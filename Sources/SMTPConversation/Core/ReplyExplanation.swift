@@ -55,7 +55,7 @@ public struct ReplyExplanation: Sendable, Equatable, CustomStringConvertible {
 extension Reply {
     /// The explanation of this reply (nil for a success or an unknown refusal): the vendor
     /// catalogue first, read by code, enhanced status code and text, then RFC 3463's meaning
-    /// of the enhanced status code.
+    /// of the enhanced status code, then RFC 5321's (or RFC 4954's) meaning of the basic code.
     public func explanation(context: ReplyContext = ReplyContext()) -> ReplyExplanation? {
         guard isFailure else { return nil }
         return ReplyCatalogue.explain(code: code, text: lines.joined(separator: " "), context: context)
@@ -79,9 +79,13 @@ public enum ReplyCatalogue {
         for entry in entries where entry.matches(code: code, status: status, text: lowered, context: context) {
             return entry.explanation(context)
         }
-        guard let status, let meaning = status.explanation else { return nil }
-        return ReplyExplanation(id: "rfc3463.\(status.subject).\(status.detail)", vendor: "RFC 3463", cause: meaning, fix: nil,
-                                source: "https://www.rfc-editor.org/rfc/rfc3463")
+        if let status, let meaning = status.explanation {
+            return ReplyExplanation(id: "rfc3463.\(status.subject).\(status.detail)", vendor: "RFC 3463", cause: meaning, fix: nil,
+                                    source: "https://www.rfc-editor.org/rfc/rfc3463")
+        }
+        guard let code, let basic = ReplyCodeMeanings.meaning(of: code) else { return nil }
+        return ReplyExplanation(id: "rfc5321.\(code)", vendor: basic.source.contains("4954") ? "RFC 4954" : "RFC 5321",
+                                cause: basic.cause, fix: nil, source: basic.source)
     }
 
     /// Every entry's id, for tests and documentation.

@@ -176,9 +176,10 @@ struct InteractiveTests {
         for atPasswordPrompt in [false, true] {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sig-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            // The terminal's settings before the REPL and after it ended, and how it ended.
+            // The terminal's settings before the REPL and after it ended, and how it ended ("after"
+            // appears whole, by a rename: the test reads it as soon as it exists).
             let command = "sh -c 'stty -g > \(directory)/before; echo repl-pid $$; exec \(Repl.binary)'; "
-                + "echo exit=$? > \(directory)/status; stty -g > \(directory)/after; sleep 30"
+                + "echo exit=$? > \(directory)/status; stty -g > \(directory)/after.partial; mv \(directory)/after.partial \(directory)/after; sleep 30"
             let pane = try Pane(tmux: tmux, command: command, environment: ["HOME": directory, "NO_COLOR": "1", "TERM": "xterm"])
             defer { pane.close() }
             let screen = try pane.await("the prompt") { $0.contains("smtp>") }

@@ -122,7 +122,8 @@ import Testing
         // No enhanced code and no known text: the basic code's meaning (RFC 5321, RFC 4954 for AUTH's codes).
         let basic = try #require(Reply(550, "no status code, no known text").explanation())
         #expect(basic.id == "rfc5321.550" && basic.vendor == "RFC 5321", "\(basic)")
-        #expect(try #require(Reply(535, "x").explanation()).vendor == "RFC 4954")
+        let auth = try #require(Reply(535, "x").explanation())
+        #expect(auth.vendor == "RFC 4954" && auth.id == "rfc4954.535", "\(auth)")
         #expect(Reply(599, "no such code").explanation() == nil)
         // RFC 3463's X.3.2 and X.6.0 (Office365's 4.3.2, the relay's own 5.6.0) have their meaning too.
         #expect(try #require(Reply(421, "4.3.2 x").explanation()).id == "rfc3463.3.2")

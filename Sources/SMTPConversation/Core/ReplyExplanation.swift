@@ -84,8 +84,8 @@ public enum ReplyCatalogue {
                                     source: "https://www.rfc-editor.org/rfc/rfc3463")
         }
         guard let code, let basic = ReplyCodeMeanings.meaning(of: code) else { return nil }
-        return ReplyExplanation(id: "rfc5321.\(code)", vendor: basic.source.contains("4954") ? "RFC 4954" : "RFC 5321",
-                                cause: basic.cause, fix: nil, source: basic.source)
+        let rfc = basic.source.contains("4954") ? "4954" : "5321"
+        return ReplyExplanation(id: "rfc\(rfc).\(code)", vendor: "RFC \(rfc)", cause: basic.cause, fix: nil, source: basic.source)
     }
 
     /// Every entry's id, for tests and documentation.

@@ -1,4 +1,5 @@
 import Foundation
+import SMTPConversation
 
 /// RFC5322Date formats a date as RFC 5322 §3.3 `date-time`, e.g. `Tue, 02 Jan 2024 12:04:05 +0900`,
 /// with English names whatever the process locale (a localised date is a common bug).
@@ -12,7 +13,7 @@ public enum RFC5322Date {
         let local = Int(date.timeIntervalSince1970.rounded(.down)) + offset
         let dayNumber = local >= 0 ? local / 86400 : (local - 86399) / 86400
         let secondsOfDay = local - dayNumber * 86400
-        let (year, month, day) = civil(fromDays: dayNumber)
+        let (year, month, day) = CivilDate.civil(days: dayNumber)
         let weekday = days[((dayNumber % 7) + 7) % 7]
         let minutes = abs(offset) / 60
         // Written byte by byte: every queued message gets a Date header, and string
@@ -56,18 +57,5 @@ public enum RFC5322Date {
         var parts = tm()
         guard localtime_r(&time, &parts) != nil else { return TimeZone.current.secondsFromGMT(for: date) }
         return Int(parts.tm_gmtoff)
-    }
-
-    /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
-    private static func civil(fromDays days: Int) -> (Int, Int, Int) {
-        let z = days + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SMTPConversation
 
 /// DateFormat formats and reads dates with Oracle's masks (`TO_CHAR(d, 'Dy, DD Mon YYYY
 /// HH24:MI:SS')`): YYYY RRRR YY RR MM MON MONTH DD DDD D DY DAY HH HH12 HH24 MI SS FF AM PM
@@ -8,27 +9,10 @@ enum DateFormat {
     static let days = ["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"]
 
     /// Days since 1970-01-01 for a civil date (proleptic Gregorian).
-    static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
+    static func days(year: Int, month: Int, day: Int) -> Int { CivilDate.days(year: year, month: month, day: day) }
 
     /// The civil date of a day count since 1970-01-01.
-    static func civil(_ days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
+    static func civil(_ days: Int) -> (year: Int, month: Int, day: Int) { CivilDate.civil(days: days) }
 
     private static func cased(_ name: String, like written: Substring) -> String {
         if written.first?.isLowercase == true { return name.lowercased() }

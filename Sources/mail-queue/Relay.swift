@@ -19,7 +19,10 @@ struct Relay: ParsableCommand {
             Users are the wallet's relay-user credentials (smtp-wallet credential add NAME --kind relay-user). \
             AUTH (PLAIN, LOGIN) is required before MAIL, and offered only after STARTTLS (or with --implicit-tls), \
             except on a loopback listener with --allow-cleartext-auth-on-loopback. The TLS certificate is the \
-            wallet's identity, or --tls-cert/--tls-key. Users re-read only at start.
+            wallet's identity, or --tls-cert/--tls-key. Users re-read only at start. \
+            --trusted-client 192.168.10.0/24=printer lets devices that cannot AUTH (printers, scanners) send \
+            from that network as the relay user printer, with its allowed senders and upstream (like Postfix's \
+            mynetworks); everyone else still gets 530 5.7.0 without AUTH.
 
             Limits: --max-message-size (552 5.3.4), --max-recipients (452 4.5.3), --max-connections and \
             --max-connections-per-client (421 4.7.0), command lines of 2048 octets (500 5.5.2), message lines \
@@ -56,6 +59,10 @@ struct Relay: ParsableCommand {
     var sessionTimeout: Double = 1800
     @Option(name: .customLong("auth-failure-delay"), help: "Seconds before a failed AUTH is answered, doubled per failure from the address up to 16.")
     var authFailureDelay: Double = 1
+    @Option(name: .customLong("trusted-client"), help: ArgumentHelp(
+        "Clients from CIDR may send MAIL without AUTH, acting as relay user USER (its allowed senders and upstream apply); for devices that cannot AUTH. Repeatable; off by default.",
+        valueName: "CIDR=USER"))
+    var trustedClient: [String] = []
     @Option(name: .customLong("record-dir"), help: ArgumentHelp("Write each session's transcript here (credentials redacted; `smtp-repl serve` replays it).", valueName: "DIR"))
     var recordDir: String?
     @Option(name: .customLong("ready-file"), help: ArgumentHelp("Write the bound HOST:PORT lines here once listening (for supervisors and tests).", valueName: "FILE"))
@@ -99,6 +106,24 @@ struct Relay: ParsableCommand {
         return result
     }
 
+    /// `--trusted-client CIDR=USER` values, each user named by its alias or login name and
+    /// given as its login name.
+    func trustedClients(_ users: RelayUsers) throws -> [TrustedClient] {
+        var result: [TrustedClient] = []
+        for text in trustedClient {
+            var entry: TrustedClient
+            do throws(SMTPError) { entry = try TrustedClient(parsing: text) } catch {
+                throw fail("--trusted-client \(text): \(HostPort.reason(error))")
+            }
+            guard let user = users.byLogin[entry.user] ?? users.byLogin.values.first(where: { $0.alias == entry.user }) else {
+                throw fail("--trusted-client \(text): \(entry.user) is not a relay user in the wallet (relay users: \(users.byLogin.keys.sorted().joined(separator: ", ")))")
+            }
+            entry.user = user.loginName
+            result.append(entry)
+        }
+        return result
+    }
+
     func run() throws {
         let file = try sending.configFile()
         let walletPassword = ProcessInfo.processInfo.environment["MAIL_QUEUE_WALLET_PASSWORD"] ?? ""
@@ -111,6 +136,7 @@ struct Relay: ParsableCommand {
         guard !users.byLogin.isEmpty else {
             throw fail("the wallet \(walletPath) holds no relay user; add one with `smtp-wallet credential add NAME --kind relay-user`")
         }
+        let trusted = try trustedClients(users)
         let defaultUpstream = SendSetting.find("credential-alias", flag: sending.credentialAlias, file: file)?.value
         let listeners = try endpoints()
 
@@ -182,7 +208,8 @@ struct Relay: ParsableCommand {
             listen: listeners, conversation: conversation, tlsCertificatePEM: certificatePEM, tlsKeyPEM: keyPEM,
             implicitTLS: implicitTLS, allowCleartextAuthOnLoopback: allowCleartextAuthOnLoopback,
             maxConnections: maxConnections, maxConnectionsPerAddress: maxConnectionsPerClient, idleTimeout: idleTimeout,
-            sessionTimeout: sessionTimeout, authFailureDelay: authFailureDelay, recording: recordDir != nil)
+            sessionTimeout: sessionTimeout, authFailureDelay: authFailureDelay, recording: recordDir != nil,
+            trustedClients: trusted)
         let server: SMTPServer
         do { server = try SMTPServer(options: options, handler: handler) } catch {
             throw fail(error.description + (certificatePEM == nil ? " (no --tls-cert/--tls-key and no identity in the wallet)" : ""))
@@ -221,6 +248,9 @@ struct Relay: ParsableCommand {
                 ? "AUTH also without TLS (loopback)" : implicitTLS ? "implicit TLS" : "AUTH after STARTTLS"
             log("relay: listening on \(endpoint) (\(auth)); \(users.byLogin.count) user(s); "
                 + (noSend ? "not sending" : "sending via \(senders.map(\.0).joined(separator: ", "))"))
+        }
+        for entry in trusted {
+            log("relay: clients from \(entry.network) may send without AUTH as \(entry.user) (--trusted-client)")
         }
         if let readyFile {
             let temporary = readyFile + ".tmp"

@@ -136,6 +136,11 @@ struct CredentialAdd: ParsableCommand {
                 authority: authority, scope: scope, tokenCommand: command, allowFrom: allowedSenders, upstream: upstream)
             let replaced = try Wallet.modify(wallet.path, password: walletSecret, hooks: WalletAccess.hooks) { wallet throws(WalletError) in
                 let existed = wallet.credentials.contains { $0.alias == credential.alias }
+                if kind == .relayUser, let upstream = credential.upstream {
+                    // A typo here would only show when the relay starts (or, with --no-send, when a
+                    // sender elsewhere never picks the user's mail up): refused now instead.
+                    try RelayUpstream.check(upstream, in: wallet, for: credential.alias)
+                }
                 if kind == .clientCertificate && wallet.identity == nil {
                     throw WalletError(.invalidArgument, "a client-certificate credential signs with the wallet's client identity; add one first with `smtp-wallet add --identity CERT --key KEY`")
                 }

@@ -89,25 +89,33 @@ struct RelayDurabilityTests {
         #expect(arrived.values.allSatisfy { $0 == 1 } && arrived.count == stored.count)
     }
 
-    @Test("50 clients at once for 15 s: no message lost, threads and memory bounded")
+    @Test("50 clients at once for 30 s: no message lost, threads and memory bounded")
     func load() throws {
         let relay = try RelayProcess()
         try relay.start(["--no-send", "--allow-cleartext-auth-on-loopback", "--max-connections-per-client", "60"])
         defer { relay.stop() }
         let pid = try #require(relay.child?.pid)
         let output = relay.queue.directory + "/clients.json"
-        let submitters = try clients(relay, threads: 50, seconds: 15, output: output)
+        let submitters = try clients(relay, threads: 50, seconds: 30, output: output)
         var peakThreads = 0, peakKiB = 0
+        // Peak RSS in the first and in the second half of the run: a leak per message or per
+        // session would make the second clearly higher than the first.
+        var halfPeakKiB = [0, 0]
+        let started = Date()
         while submitters.isRunning {
             let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            let half = Date().timeIntervalSince(started) < 15 ? 0 : 1
             for line in status.split(separator: "\n") {
                 let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
                 if fields.first == "Threads:", let n = Int(fields[1]) { peakThreads = max(peakThreads, n) }
-                if fields.first == "VmRSS:", let n = Int(fields[1]) { peakKiB = max(peakKiB, n) }
+                if fields.first == "VmRSS:", let n = Int(fields[1]) {
+                    peakKiB = max(peakKiB, n)
+                    halfPeakKiB[half] = max(halfPeakKiB[half], n)
+                }
             }
             usleep(200_000)  // sampling interval
         }
-        #expect(try submitters.wait(timeout: 60) == 0)
+        #expect(try submitters.wait(timeout: 90) == 0)
         let sent = try messages(output)
         let acked = sent.filter { $0["acked"] as? Bool == true }
         #expect(acked.count == sent.count && acked.count >= 50, "\(acked.count) of \(sent.count) acknowledged")
@@ -116,6 +124,7 @@ struct RelayDurabilityTests {
         // A thread per session (50) plus listeners, the signal sources and the runtime's own.
         #expect(peakThreads > 0 && peakThreads <= 50 + 20, "peak threads \(peakThreads)")
         #expect(peakKiB > 0 && peakKiB < 300 * 1024, "peak RSS \(peakKiB) KiB")
-        print("relay load: \(acked.count) messages from 50 clients in 15 s; peak threads \(peakThreads), peak RSS \(peakKiB / 1024) MiB")
+        #expect(halfPeakKiB[1] < halfPeakKiB[0] + 32 * 1024, "RSS grew from \(halfPeakKiB[0]) KiB (first 15 s) to \(halfPeakKiB[1]) KiB")
+        print("relay load: \(acked.count) messages from 50 clients in 30 s; peak threads \(peakThreads), peak RSS \(peakKiB / 1024) MiB (first half \(halfPeakKiB[0] / 1024), second half \(halfPeakKiB[1] / 1024))")
     }
 }

@@ -23,12 +23,13 @@ final class RelayProcess {
         wallet = "file:" + queue.directory + "/wallet"
         logPath = queue.directory + "/relay.log"
         try Self.wallet(["create", "-w", wallet, "--auto-login"])
+        // The upstream first: a relay user may name only a credential already there.
+        try Self.wallet(["credential", "add", "up", "-w", wallet, "--auto-login", "--username", "alice",
+                         "--secret-env", "SECRET"], secret: "wonderland")
         try Self.wallet(["credential", "add", "alice@example.com", "-w", wallet, "--auto-login", "--kind", "relay-user",
                          "--upstream", "up", "--secret-env", "SECRET"], secret: Self.alicePassword)
         try Self.wallet(["credential", "add", "printer", "-w", wallet, "--auto-login", "--kind", "relay-user",
                          "--allow-from", "@example.com", "--upstream", "up", "--secret-env", "SECRET"], secret: Self.printerPassword)
-        try Self.wallet(["credential", "add", "up", "-w", wallet, "--auto-login", "--username", "alice",
-                         "--secret-env", "SECRET"], secret: "wonderland")
     }
 
     static func wallet(_ arguments: [String], secret: String = "") throws {

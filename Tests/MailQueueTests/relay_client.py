@@ -13,6 +13,13 @@ Usage: relay_client.py SCENARIO PORT [options]
   overlong   a 5000-octet command line, then NOOP
   silent     read the greeting, then say nothing; print what the server says next
   connections --count N: open N sessions at once; print each greeting
+  pipeline   --user --password: AUTH in cleartext (loopback), then MAIL, RCPT, a bad RCPT, RCPT
+             and DATA in one write, then the message, the final dot and QUIT in another; prints
+             the EHLO keywords and every reply in the order it came
+  size       --user --password --size LIMIT: MAIL SIZE=LIMIT+1 (refused before DATA), MAIL
+             SIZE=LIMIT (accepted, then RSET), then a message of LIMIT+1 octets with no SIZE=
+  trusted    --source ADDR --from A --to B: from local address ADDR, MAIL without AUTH, then a
+             message if MAIL was accepted; prints the reply to MAIL and to the final dot
   durable    --user --password --threads N --seconds S: N clients submit one message after
              another (reconnecting whenever the relay goes away) for S seconds; prints each
              message's marker, whether its 250 was seen, and the request id it named
@@ -93,6 +100,7 @@ def main():
     p.add_argument("--size", type=int, default=0)
     p.add_argument("--count", type=int, default=0)
     p.add_argument("--kind")
+    p.add_argument("--source", help="trusted: the local address to connect from")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seconds", type=float, default=5)
     p.add_argument("--pause", type=float, default=0, help="durable: seconds between one client's messages")
@@ -201,6 +209,70 @@ def main():
         result = {"greetings": greetings}
         for sock in socks:
             sock.close()
+    elif args.scenario in ("pipeline", "size"):
+        sock = socket.create_connection(("127.0.0.1", args.port), timeout=20)
+        f = sock.makefile("rb")
+
+        def replies(count):
+            """Reads `count` whole replies; each is its lines joined with '|'."""
+            out = []
+            for _ in range(count):
+                lines = []
+                while True:
+                    line = f.readline().decode("utf-8", "replace").rstrip("\r\n")
+                    if not line:
+                        raise SystemExit("connection closed after %r" % (out + lines))
+                    lines.append(line)
+                    if line[3:4] != "-":
+                        break
+                out.append("|".join(lines))
+            return out
+
+        greeting = replies(1)
+        sock.sendall(b"EHLO client.test\r\n")
+        ehlo = replies(1)[0].split("|")
+        keywords = [line[4:] for line in ehlo[1:]]
+        plain = base64.b64encode(b"\0" + args.user.encode() + b"\0" + args.password.encode())
+        sock.sendall(b"AUTH PLAIN " + plain + b"\r\n")
+        auth = replies(1)
+        if args.scenario == "pipeline":
+            # One write, one TCP segment: the server must answer each command in order.
+            sock.sendall(b"MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.com>\r\n"
+                         b"RCPT TO:<" + b"x" * 300 + b"@example.com>\r\nRCPT TO:<carol@example.com>\r\nDATA\r\n")
+            envelope = replies(5)
+            sock.sendall(b"Subject: pipelined\r\n\r\n..dot\r\nbody\r\n.\r\nQUIT\r\n")
+            end = replies(2)
+            result = {"greeting": greeting, "keywords": keywords, "auth": auth, "envelope": envelope, "end": end}
+        else:
+            sock.sendall(b"MAIL FROM:<alice@example.com> SIZE=%d\r\n" % (args.size + 1))
+            over = replies(1)
+            sock.sendall(b"MAIL FROM:<alice@example.com> SIZE=%d\r\nRSET\r\n" % args.size)
+            exact = replies(2)
+            sock.sendall(b"MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n")
+            undeclared = replies(3)
+            line = b"y" * 98 + b"\r\n"
+            body = b"Subject: big\r\n\r\n" + line * (args.size // len(line) + 1)
+            sock.sendall(body + b".\r\n")
+            after = replies(1)
+            sock.sendall(b"NOOP\r\nQUIT\r\n")
+            end = replies(2)
+            result = {"keywords": keywords, "auth": auth, "over": over, "exact": exact, "undeclared": undeclared,
+                      "bodySize": len(body), "afterData": after, "end": end}
+        sock.close()
+    elif args.scenario == "trusted":
+        s = smtplib.SMTP("127.0.0.1", args.port, local_hostname="printer.test", timeout=20,
+                         source_address=(args.source, 0))
+        s.ehlo("printer.test")
+        mail = s.mail(args.sender)
+        result = {"mail": reply(*mail)}
+        if mail[0] == 250:
+            for rcpt in args.to:
+                s.rcpt(rcpt)
+            try:
+                result["data"] = reply(*s.data(b"Subject: from a printer\r\n\r\nscan attached\r\n"))
+            except smtplib.SMTPDataError as e:
+                result["data"] = reply(e.smtp_code, e.smtp_error)
+        s.quit()
     elif args.scenario == "durable":
         results, lock = [], threading.Lock()
         deadline = time.time() + args.seconds

@@ -53,6 +53,8 @@ struct RelayUserTests {
         defer { temp.remove() }
         #expect(try wallet(["create", "-w", temp.file("w"), "--auto-login"]).status == 0)
         let environment = ["RELAY_PW": "Sup3r-secret-relay"]
+        #expect(try wallet(["credential", "add", "o365", "-w", temp.file("w"), "--auto-login", "--username", "sender@contoso.com",
+                            "--secret-env", "RELAY_PW"], environment: environment).status == 0)
         let added = try wallet(["credential", "add", "app@contoso.com", "-w", temp.file("w"), "--auto-login",
                                 "--kind", "relay-user", "--allow-from", "@contoso.com|alerts@fabrikam.com",
                                 "--upstream", "o365", "--secret-env", "RELAY_PW"], environment: environment)
@@ -77,5 +79,32 @@ struct RelayUserTests {
         let misplaced = try wallet(["credential", "add", "y", "-w", temp.file("w"), "--auto-login",
                                     "--allow-from", "@contoso.com", "--secret-env", "RELAY_PW"], environment: environment)
         #expect(misplaced.status != 0 && misplaced.output.contains("go with --kind relay-user"))
+    }
+
+    @Test("--upstream must name a credential already in the wallet that sends, not a relay user: exit 2, nothing stored")
+    func upstreamChecked() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let w = temp.file("w")
+        #expect(try wallet(["create", "-w", w, "--auto-login"]).status == 0)
+        let environment = ["RELAY_PW": "relay-pw"]
+        func add(_ alias: String, upstream: String) throws -> (status: Int32, output: String) {
+            let result = try wallet(["credential", "add", alias, "-w", w, "--auto-login", "--kind", "relay-user",
+                                     "--upstream", upstream, "--secret-env", "RELAY_PW"], environment: environment)
+            return (result.status, result.output)
+        }
+        let missing = try add("app@contoso.com", upstream: "o356")
+        #expect(missing.status == 2 && missing.output.contains("--upstream o356: no credential of that name in the wallet"), "\(missing.output)")
+        #expect(try Wallet.open(w).credentials.isEmpty)
+        #expect(try wallet(["credential", "add", "o365", "-w", w, "--auto-login", "--username", "sender@contoso.com",
+                            "--secret-env", "RELAY_PW"], environment: environment).status == 0)
+        let typo = try add("app@contoso.com", upstream: "o356")
+        #expect(typo.status == 2 && typo.output.contains("credentials that can send: o365"), "\(typo.output)")
+        #expect(try add("app@contoso.com", upstream: "o365").status == 0)
+        let chained = try add("printer", upstream: "app@contoso.com")
+        #expect(chained.status == 2 && chained.output.contains("--upstream app@contoso.com: that credential is a relay user"), "\(chained.output)")
+        let itself = try add("app@contoso.com", upstream: "app@contoso.com")
+        #expect(itself.status == 2 && itself.output.contains("cannot send upstream as itself"), "\(itself.output)")
+        #expect(try Wallet.open(w).credentials.map(\.alias) == ["app@contoso.com", "o365"])
     }
 }

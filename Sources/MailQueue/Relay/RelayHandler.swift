@@ -47,9 +47,10 @@ public final class RelayHandler: SMTPServerHandler, @unchecked Sendable {
         return nil
     }
 
-    /// The envelope sender must be one the user may use (its own address by default).
+    /// The envelope sender must be one the user may use (its own address by default). A
+    /// trusted client (`--trusted-client`) that did not authenticate acts as its network's user.
     public func mailFrom(_ request: MailFromRequest, session: SMTPServerSession) -> Reply? {
-        guard let login = session.authenticatedUser, let user = users.byLogin[login] else {
+        guard let login = session.authenticatedUser ?? session.trustedUser, let user = users.byLogin[login] else {
             return Reply(530, "5.7.0 Authentication required")
         }
         guard user.allowsSender(request.reversePath) else {
@@ -62,19 +63,21 @@ public final class RelayHandler: SMTPServerHandler, @unchecked Sendable {
     /// Any recipient: the upstream decides where mail may go.
     public func recipient(_ address: String, session: SMTPServerSession) -> Reply? { nil }
 
-    /// Commits the message (a `Received:` field on top of the client's bytes) and names the
-    /// request; a database error is 451 4.3.0 with nothing stored.
+    /// Commits the message (a `Received:` field on top of the client's bytes, and `Date:` and
+    /// `Message-ID:` when the client gave none, `SubmissionHeaders`) and names the request; a
+    /// database error is 451 4.3.0 with nothing stored.
     public func message(_ message: ReceivedMessage, session: SMTPServerSession) -> Reply {
-        let login = session.authenticatedUser ?? ""
+        let login = session.authenticatedUser ?? session.trustedUser ?? ""
         let upstream = users.byLogin[login]?.upstream ?? defaultUpstream
         let id = RequestID.make()
         let received = ReceivedHeader.field(
             clientDomain: session.clientDomain, clientAddress: session.clientAddress, hostname: session.hostname,
             tls: session.isTLS, authenticated: session.authenticatedUser != nil, id: id, recipients: message.recipients,
             date: clock())
+        let added = SubmissionHeaders.missing(in: message.data, requestID: id, sender: message.mailFrom.reversePath, date: clock())
         let raw = RawMessage(sender: message.mailFrom.reversePath, recipients: message.recipients,
-                             content: received + message.data, patternID: upstream)
-        let messageID = RawMessage.headerValue("Message-ID", in: RawMessage.headerSection(of: message.data)) ?? "-"
+                             content: received + added + message.data, patternID: upstream)
+        let messageID = RawMessage.headerValue("Message-ID", in: RawMessage.headerSection(of: raw.content)) ?? "-"
         let line = "relay: message session=\(session.number) client=\(session.clientAddress) user=\(Self.quoted(login)) message-id=\(messageID) size=\(message.data.count) rcpts=\(message.recipients.count)"
         do {
             lock.lock()
@@ -98,6 +101,7 @@ public final class RelayHandler: SMTPServerHandler, @unchecked Sendable {
     public func sessionEnded(_ summary: SMTPServerSummary) {
         let session = summary.session
         var line = "relay: session=\(session.number) client=\(session.clientAddress) listener=\(session.listener) user=\(Self.quoted(session.authenticatedUser ?? "-")) tls=\(session.isTLS ? "yes" : "no") accepted=\(summary.accepted) seconds=\(String(format: "%.3f", summary.seconds)) ending=\(Self.quoted(summary.ending))"
+        if session.authenticatedUser == nil, let trusted = session.trustedUser { line += " trusted-as=\(Self.quoted(trusted))" }
         if summary.discardedAfterSTARTTLS > 0 { line += " discarded-after-starttls=\(summary.discardedAfterSTARTTLS)" }
         log(line)
         guard let recordDirectory, !summary.transcript.isEmpty else { return }

@@ -59,11 +59,13 @@ public final class SMTPServer: @unchecked Sendable {
     }
 
     /// The conversation settings for a session on `listener`: AUTH without TLS only on a
-    /// loopback listener when allowed; STARTTLS where there is a certificate.
-    func configuration(for listener: Listener) -> ServerConfiguration {
+    /// loopback listener when allowed; STARTTLS where there is a certificate; MAIL without AUTH
+    /// only for a trusted client (the handler still checks its user's rules).
+    func configuration(for listener: Listener, trusted: Bool = false) -> ServerConfiguration {
         var configuration = options.conversation
         configuration.startTLSAvailable = tlsContext != nil && !options.implicitTLS
         configuration.authRequiresTLS = !(options.allowCleartextAuthOnLoopback && SMTPServerOptions.isLoopback(listener.host))
+        if trusted { configuration.requireAuth = false }
         return configuration
     }
 
@@ -167,14 +169,15 @@ public final class SMTPServer: @unchecked Sendable {
         let started = Deadline.now()
         var session = SMTPServerSession(
             number: number, clientAddress: socket.remoteAddress, listener: endpoint, isTLS: false, clientDomain: nil,
-            authenticatedUser: nil, hostname: options.conversation.hostname)
+            authenticatedUser: nil, trustedUser: options.trustedUser(for: socket.remoteAddress),
+            hostname: options.conversation.hostname)
         var stream: ByteStream = socket
         var accepted = 0
         var discarded = 0
         var ending = "client closed"
         var transcript: [ServerConversation.TranscriptLine] = []
         var conversation = ServerConversation(
-            configuration: configuration(for: listener), isTLS: options.implicitTLS,
+            configuration: configuration(for: listener, trusted: session.trustedUser != nil), isTLS: options.implicitTLS,
             challenge: "<\(number).\(Int(started * 1000))@\(options.conversation.hostname)>", recording: options.recording)
         let sessionEnd = started + options.sessionTimeout
         func flush() throws(SMTPError) {

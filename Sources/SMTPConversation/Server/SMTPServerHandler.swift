@@ -5,7 +5,7 @@ public protocol SMTPServerHandler: AnyObject, Sendable {
     /// Checks an AUTH attempt. Returns nil to accept (235), or the refusal (535 5.7.8, or 454
     /// 4.7.0 when the check itself failed).
     func authenticate(_ attempt: SASLServerAttempt, session: SMTPServerSession) -> Reply?
-    /// Checks `MAIL FROM` for the authenticated user. Returns nil to accept, or the refusal
+    /// Checks `MAIL FROM` for the authenticated (or trusted) user. Returns nil to accept, or the refusal
     /// (550 5.7.1 for a sender the user may not use).
     func mailFrom(_ request: MailFromRequest, session: SMTPServerSession) -> Reply?
     /// Checks one `RCPT TO`. Returns nil to accept, or the refusal.
@@ -32,6 +32,9 @@ public struct SMTPServerSession: Sendable {
     public var clientDomain: String?
     /// The user accepted by AUTH, if any.
     public var authenticatedUser: String?
+    /// The user a trusted client acts as without AUTH (`SMTPServerOptions.trustedClients`), if
+    /// its address is trusted; `authenticatedUser` wins when the client authenticates anyway.
+    public var trustedUser: String? = nil
     /// The server's name (greeting, Received: header).
     public var hostname: String
 }

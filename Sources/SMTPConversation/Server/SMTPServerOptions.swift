@@ -29,13 +29,18 @@ public struct SMTPServerOptions: Sendable {
     public var maxAuthFailureDelay: Double
     /// Keep each session's transcript for `SMTPServerHandler.sessionEnded`.
     public var recording: Bool
+    /// Networks whose clients may send MAIL without AUTH, acting as a named user
+    /// (`SMTPServerSession.trustedUser`); the first entry that holds the client's address counts.
+    /// Empty (the default): every client must authenticate.
+    public var trustedClients: [TrustedClient]
 
     /// Creates options.
     public init(
         listen: [HostPort], conversation: ServerConfiguration, tlsCertificatePEM: String? = nil, tlsKeyPEM: String? = nil,
         implicitTLS: Bool = false, allowCleartextAuthOnLoopback: Bool = false, maxConnections: Int = 100,
         maxConnectionsPerAddress: Int = 10, idleTimeout: Double = 300, sessionTimeout: Double = 1800,
-        authFailureDelay: Double = 1, maxAuthFailureDelay: Double = 16, recording: Bool = false
+        authFailureDelay: Double = 1, maxAuthFailureDelay: Double = 16, recording: Bool = false,
+        trustedClients: [TrustedClient] = []
     ) {
         self.listen = listen
         self.conversation = conversation
@@ -50,6 +55,12 @@ public struct SMTPServerOptions: Sendable {
         self.authFailureDelay = authFailureDelay
         self.maxAuthFailureDelay = maxAuthFailureDelay
         self.recording = recording
+        self.trustedClients = trustedClients
+    }
+
+    /// The user a client at `address` acts as without AUTH, if its address is trusted.
+    public func trustedUser(for address: String) -> String? {
+        trustedClients.first { $0.network.contains(address) }?.user
     }
 
     /// True for 127.0.0.0/8, ::1 and `localhost`.

@@ -4,12 +4,14 @@ import MailQueue
 /// JSONLRequest is one line of `enqueue --jsonl`:
 /// `{"from": "a@x", "to": ["b@y"], "cc": [], "bcc": [], "subject": "…", "body": "…"}` or with
 /// `"template": "id", "lang": "ja", "variables": {…}` instead of subject and body; optional
-/// `reply_to`, `return_path`, `charset`, `pattern`. A recipient list may be a single string.
+/// `reply_to`, `return_path`, `charset`, `pattern`, `at` (an ISO 8601 time with its offset: not
+/// sent before it) and `priority` (an integer from -1000 to 1000, default 0). A recipient list
+/// may be a single string.
 enum JSONLRequest {
     /// The members a line may have.
     static let members: Set<String> = [
         "from", "to", "cc", "bcc", "subject", "body", "template", "lang", "variables", "reply_to", "return_path",
-        "charset", "pattern",
+        "charset", "pattern", "at", "priority",
     ]
 
     /// The longest line `enqueue --jsonl` reads: four times the body limit (4 MiB by default),
@@ -68,8 +70,19 @@ enum JSONLRequest {
             }
             content = .text(subject: try text("subject") ?? "", body: try text("body") ?? "")
         }
+        let notBefore = try text("at").map { (value) throws(QueueError) in try ScheduledTime.milliseconds(value, field: "at") }
+        var priority = 0
+        switch object["priority"] {
+        case nil, .null?: break
+        case .number(let value)?:
+            guard let whole = Int(exactly: value) else {
+                throw QueueError(.invalidMessage, field: "priority", reason: "must be a whole number")
+            }
+            priority = whole
+        default: throw QueueError(.invalidMessage, field: "priority", reason: "must be a whole number")
+        }
         return MailRequest(from: from, to: try list("to"), cc: try list("cc"), bcc: try list("bcc"),
                            replyTo: try text("reply_to"), returnPath: try text("return_path"), charset: try text("charset"),
-                           patternID: try text("pattern"), content: content)
+                           patternID: try text("pattern"), content: content, notBefore: notBefore, priority: priority)
     }
 }

@@ -106,6 +106,9 @@ struct Send: ParsableCommand {
         if options.once, let waiting = try? first.waiting(), waiting.count > 0, let next = waiting.next {
             summary += "; \(waiting.count) waiting to retry, the next at \(timestamp(next))"
         }
+        if options.once, let scheduled = try? first.scheduled(), scheduled.count > 0, let next = scheduled.next {
+            summary += "; \(scheduled.count) scheduled for later, the first at \(timestamp(next))"
+        }
         print(summary)
         _ = sources
         if let error = report.configurationError {

@@ -156,6 +156,10 @@ struct Enqueue: ParsableCommand {
     @Option(help: "Send pattern id: 1 to 64 ASCII letters, digits, '.', '_', '-' and ':'.") var pattern: String?
     @Option(help: "Attach a regular file (repeatable; at most 2 MiB in all).") var attach: [String] = []
     @Option(help: "JSON Lines file: one request object per line, each line at most 4 MiB (see README).") var jsonl: String?
+    @Option(help: "Send not before this ISO 8601 time with its offset (2026-12-24T18:00:00+09:00, 2026-12-24T09:00:00Z).")
+    var at: String?
+    @Option(help: "Priority from -1000 to 1000 (default 0): among due requests a higher one is sent first, then the longest due.")
+    var priority: Int?
 
     func validate() throws {
         if jsonl != nil {
@@ -165,7 +169,8 @@ struct Enqueue: ParsableCommand {
                 (replyTo != nil, "--reply-to"), (returnPath != nil, "--return-path"), (subject != nil, "--subject"),
                 (body != nil, "--body"), (bodyFile != nil, "--body-file"), (template != nil, "--template"),
                 (lang != nil, "--lang"), (!`var`.isEmpty, "--var"), (charset != nil, "--charset"),
-                (pattern != nil, "--pattern"), (!attach.isEmpty, "--attach"),
+                (pattern != nil, "--pattern"), (!attach.isEmpty, "--attach"), (at != nil, "--at"),
+                (priority != nil, "--priority"),
             ]
             if let (_, name) = given.first(where: \.0) {
                 throw ValidationError("\(name) cannot be given with --jsonl (each line is a whole request; give it there)")
@@ -182,6 +187,19 @@ struct Enqueue: ParsableCommand {
             throw ValidationError("--lang is for a template; give --template too")
         }
         if body != nil && bodyFile != nil { throw ValidationError("give --body or --body-file, not both") }
+        _ = try schedule()
+    }
+
+    /// `--at` and `--priority`, checked: a usage error (exit 2) names the value refused.
+    func schedule() throws -> (notBefore: Int64?, priority: Int) {
+        do throws(QueueError) {
+            let notBefore = try at.map { (text) throws(QueueError) in try ScheduledTime.milliseconds(text, field: "--at") }
+            try RequestPreparer.checkSchedule(notBefore: notBefore, priority: priority ?? 0)
+            return (notBefore, priority ?? 0)
+        } catch {
+            let option = ["priority": "--priority", "not_before": "--at '\(at ?? "")'"][error.field] ?? error.field
+            throw ValidationError("\(option): \(TerminalText.escaped(error.reason))")
+        }
     }
 
     func request(limits: QueueLimits) throws -> MailRequest {
@@ -204,8 +222,10 @@ struct Enqueue: ParsableCommand {
             remaining -= data.count
             return MailAttachment(filename: URL(fileURLWithPath: path).lastPathComponent, data: Array(data))
         }
+        let (notBefore, priority) = try schedule()
         return MailRequest(from: from, to: to, cc: cc, bcc: bcc, replyTo: replyTo, returnPath: returnPath, charset: charset,
-                           patternID: pattern, content: content, attachments: attachments)
+                           patternID: pattern, content: content, attachments: attachments, notBefore: notBefore,
+                           priority: priority)
     }
 
     func run() throws {
@@ -242,11 +262,12 @@ struct Status: ParsableCommand {
 
     func run() throws {
         let store = try db.open()
-        let (counts, uncertain, waiting, failed) = try guarded { () throws(QueueError) in
+        let (counts, uncertain, waiting, failed, scheduled, priorities) = try guarded { () throws(QueueError) in
             try store.checkSchema()
             // The latest failed requests with their recorded replies, explained.
             let failed = try store.ids(in: .failed, limit: Self.failedShown).map { id throws(QueueError) in (id, try store.details(id).lastError) }
-            return (try store.counts(), try store.ids(in: .uncertain, limit: 100), try store.waiting(), failed)
+            return (try store.counts(), try store.ids(in: .uncertain, limit: 100), try store.waiting(), failed,
+                    try store.scheduled(), try store.unsentByPriority())
         }
         if json {
             var object: [String: Any] = [:]
@@ -254,6 +275,9 @@ struct Status: ParsableCommand {
             object["uncertain_ids"] = uncertain
             object["waiting_to_retry"] = waiting.count
             object["next_retry_at"] = waiting.next.map { timestamp($0) } ?? NSNull()
+            object["scheduled"] = scheduled.count
+            object["next_scheduled_at"] = scheduled.next.map { timestamp($0) } ?? NSNull()
+            object["unsent_by_priority"] = priorities.map { ["priority": $0.priority, "count": $0.count] }
             object["failed_requests"] = failed.map { id, error -> [String: Any] in
                 var item: [String: Any] = ["id": id, "last_error": error ?? NSNull()]
                 if let explanation = error.flatMap(RecordedReply.explanation(of:)) {
@@ -270,7 +294,13 @@ struct Status: ParsableCommand {
                 if status == .unsent, waiting.count > 0, let next = waiting.next {
                     line += "  (\(waiting.count) waiting to retry; the next at \(timestamp(next)))"
                 }
+                if status == .unsent, scheduled.count > 0, let next = scheduled.next {
+                    line += "  (\(scheduled.count) scheduled; the first at \(timestamp(next)))"
+                }
                 print(line)
+                if status == .unsent, priorities.contains(where: { $0.priority != 0 }) {
+                    print("  by priority: " + priorities.map { "\($0.priority): \($0.count)" }.joined(separator: ", "))
+                }
             }
             if !uncertain.isEmpty {
                 print("delivery uncertain (the final \".\" was sent, no reply recorded; `retry ID` resends):")
@@ -322,9 +352,14 @@ struct Show: ParsableCommand {
         }
         print("subject:     \(Console.field(d.request.subject))")
         if let pattern = d.request.patternID { print("pattern:     \(Console.field(pattern))") }
+        print("priority:    \(d.request.priority)")
         print("enqueued:    \(timestamp(d.requestedAt))")
+        if let notBefore = d.request.notBefore {
+            let wait = d.status == .unsent && notBefore > store.now() ? " (in \((notBefore - store.now() + 999) / 1000) s)" : ""
+            print("not before:  \(timestamp(notBefore))\(wait)")
+        }
         if let sentAt = d.sentAt { print("sent:        \(timestamp(sentAt))") }
-        if d.status == .unsent, d.nextAttemptAt > store.now() {
+        if d.status == .unsent, d.nextAttemptAt > store.now(), d.nextAttemptAt != d.request.notBefore {
             print("next try:    \(timestamp(d.nextAttemptAt)) (in \((d.nextAttemptAt - store.now() + 999) / 1000) s)")
         }
         if let error = d.lastError {

@@ -53,7 +53,10 @@ struct RawMessageTests {
         // Back to version 1 as an older mail-queue left it.
         let db = try SQLiteQueueDatabase(path: path)
         try db.transaction { (db) throws(QueueError) in
-            // Version 3's parts first (retention and priority), then version 2's.
+            // Version 4's parts first (schedule and the claim index), then version 3's
+            // (retention and priority), then version 2's.
+            try db.execute(SQLStatement(.sqlite, "DROP INDEX mail_request_claim"))
+            try db.execute(SQLStatement(.sqlite, "ALTER TABLE mail_request DROP COLUMN not_before"))
             try db.execute(SQLStatement(.sqlite, "DROP INDEX mail_request_finished"))
             try db.execute(SQLStatement(.sqlite, "ALTER TABLE mail_request DROP COLUMN finished_at"))
             try db.execute(SQLStatement(.sqlite, "ALTER TABLE mail_request DROP COLUMN priority"))

@@ -48,11 +48,13 @@ struct RetentionTests {
         #expect(try scalar(old, "SELECT MAX(version) FROM mail_queue_version") == 2)
         #expect(try scalar(old, "PRAGMA auto_vacuum") == 0)
         let store = QueueStore(database: old)
-        let id = try store.enqueue(textRequest())
         // A request sent 40 days ago under version 2 (no finished_at): counted from sent_at.
         _ = try old.transaction { (db) throws(QueueError) in
-            try db.execute(SQLStatement(.sqlite, "UPDATE mail_request SET status = 'sent', sent_at = ? WHERE id = ?",
-                                        [.integer(Clock.milliseconds() - 40 * Self.day), .text(id)]))
+            try db.execute(SQLStatement(.sqlite, """
+                INSERT INTO mail_request (id, subject, from_address, charset, body, status, requested_at, sent_at, \
+                next_attempt_at, message_id) VALUES ('old', 's', 'a@example.com', 'UTF-8', 'b', 'sent', ?, ?, ?, '<old@example.com>')
+                """, [.integer(Clock.milliseconds() - 41 * Self.day), .integer(Clock.milliseconds() - 40 * Self.day),
+                      .integer(Clock.milliseconds() - 41 * Self.day)]))
         }
         #expect(try store.migrate() == 2)
         #expect(try scalar(old, "PRAGMA auto_vacuum") == 2, "INCREMENTAL after init")

@@ -34,11 +34,17 @@ public struct MailRequest: Sendable, Hashable, Codable {
     public var content: Content
     /// Attachments, stored with the request.
     public var attachments: [MailAttachment]
+    /// Not before this time (ms since 1970): no sender claims the request earlier; nil sends
+    /// it as soon as a sender is free. A time already past is due at once.
+    public var notBefore: Int64?
+    /// The priority: among due requests a higher one is claimed first, then the one due
+    /// longest (default 0; negative values go after the default).
+    public var priority: Int
 
     /// Creates a request.
     public init(from: String, to: [String] = [], cc: [String] = [], bcc: [String] = [], replyTo: String? = nil,
                 returnPath: String? = nil, charset: String? = nil, patternID: String? = nil,
-                content: Content, attachments: [MailAttachment] = []) {
+                content: Content, attachments: [MailAttachment] = [], notBefore: Int64? = nil, priority: Int = 0) {
         self.from = from
         self.to = to
         self.cc = cc
@@ -49,6 +55,25 @@ public struct MailRequest: Sendable, Hashable, Codable {
         self.patternID = patternID
         self.content = content
         self.attachments = attachments
+        self.notBefore = notBefore
+        self.priority = priority
+    }
+
+    /// Decodes a request; `notBefore` and `priority` may be missing (requests encoded before
+    /// they existed), meaning none and 0.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            from: try container.decode(String.self, forKey: .from), to: try container.decode([String].self, forKey: .to),
+            cc: try container.decode([String].self, forKey: .cc), bcc: try container.decode([String].self, forKey: .bcc),
+            replyTo: try container.decodeIfPresent(String.self, forKey: .replyTo),
+            returnPath: try container.decodeIfPresent(String.self, forKey: .returnPath),
+            charset: try container.decodeIfPresent(String.self, forKey: .charset),
+            patternID: try container.decodeIfPresent(String.self, forKey: .patternID),
+            content: try container.decode(Content.self, forKey: .content),
+            attachments: try container.decode([MailAttachment].self, forKey: .attachments),
+            notBefore: try container.decodeIfPresent(Int64.self, forKey: .notBefore),
+            priority: try container.decodeIfPresent(Int.self, forKey: .priority) ?? 0)
     }
 }
 

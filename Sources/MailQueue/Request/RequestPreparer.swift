@@ -31,6 +31,7 @@ public struct RequestPreparer: Sendable {
                              reason: "the request has \(count) recipients; at most \(limits.maxRecipients) are allowed")
         }
         if let pattern = request.patternID { try Self.checkPattern(pattern) }
+        try Self.checkSchedule(notBefore: request.notBefore, priority: request.priority)
         let total = request.attachments.reduce(0) { $0 + $1.data.count }
         if total > limits.maxAttachmentBytes {
             throw QueueError(.attachmentsTooLarge, field: "attachments",
@@ -61,13 +62,33 @@ public struct RequestPreparer: Sendable {
             id: id, patternID: request.patternID, from: from, replyTo: request.replyTo ?? limits.defaultReplyTo,
             returnPath: request.returnPath ?? limits.defaultReturnPath, charset: charset ?? limits.defaultCharset,
             subject: subject, body: body, recipients: recipients.map { (kind: $0.0, address: $0.1) },
-            attachments: request.attachments, messageID: MessageBuilder.messageID(requestID: id, from: from))
+            attachments: request.attachments, messageID: MessageBuilder.messageID(requestID: id, from: from),
+            notBefore: request.notBefore, priority: request.priority)
         try MessageBuilder.validate(stored)
         return stored
     }
 }
 
 extension RequestPreparer {
+    /// The priorities a request may have: a higher one is claimed first, 0 is the default.
+    public static let priorities: ClosedRange<Int> = -1000...1000
+    /// The latest `notBefore` accepted: the end of the year 9999 (ms since 1970).
+    public static let latestNotBefore: Int64 = 253_402_300_799_999
+
+    /// Checks a request's schedule and priority.
+    /// - Throws: `QueueError.invalidMessage` naming `priority` (outside `priorities`) or
+    ///   `not_before` (before 1970 or after the year 9999).
+    public static func checkSchedule(notBefore: Int64?, priority: Int) throws(QueueError) {
+        guard priorities.contains(priority) else {
+            throw QueueError(.invalidMessage, field: "priority",
+                             reason: "\(priority) is outside \(priorities.lowerBound)...\(priorities.upperBound)")
+        }
+        if let notBefore, !(0...latestNotBefore).contains(notBefore) {
+            throw QueueError(.invalidMessage, field: "not_before",
+                             reason: "\(notBefore) ms since 1970 is outside 1970 to the year 9999")
+        }
+    }
+
     /// The most characters a send pattern id may have.
     public static let maxPatternLength = 64
 

@@ -26,11 +26,16 @@ public struct StoredRequest: Sendable, Hashable {
     /// For a raw message (`RawMessage`, the relay's): the content exactly as given, sent as it
     /// is; nil for requests whose message is built from the fields above.
     public var raw: [UInt8]?
+    /// Not before this time (ms since 1970), if the request was scheduled.
+    public var notBefore: Int64?
+    /// The priority: a higher one is claimed first (default 0).
+    public var priority: Int
 
     /// Creates a stored request.
     public init(id: String, patternID: String?, from: String, replyTo: String?, returnPath: String?, charset: String,
                 subject: String, body: String, recipients: [(kind: RecipientKind, address: String)],
-                attachments: [MailAttachment], messageID: String, raw: [UInt8]? = nil) {
+                attachments: [MailAttachment], messageID: String, raw: [UInt8]? = nil, notBefore: Int64? = nil,
+                priority: Int = 0) {
         self.id = id
         self.patternID = patternID
         self.from = from
@@ -43,6 +48,8 @@ public struct StoredRequest: Sendable, Hashable {
         self.attachments = attachments
         self.messageID = messageID
         self.raw = raw
+        self.notBefore = notBefore
+        self.priority = priority
     }
 
     /// Two stored requests are equal when every field is.
@@ -50,6 +57,7 @@ public struct StoredRequest: Sendable, Hashable {
         lhs.id == rhs.id && lhs.patternID == rhs.patternID && lhs.from == rhs.from && lhs.replyTo == rhs.replyTo
             && lhs.returnPath == rhs.returnPath && lhs.charset == rhs.charset && lhs.subject == rhs.subject
             && lhs.body == rhs.body && lhs.attachments == rhs.attachments && lhs.messageID == rhs.messageID && lhs.raw == rhs.raw
+            && lhs.notBefore == rhs.notBefore && lhs.priority == rhs.priority
             && lhs.recipients.map { "\($0.kind.rawValue):\($0.address)" }
                 == rhs.recipients.map { "\($0.kind.rawValue):\($0.address)" }
     }

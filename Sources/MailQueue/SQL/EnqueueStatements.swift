@@ -22,18 +22,22 @@ public struct EnqueueStatements: Sendable {
         self.schema = schema
     }
 
-    /// The statements storing `request` as unsent, due at once: one request row, one row per
-    /// recipient, one per attachment.
+    /// The statements storing `request` as unsent with its priority, due at once or at its
+    /// `notBefore` when that is later: one request row, one row per recipient, one per
+    /// attachment.
     public func insert(_ request: StoredRequest, now: Int64) -> [SQLStatement] {
         let r = schema.requests, c = schema.recipients, a = schema.attachments
+        let due = max(now, request.notBefore ?? now)
         var statements = [SQLStatement(dialect, """
             INSERT INTO \(q(r.table)) (\(q(r.id)), \(q(r.patternID)), \(q(r.subject)), \(q(r.from)), \(q(r.replyTo)), \
             \(q(r.returnPath)), \(q(r.charset)), \(q(r.body)), \(q(r.status)), \(q(r.requestedAt)), \(q(r.attempts)), \
-            \(q(r.nextAttemptAt)), \(q(r.messageID)), \(q(r.rawMessage))) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
+            \(q(r.nextAttemptAt)), \(q(r.messageID)), \(q(r.rawMessage)), \(q(r.notBefore)), \(q(r.priority))) \
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
             """, [.text(request.id), .optional(request.patternID), .text(request.subject), .text(request.from),
                   .optional(request.replyTo), .optional(request.returnPath), .text(request.charset), .text(request.body),
-                  .text(RequestStatus.unsent.rawValue), .integer(now), .integer(now), .text(request.messageID),
-                  request.raw.map { .blob($0) } ?? .null])]
+                  .text(RequestStatus.unsent.rawValue), .integer(now), .integer(due), .text(request.messageID),
+                  request.raw.map { .blob($0) } ?? .null, request.notBefore.map { .integer($0) } ?? .null,
+                  .integer(Int64(request.priority))])]
         for (index, recipient) in request.recipients.enumerated() {
             statements.append(SQLStatement(dialect, """
                 INSERT INTO \(q(c.table)) (\(q(c.requestID)), \(q(c.sequence)), \(q(c.kind)), \(q(c.address))) \

@@ -51,6 +51,9 @@ public struct QueueSchema: Sendable, Hashable, Codable {
         public var finishedAt = "finished_at"
         /// Priority: a higher one is claimed first (default 0; schema version 3).
         public var priority = "priority"
+        /// Not before (ms since 1970) as the request asked, NULL when it did not (schema
+        /// version 4); claims read `nextAttemptAt`, which starts there.
+        public var notBefore = "not_before"
         /// Creates the default names.
         public init() {}
     }

@@ -2,7 +2,7 @@
 /// version table records the last one applied, so `init` can be run again safely.
 public struct SchemaStatements: Sendable {
     /// The schema version this build writes and reads.
-    public static let currentVersion = 3
+    public static let currentVersion = 4
 
     /// The dialect.
     public let dialect: SQLDialect
@@ -31,6 +31,7 @@ public struct SchemaStatements: Sendable {
         if version < 1 { statements += version1 }
         if version < 2 { statements += version2 }
         if version < 3 { statements += version3 }
+        if version < 4 { statements += version4 }
         return statements
     }
 
@@ -61,6 +62,25 @@ public struct SchemaStatements: Sendable {
             SQLStatement(dialect, "INSERT INTO \(q(schema.versionTable)) (version) VALUES (?)", [.integer(3)]),
         ]
     }
+
+    /// Version 4: scheduled requests (`not_before`, kept for `show`; a request's first due time
+    /// is set from it) and the claim's index. A claim takes due requests by priority, then due
+    /// time; `(status, priority DESC, next attempt at, id)` hands them over in that order, so a
+    /// claim reads its batch from the index and stops, with no sort of every due row.
+    private var version4: [SQLStatement] {
+        let r = schema.requests
+        return [
+            SQLStatement(dialect, "ALTER TABLE \(q(r.table)) ADD COLUMN \(q(r.notBefore)) \(dialect.bigint)"),
+            SQLStatement(dialect, """
+                CREATE INDEX IF NOT EXISTS \(q(Self.claimIndex(r))) ON \(q(r.table)) \
+                (\(q(r.status)), \(q(r.priority)) DESC, \(q(r.nextAttemptAt)), \(q(r.id)))
+                """),
+            SQLStatement(dialect, "INSERT INTO \(q(schema.versionTable)) (version) VALUES (?)", [.integer(4)]),
+        ]
+    }
+
+    /// The name of the claim's index (schema version 4).
+    public static func claimIndex(_ requests: QueueSchema.Requests) -> String { requests.table + "_claim" }
 
     private var version1: [SQLStatement] {
         let r = schema.requests, c = schema.recipients, a = schema.attachments, t = schema.templates
@@ -130,7 +150,7 @@ public struct SchemaStatements: Sendable {
         let r = schema.requests, c = schema.recipients, a = schema.attachments, t = schema.templates
         let names = [r.table, r.id, r.patternID, r.leaseOwner, r.leaseUntil, r.subject, r.from, r.replyTo, r.returnPath,
                      r.charset, r.body, r.status, r.requestedAt, r.sentAt, r.attempts, r.nextAttemptAt, r.lastError,
-                     r.messageID, r.refused, r.rawMessage, r.finishedAt, r.priority, c.table, c.requestID, c.sequence, c.kind, c.address, a.table, a.requestID,
+                     r.messageID, r.refused, r.rawMessage, r.finishedAt, r.priority, r.notBefore, c.table, c.requestID, c.sequence, c.kind, c.address, a.table, a.requestID,
                      a.sequence, a.filename, a.contentType, a.data, t.table, t.id, t.language, t.subject, t.body,
                      t.charset, schema.versionTable]
         for name in names where name.isEmpty || name.contains("\"") || name.contains("\0") {

@@ -32,10 +32,11 @@ public struct SenderStatements: Sendable {
     /// The due requests, one scan per status (each a condition and its values): unsent and
     /// due; claimed under an expired lease; with `resendUncertain`, uncertain and not in
     /// flight (a sender marks a request uncertain before its dot and keeps the claim until the
-    /// 250 is recorded). Each scan reads the `(status, next attempt at)` index in order and
-    /// stops at the batch size: one `WHERE … OR …` over every status made the database read
-    /// and sort every due request at each claim (11 ms per claim with 20,000 queued, in SQLite
-    /// and in PostgreSQL alike).
+    /// 250 is recorded). Each scan reads the `(status, priority DESC, next attempt at, id)`
+    /// index in order and stops at the batch size: one `WHERE … OR …` over every status made
+    /// the database read and sort every due request at each claim (11 ms per claim with 20,000
+    /// queued, in SQLite and in PostgreSQL alike). The rows a scan steps over are the ones not
+    /// yet due at a higher priority than the ones it takes (scheduled or waiting to retry).
     private func dueScans(now: Int64, pattern: String?, resendUncertain: Bool) -> [(String, [SQLValue])] {
         var parts: [(String, [SQLValue])] = [
             ("\(q(r.status)) = ? AND \(q(r.nextAttemptAt)) <= ?", [.text(RequestStatus.unsent.rawValue), .integer(now)]),
@@ -49,8 +50,9 @@ public struct SenderStatements: Sendable {
         return parts.map { ($0.0 + " AND \(q(r.patternID)) = ?", $0.1 + [.text(pattern)]) }
     }
 
-    /// Each scan as a sub-select of (claim_id, claim_due), oldest first, at most `limit` rows,
-    /// with `locking` after it; and their values in order.
+    /// Each scan as a sub-select of (claim_id, claim_priority, claim_due), highest priority
+    /// first, then oldest due (the claim index's order, schema version 4), at most `limit`
+    /// rows, with `locking` after it; and their values in order.
     private func scans(now: Int64, limit: Int, pattern: String?, resendUncertain: Bool, locking: String = "")
         -> ([String], [SQLValue])
     {
@@ -58,8 +60,9 @@ public struct SenderStatements: Sendable {
         var values: [SQLValue] = []
         for (condition, bound) in dueScans(now: now, pattern: pattern, resendUncertain: resendUncertain) {
             selects.append("""
-                SELECT \(q(r.id)) AS claim_id, \(q(r.nextAttemptAt)) AS claim_due FROM \(q(r.table)) WHERE \(condition) \
-                ORDER BY \(q(r.nextAttemptAt)), \(q(r.id)) LIMIT ?\(locking)
+                SELECT \(q(r.id)) AS claim_id, \(q(r.priority)) AS claim_priority, \(q(r.nextAttemptAt)) AS claim_due \
+                FROM \(q(r.table)) WHERE \(condition) \
+                ORDER BY \(q(r.priority)) DESC, \(q(r.nextAttemptAt)), \(q(r.id)) LIMIT ?\(locking)
                 """)
             values += bound + [.integer(Int64(limit))]
         }
@@ -67,12 +70,12 @@ public struct SenderStatements: Sendable {
     }
 
     /// SQLite, step 1 of a claim inside `BEGIN IMMEDIATE`: the ids of up to `limit` due requests
-    /// (unsent and due, or claimed under an expired lease), oldest first.
+    /// (unsent and due, or claimed under an expired lease), highest priority first, then oldest due.
     public func dueIDs(now: Int64, limit: Int, pattern: String?, resendUncertain: Bool = false) -> SQLStatement {
         let (selects, values) = scans(now: now, limit: limit, pattern: pattern, resendUncertain: resendUncertain)
         let union = selects.map { "SELECT * FROM (\($0))" }.joined(separator: " UNION ALL ")
         return SQLStatement(dialect, """
-            SELECT claim_id FROM (\(union)) ORDER BY claim_due, claim_id LIMIT ?
+            SELECT claim_id FROM (\(union)) ORDER BY claim_priority DESC, claim_due, claim_id LIMIT ?
             """, values + [.integer(Int64(limit))])
     }
 
@@ -85,7 +88,8 @@ public struct SenderStatements: Sendable {
     }
 
     /// PostgreSQL: claims up to `limit` due requests in one statement, skipping rows another
-    /// sender has locked (`FOR UPDATE SKIP LOCKED`), and returns their ids, oldest first. (Rows a scan locked
+    /// sender has locked (`FOR UPDATE SKIP LOCKED`), and returns their ids, highest priority
+    /// first, then oldest due. (Rows a scan locked
     /// but the merge left out stay locked, unchanged, until this statement's transaction ends.)
     public func claimSkipLocked(now: Int64, limit: Int, owner: String, leaseUntil: Int64, pattern: String?,
                                 resendUncertain: Bool = false) -> SQLStatement {
@@ -95,23 +99,23 @@ public struct SenderStatements: Sendable {
         let union = selects.indices.map { "SELECT * FROM due_\($0)" }.joined(separator: " UNION ALL ")
         return SQLStatement(dialect, """
             WITH \(ctes.joined(separator: ", ")), picked AS (SELECT claim_id FROM (\(union)) AS due \
-            ORDER BY claim_due, claim_id LIMIT ?), claimed AS (\
+            ORDER BY claim_priority DESC, claim_due, claim_id LIMIT ?), claimed AS (\
             UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.leaseOwner)) = ?, \(q(r.leaseUntil)) = ?, \
             \(q(r.attempts)) = \(q(r.attempts)) + 1 WHERE \(q(r.id)) IN (SELECT claim_id FROM picked) \
-            RETURNING \(q(r.id)) AS claim_id, \(q(r.nextAttemptAt)) AS claim_due) \
-            SELECT claim_id FROM claimed ORDER BY claim_due, claim_id
+            RETURNING \(q(r.id)) AS claim_id, \(q(r.priority)) AS claim_priority, \(q(r.nextAttemptAt)) AS claim_due) \
+            SELECT claim_id FROM claimed ORDER BY claim_priority DESC, claim_due, claim_id
             """, values + [.integer(Int64(limit)), .text(RequestStatus.sending.rawValue), .text(owner), .integer(leaseUntil)])
     }
 
     /// Reads several requests, in no particular order: id, pattern, from, reply-to,
     /// return-path, charset, subject, body, message id, status, attempts, requested at, sent at,
-    /// last error, refused, lease owner, next attempt at, raw message.
+    /// last error, refused, lease owner, next attempt at, raw message, not before, priority.
     public func load(ids: [String]) -> SQLStatement {
         SQLStatement(dialect, """
             SELECT \(q(r.id)), \(q(r.patternID)), \(q(r.from)), \(q(r.replyTo)), \(q(r.returnPath)), \(q(r.charset)), \
             \(q(r.subject)), \(q(r.body)), \(q(r.messageID)), \(q(r.status)), \(q(r.attempts)), \(q(r.requestedAt)), \
-            \(q(r.sentAt)), \(q(r.lastError)), \(q(r.refused)), \(q(r.leaseOwner)), \(q(r.nextAttemptAt)), \(q(r.rawMessage)) \
-            FROM \(q(r.table)) WHERE \(q(r.id)) IN (\(marks(ids.count)))
+            \(q(r.sentAt)), \(q(r.lastError)), \(q(r.refused)), \(q(r.leaseOwner)), \(q(r.nextAttemptAt)), \(q(r.rawMessage)), \
+            \(q(r.notBefore)), \(q(r.priority)) FROM \(q(r.table)) WHERE \(q(r.id)) IN (\(marks(ids.count)))
             """, ids.map { .text($0) })
     }
 
@@ -203,11 +207,29 @@ public struct SenderStatements: Sendable {
             """, [.integer(leaseUntil), .text(id), .text(owner), .text(RequestStatus.sending.rawValue)])
     }
 
-    /// Unsent requests waiting for a retry (not due before `now`): count, earliest next attempt.
+    /// Unsent requests waiting for a retry (not due before `now`, and not scheduled for later
+    /// than `now`): count, earliest next attempt.
     public func waiting(now: Int64) -> SQLStatement {
         SQLStatement(dialect, """
-            SELECT COUNT(*), MIN(\(q(r.nextAttemptAt))) FROM \(q(r.table)) WHERE \(q(r.status)) = ? AND \(q(r.nextAttemptAt)) > ?
-            """, [.text(RequestStatus.unsent.rawValue), .integer(now)])
+            SELECT COUNT(*), MIN(\(q(r.nextAttemptAt))) FROM \(q(r.table)) WHERE \(q(r.status)) = ? AND \(q(r.nextAttemptAt)) > ? \
+            AND (\(q(r.notBefore)) IS NULL OR \(q(r.notBefore)) <= ?)
+            """, [.text(RequestStatus.unsent.rawValue), .integer(now), .integer(now)])
+    }
+
+    /// Unsent requests scheduled for later than `now` (their `not_before`): count, earliest time.
+    public func scheduled(now: Int64) -> SQLStatement {
+        SQLStatement(dialect, """
+            SELECT COUNT(*), MIN(\(q(r.nextAttemptAt))) FROM \(q(r.table)) WHERE \(q(r.status)) = ? AND \(q(r.nextAttemptAt)) > ? \
+            AND \(q(r.notBefore)) > ?
+            """, [.text(RequestStatus.unsent.rawValue), .integer(now), .integer(now)])
+    }
+
+    /// Unsent requests (due or not) per priority, highest first: priority, count.
+    public var unsentByPriority: SQLStatement {
+        SQLStatement(dialect, """
+            SELECT \(q(r.priority)), COUNT(*) FROM \(q(r.table)) WHERE \(q(r.status)) = ? \
+            GROUP BY \(q(r.priority)) ORDER BY \(q(r.priority)) DESC
+            """, [.text(RequestStatus.unsent.rawValue)])
     }
 
     /// Counts requests per status: status, count.
@@ -224,15 +246,18 @@ public struct SenderStatements: Sendable {
 
     /// Makes request `id` due now, its attempts counted afresh: a failed one; an uncertain one
     /// that no live sender holds (one that does may have its 250 already: never resent under
-    /// it); or an unsent one waiting for its retry time.
+    /// it); or an unsent one waiting for its retry time. One scheduled for later than `now`
+    /// is left alone: it is not sent before its time.
     public func retry(id: String, now: Int64) -> SQLStatement {
         SQLStatement(dialect, """
             UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.nextAttemptAt)) = ?, \(q(r.attempts)) = 0, \
             \(q(r.leaseOwner)) = NULL, \(q(r.leaseUntil)) = NULL WHERE \(q(r.id)) = ? AND (\(q(r.status)) = ? \
             OR (\(q(r.status)) = ? AND (\(q(r.leaseOwner)) IS NULL OR \(q(r.leaseUntil)) < ?)) \
-            OR (\(q(r.status)) = ? AND \(q(r.nextAttemptAt)) > ?))
+            OR (\(q(r.status)) = ? AND \(q(r.nextAttemptAt)) > ?)) \
+            AND (\(q(r.notBefore)) IS NULL OR \(q(r.notBefore)) <= ?)
             """, [.text(RequestStatus.unsent.rawValue), .integer(now), .text(id), .text(RequestStatus.failed.rawValue),
-                  .text(RequestStatus.uncertain.rawValue), .integer(now), .text(RequestStatus.unsent.rawValue), .integer(now)])
+                  .text(RequestStatus.uncertain.rawValue), .integer(now), .text(RequestStatus.unsent.rawValue), .integer(now),
+                  .integer(now)])
     }
 
     /// Which of `ids` exist: id.

@@ -166,7 +166,8 @@ public final class QueueStore {
             id: row[0].text ?? id, patternID: row[1].text, from: row[2].text ?? "", replyTo: row[3].text,
             returnPath: row[4].text, charset: row[5].text ?? "UTF-8", subject: row[6].text ?? "", body: row[7].text ?? "",
             recipients: recipients, attachments: attachments, messageID: row[8].text ?? "",
-            raw: row.count > 17 ? row[17].bytes : nil)
+            raw: row.count > 17 ? row[17].bytes : nil, notBefore: row.count > 18 ? row[18].integer : nil,
+            priority: row.count > 19 ? Int(row[19].integer ?? 0) : 0)
     }
 
     /// Runs one outcome statement; returns whether it changed the row.
@@ -259,6 +260,22 @@ public final class QueueStore {
         let statement = sender.waiting(now: now())
         let row = try database.read { (db) throws(QueueError) -> [SQLValue] in try db.query(statement).first ?? [] }
         return (Int(row.first?.integer ?? 0), row.count > 1 ? row[1].integer : nil)
+    }
+
+    /// Unsent requests scheduled for later than now (their `notBefore`), and when the first
+    /// of them is due (ms since 1970).
+    public func scheduled() throws(QueueError) -> (count: Int, next: Int64?) {
+        let statement = sender.scheduled(now: now())
+        let row = try database.read { (db) throws(QueueError) -> [SQLValue] in try db.query(statement).first ?? [] }
+        return (Int(row.first?.integer ?? 0), row.count > 1 ? row[1].integer : nil)
+    }
+
+    /// Unsent requests (due or not) per priority, highest first.
+    public func unsentByPriority() throws(QueueError) -> [(priority: Int, count: Int)] {
+        let statement = sender.unsentByPriority
+        return try database.read { (db) throws(QueueError) -> [(priority: Int, count: Int)] in
+            try db.query(statement).map { (Int($0[0].integer ?? 0), Int($0[1].integer ?? 0)) }
+        }
     }
 
     /// The ids in `status`, oldest first.

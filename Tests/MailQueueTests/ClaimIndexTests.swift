@@ -1,0 +1,126 @@
+import Foundation
+@testable import MailQueue
+import Testing
+
+/// The claim reads its batch from the claim index (schema version 4) in order and stops: no
+/// sort of every due row, no scan of the table, in both dialects, on a table big enough for
+/// the planner to care; and `init` migrates a version 3 database to it.
+@Suite("Claim index and schema version 4")
+struct ClaimIndexTests {
+    static let rows = 100_000
+
+    /// Fills the request table with `rows` rows: nine in ten unsent (priorities 0, 1, 2; some
+    /// due, some scheduled ahead), the rest sent.
+    static func fill(_ database: any QueueDatabase, dialect: SQLDialect) throws {
+        let select = """
+            SELECT 'r' || CAST(g AS TEXT), 's', 'a@example.com', 'UTF-8', 'b', CASE WHEN g % 10 = 0 THEN 'sent' ELSE 'unsent' END, \
+            g, CASE WHEN g % 7 = 0 THEN 2000000 + g ELSE g END, 'm' || CAST(g AS TEXT), g % 3
+            """
+        let insert = """
+            INSERT INTO mail_request (id, subject, from_address, charset, body, status, requested_at, next_attempt_at, \
+            message_id, priority)
+            """
+        let sql = dialect == .postgres ? "\(insert) \(select) FROM generate_series(1, \(rows)) AS s(g)"
+            : "WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < \(rows)) \(insert) \(select) FROM s"
+        _ = try database.transaction { (db) throws(QueueError) in try db.execute(SQLStatement(dialect, sql)) }
+    }
+
+    /// The plan's lines for `statement`.
+    static func plan(_ statement: SQLStatement, on database: any QueueDatabase) throws -> [String] {
+        let explain = database.dialect == .sqlite ? "EXPLAIN QUERY PLAN " : "EXPLAIN "
+        return try database.read { (db) throws(QueueError) -> [String] in
+            try db.query(SQLStatement(database.dialect, explain + statement.sql, statement.bindings)).map { row in
+                // SQLite: id, parent, notused, detail; PostgreSQL: one text column.
+                row.last?.text ?? ""
+            }
+        }
+    }
+
+    @Test("SQLite: each scan of the claim searches the claim index in order (no temporary B-tree per scan), before and after ANALYZE")
+    func sqlitePlan() throws {
+        let (store, _) = try makeSQLiteStore()
+        try Self.fill(store.database, dialect: .sqlite)
+        let statement = SenderStatements(dialect: .sqlite).dueIDs(now: 1_000_000, limit: 200, pattern: nil, resendUncertain: true)
+        for analysed in [false, true] {
+            if analysed { _ = try store.database.transaction { (db) throws(QueueError) in try db.execute(SQLStatement(.sqlite, "ANALYZE")) } }
+            let lines = try Self.plan(statement, on: store.database)
+            let scans = lines.filter { $0.contains("mail_request") }
+            #expect(scans.count == 3, "one per status: \(lines)")
+            for line in scans {
+                #expect(line.hasPrefix("SEARCH") && line.contains("INDEX mail_request_claim (status=?)"), "analysed \(analysed): \(line)")
+            }
+            // One temporary B-tree at most: the merge of the three scans' batches (600 rows at most).
+            #expect(lines.filter { $0.contains("TEMP B-TREE") }.count <= 1, "analysed \(analysed): \(lines)")
+        }
+    }
+
+    @Test("PostgreSQL: the claim's scan of unsent requests is an index scan of the claim index (no sort of the due rows, no table scan)")
+    func postgresPlan() throws {
+        try withPostgresQueue { store, _ in
+            try Self.fill(store.database, dialect: .postgres)
+            _ = try store.database.transaction { (db) throws(QueueError) in try db.execute(SQLStatement(.postgres, "ANALYZE mail_request")) }
+            let statement = SenderStatements(dialect: .postgres).claimSkipLocked(
+                now: 1_000_000, limit: 200, owner: "S", leaseUntil: 2_000_000, pattern: nil, resendUncertain: true)
+            let lines = try Self.plan(statement, on: store.database)
+            let text = lines.joined(separator: "\n")
+            #expect(!text.contains("Seq Scan on mail_request"), "\(text)")
+            // The unsent scan is the first CTE. (The expired-lease and uncertain scans read the
+            // few in-flight rows; the planner may sort those.)
+            guard let first = lines.firstIndex(where: { $0.contains("CTE due_0") }),
+                  let next = lines.firstIndex(where: { $0.contains("CTE due_1") }), first < next else {
+                Issue.record("no CTE due_0 in the plan: \(text)")
+                return
+            }
+            let unsent = lines[first..<next].joined(separator: "\n")
+            #expect(unsent.contains("Scan using mail_request_claim on mail_request"), "\(unsent)")
+            #expect(unsent.contains("status = 'unsent'"), "\(unsent)")
+            #expect(!unsent.contains("Sort"), "the due rows are not sorted: \(unsent)")
+        }
+    }
+
+    /// A version 3 queue with one unsent request, migrated by `migrate` (what `init` runs).
+    static func checkMigration(_ database: any QueueDatabase, indexQuery: String) throws {
+        let statements = SchemaStatements(dialect: database.dialect)
+        _ = try database.transaction { (db) throws(QueueError) in
+            try db.execute(statements.createVersionTable)
+            for statement in statements.migrations(from: 0).prefix(while: { !$0.sql.contains("not_before") }) {
+                try db.execute(statement)
+            }
+            try db.execute(SQLStatement(database.dialect, """
+                INSERT INTO mail_request (id, subject, from_address, charset, body, status, requested_at, next_attempt_at, message_id) \
+                VALUES ('old', 's', 'a@example.com', 'UTF-8', 'b', 'unsent', 1, 1, '<old@example.com>')
+                """))
+        }
+        let store = QueueStore(database: database)
+        #expect(throws: QueueError.self, "a version 3 database is refused until migrated") { try store.checkSchema() }
+        #expect(try store.migrate() == 3)
+        try store.checkSchema()
+        #expect(try store.migrate() == 4, "migrating again changes nothing")
+        let indexes = try database.read { (db) throws(QueueError) -> [[SQLValue]] in try db.query(SQLStatement(database.dialect, indexQuery)) }
+        #expect(indexes.count == 1, "the claim index exists")
+        let details = try store.details("old")
+        #expect(details.request.notBefore == nil && details.request.priority == 0)
+        let urgent = try store.enqueue(ScheduleTests.scheduled("urgent", at: nil, priority: 3))
+        #expect(try store.claim(owner: "S", limit: 10, leaseMillis: 60_000, pattern: nil) == [urgent, "old"])
+    }
+
+    @Test("SQLite: init migrates a version 3 queue to version 4; its requests keep going")
+    func sqliteMigration() throws {
+        let path = try temporaryDirectory() + "/v3.sqlite"
+        try Self.checkMigration(try SQLiteQueueDatabase(path: path),
+                                indexQuery: "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'mail_request_claim'")
+    }
+
+    @Test("PostgreSQL: init migrates a version 3 queue to version 4; its requests keep going")
+    func postgresMigration() throws {
+        guard let url = TestEnvironment.required("MAIL_QUEUE_TEST_POSTGRES") else { return }
+        let schemaName = "mq_" + UUID().uuidString.prefix(8).lowercased()
+        let admin = try PostgresConnection(url: url)
+        try admin.simple("CREATE SCHEMA \(schemaName)")
+        defer { try? admin.simple("DROP SCHEMA \(schemaName) CASCADE") }
+        let scoped = url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schemaName)"
+        try Self.checkMigration(try PostgresQueueDatabase(url: scoped), indexQuery: """
+            SELECT indexname FROM pg_indexes WHERE schemaname = '\(schemaName)' AND indexname = 'mail_request_claim'
+            """)
+    }
+}

@@ -21,7 +21,7 @@ extension MailMessage {
             _ = try command.line()
         } catch {
             let reason: String
-            if case .invalidArgument(_, let why) = error.kind { reason = why } else { reason = error.description }
+            reason = error.code == .invalidArgument ? error.message ?? error.description : error.description
             throw MessageError(.invalidAddress, field: field, reason: "\(reason) the \(command.verb) command can carry (no space, < or > in a path)")
         }
     }

@@ -88,11 +88,8 @@ extension MailMessage {
                 try connection.rcpt(to: recipient)
                 accepted.append(recipient)
             } catch {
-                switch error.kind {
-                case .transientError, .permanentError:
-                    refused.append(RefusedRecipient(recipient: recipient, error: error))
-                default: throw error
-                }
+                guard error.reply != nil else { throw error }
+                refused.append(RefusedRecipient(recipient: recipient, error: error))
             }
         }
         if accepted.isEmpty {

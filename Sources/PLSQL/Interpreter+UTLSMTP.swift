@@ -38,19 +38,19 @@ enum UTLSMTP {
     /// The exception UTL_SMTP raises where the library throws; the library's own account is
     /// kept as the detail (it never holds a secret).
     static func exception(for error: SMTPError) -> OracleException {
-        if let reply = error.reply ?? error.refusal, reply.isFailure {
+        if let reply = error.refusal, reply.isFailure {
             var exception = exception(for: reply)
             exception.detail = error.description
             return exception
         }
-        switch error.kind {
+        switch error.code {
         case .network, .connectionClosed, .malformedReply, .lineTooLong:
             return OracleException(number: 29278, message: "SMTP transient error: 421 Service not available", detail: error.description)
         case .timeout:
             return OracleException(number: 29276, message: "transfer timeout", detail: error.description)
         case .tls:
             return OracleException(number: 29024, message: "Certificate validation failure", detail: error.description)
-        case .invalidArgument(let field, _) where field == "wallet_path":
+        case .invalidArgument where error.kind.field == "wallet_path":
             return OracleException(number: 28759, message: "failure to open file", detail: error.description)
         case .accessDenied:
             return OracleException(number: 24247, message: "network access denied by access control list (ACL)", detail: error.description)
@@ -131,7 +131,7 @@ extension Interpreter {
         do throws(SMTPError) {
             reply = try host.smtp(handle, call)
         } catch {
-            if let reply = error.reply ?? error.refusal, reply.isFailure { lastFailure = reply }
+            if let reply = error.refusal, reply.isFailure { lastFailure = reply }
             throw UTLSMTP.exception(for: error)
         }
         guard let reply else { return nil }

@@ -227,8 +227,9 @@ extension Session {
 
     /// What to do about an AUTH refused before anything was sent, in the REPL's own terms.
     static func authHint(_ error: SMTPError, schemesGiven: Bool) -> String {
-        switch error.kind {
-        case .noSupportedScheme(_, let offered) where !schemesGiven && !offered.isEmpty:
+        switch error.code {
+        case .noSupportedScheme where !schemesGiven && !(error.kind.schemes?.offered ?? []).isEmpty:
+            let offered = error.kind.schemes?.offered ?? []
             return " (auth uses CRAM-MD5 unless schemes= names others, as UTL_SMTP does; over TLS give e.g. schemes=\"\(offered.joined(separator: " "))\")"
         case .cleartextAuthRefused:
             return " (in the REPL: starttls first, or open_connection … allow_cleartext=true to opt in)"

@@ -93,11 +93,14 @@ final class Session {
     }
 
     static func exitCode(for error: SMTPError) -> Int32 {
-        switch error.kind {
+        switch error.code {
         case .transientError, .permanentError, .noSupportedScheme, .authenticationFailed: return 1
         case .invalidOperation, .invalidArgument, .unsupportedScheme, .cleartextAuthRefused: return 2
         case .network, .timeout, .connectionClosed, .tls, .tlsRequired, .malformedReply, .lineTooLong, .accessDenied:
             return 3
+        default:
+            // A code added later: an SMTP error unless it says it is about the network.
+            return error.isTransient ? 3 : 1
         }
     }
 

@@ -133,7 +133,7 @@ import Testing
             try message.write(to: connection)
             Issue.record("Postfix accepted relaying without AUTH")
         } catch let error as SMTPError {
-            guard case .permanentError(let reply) = error.kind else {
+            guard error.code == .permanentError, let reply = error.reply else {
                 Issue.record("expected a 5xx refusal, got \(error)")
                 return
             }

@@ -56,7 +56,7 @@ struct CodecTests {
         #expect {
             _ = try command.wireBytes()
         } throws: { error in
-            guard let error = error as? SMTPError, case .invalidArgument(_, let reason) = error.kind else { return false }
+            guard let error = error as? SMTPError, error.code == .invalidArgument, let reason = error.message else { return false }
             return reason.contains("CR") || reason.contains("LF") || reason.contains("NUL")
         }
     }

@@ -22,7 +22,7 @@ struct ConnectionTests {
         #expect {
             _ = try SMTPConnection.openConnection(host: "127.0.0.1", port: server.port, txTimeout: 0.3)
         } throws: { error in
-            guard let error = error as? SMTPError, case .timeout = error.kind else { return false }
+            guard let error = error as? SMTPError, error.code == .timeout else { return false }
             return error.description.hasPrefix("127.0.0.1:\(server.port) open_connection: timeout") && error.isTransient
         }
         #expect(Date().timeIntervalSince(start) < 5)
@@ -98,7 +98,7 @@ struct ConnectionTests {
             #expect {
                 try connection.auth(username: "u", password: "p", schemes: schemes)
             } throws: { error in
-                guard let error = error as? SMTPError, case .cleartextAuthRefused(let message) = error.kind else { return false }
+                guard let error = error as? SMTPError, error.code == .cleartextAuthRefused, let message = error.message else { return false }
                 return message.contains("STARTTLS") && message.contains("allowCleartextAuth")
             }
         }

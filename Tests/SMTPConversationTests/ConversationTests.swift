@@ -5,8 +5,8 @@ import Testing
 @Suite("Conversation state machine")
 struct ConversationTests {
     /// A conversation that has read `220` and, optionally, a 250 to EHLO with `capabilities`.
-    func greeted(ehlo capabilities: [String]? = nil) throws -> Conversation {
-        var conversation = Conversation()
+    func greeted(ehlo capabilities: [String]? = nil, allowsCleartextAuth: Bool = false) throws -> Conversation {
+        var conversation = Conversation(allowsCleartextAuth: allowsCleartextAuth)
         conversation.receive(Array("220 mx ready\r\n".utf8))
         _ = try #require(try conversation.nextReply())
         if let capabilities {
@@ -21,7 +21,7 @@ struct ConversationTests {
         #expect {
             _ = try conversation.send(command)
         } throws: { error in
-            guard let error = error as? SMTPError, case .invalidOperation(let message) = error.kind else { return false }
+            guard let error = error as? SMTPError, error.code == .invalidOperation, let message = error.message else { return false }
             return message.contains(text)
         }
     }
@@ -168,7 +168,7 @@ struct ConversationTests {
 
     @Test("auth answers only a 334; not twice; not inside a transaction")
     func authRules() throws {
-        var conversation = try greeted(ehlo: ["AUTH LOGIN"])
+        var conversation = try greeted(ehlo: ["AUTH LOGIN"], allowsCleartextAuth: true)
         expectInvalid(&conversation, .authResponse("eA=="), mentioning: "no AUTH challenge")
         _ = try conversation.send(.auth(mechanism: "LOGIN", initialResponse: nil))
         conversation.receive(Array("334 VXNlcm5hbWU6\r\n".utf8))

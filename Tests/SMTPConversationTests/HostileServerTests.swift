@@ -56,7 +56,7 @@ struct HostileServerTests {
         #expect {
             _ = try SMTPConnection.openConnection(host: "127.0.0.1", port: server.port, txTimeout: 10)
         } throws: { error in
-            guard let error = error as? SMTPError, case .malformedReply(let text) = error.kind else { return false }
+            guard let error = error as? SMTPError, error.code == .malformedReply, let text = error.message else { return false }
             return text.contains("2500 hi")
         }
     }

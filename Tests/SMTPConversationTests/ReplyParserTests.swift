@@ -120,7 +120,7 @@ struct ReplyParserTests {
             #expect {
                 _ = try capped.nextReply()
             } throws: { error in
-                guard let error = error as? SMTPError, case .malformedReply(let text) = error.kind else { return false }
+                guard let error = error as? SMTPError, error.code == .malformedReply, let text = error.message else { return false }
                 return text.contains("4 lines or 64 octets")
             }
         }

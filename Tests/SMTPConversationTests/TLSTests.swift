@@ -45,7 +45,7 @@ struct TLSTests {
             var caught: SMTPError?
             do { _ = try connection.starttls() } catch { caught = error }
             let error = try #require(caught, "\(code): STARTTLS refused must fail")
-            guard case .tlsRequired = error.kind else {
+            guard error.code == .tlsRequired else {
                 Issue.record("\(code): \(error)")
                 continue
             }

@@ -30,7 +30,7 @@ public enum DeliveryOutcome: Sendable, Equatable {
     /// True when the connection cannot carry another message (must be opened again).
     public static func connectionLost(_ error: SMTPError, connection: SMTPConnection?) -> Bool {
         if connection?.isClosed ?? true { return true }
-        switch error.kind {
+        switch error.code {
         case .connectionClosed, .network, .timeout, .tls, .malformedReply, .lineTooLong: return true
         default: return error.reply?.code == 421
         }

@@ -166,7 +166,7 @@ extension QueueSender {
                 try Self.raiseIfRefused(reply)
             } catch {
                 if DeliveryOutcome.connectionLost(error, connection: open) { open.closeConnection(); connection = nil }
-                if case .invalidArgument = error.kind {
+                if error.code == .invalidArgument {
                     // Refused before anything was written (a bare CR): not delivered.
                     open.closeConnection()
                     connection = nil
@@ -189,7 +189,6 @@ extension QueueSender {
 
     /// Throws the reply as the error `SMTPConnection`'s procedure form would, when it is a 4xx/5xx.
     static func raiseIfRefused(_ reply: Reply) throws(SMTPError) {
-        if reply.isTransientFailure { throw SMTPError(.transientError(reply)) }
-        if reply.isPermanentFailure { throw SMTPError(.permanentError(reply)) }
+        if let refused = SMTPError(refusing: reply) { throw refused }
     }
 }

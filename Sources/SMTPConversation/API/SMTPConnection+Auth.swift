@@ -26,32 +26,17 @@ extension SMTPConnection {
         try authenticate(credentials, schemes: schemes, raising: true)
     }
 
-    /// The scheme `auth` would use with these `schemes` now.
+    /// The scheme `auth` would use with these `schemes` now (`Conversation.authMechanism(choosingFrom:)`).
     public func selectScheme(_ schemes: [String]) throws(SMTPError) -> String {
-        let requested = schemes.flatMap { $0.split(separator: " ").map { String($0).uppercased() } }
-        guard !requested.isEmpty else {
-            throw SMTPError(.invalidArgument(field: "schemes", reason: "no AUTH scheme given"), context: context("auth"))
+        do throws(SMTPError) { return try conversation.authMechanism(choosingFrom: schemes) } catch {
+            throw error.filling(context("auth"))
         }
-        if let unknown = requested.first(where: { !SASLClient.supportedMechanisms.contains($0) }) {
-            throw SMTPError(.unsupportedScheme(unknown), context: context("auth"))
-        }
-        guard let capabilities else { return requested[0] }
-        let offered = capabilities.authMechanisms
-        guard let chosen = requested.first(where: offered.contains) else {
-            throw SMTPError(.noSupportedScheme(requested: requested, offered: offered), context: context("auth"))
-        }
-        return chosen
     }
 
     func authenticate(_ credentials: Credentials, schemes: [String], raising: Bool) throws(SMTPError) -> Reply {
         let step = "auth"
         let mechanism = try selectScheme(schemes)
-        if SASLClient.cleartextMechanisms.contains(mechanism), !isTLS, !options.allowCleartextAuth {
-            throw SMTPError(.cleartextAuthRefused(
-                "AUTH \(mechanism) would send the secret over a connection without TLS; use STARTTLS or implicit TLS, "
-                    + "or opt in to cleartext AUTH explicitly (Options.allowCleartextAuth)"),
-                context: context(step))
-        }
+        // The conversation refuses AUTH that would send the secret without TLS (unless opted in).
         var sasl: SASLClient
         do throws(SMTPError) { sasl = try SASLClient(mechanism: mechanism, credentials: credentials) } catch {
             throw error.filling(context(step))
@@ -74,12 +59,9 @@ extension SMTPConnection {
         if let serverError = sasl.serverError.map(conversation.authEchoes.redacting) {
             emit(.note("XOAUTH2 error from the server: \(serverError)"))
         }
-        if raising {
-            do throws(SMTPError) { try Self.raise(reply, context: context(step)) } catch {
-                var detailed = error
-                detailed.detail = sasl.serverError.map { "XOAUTH2: " + conversation.authEchoes.redacting($0) }
-                throw detailed
-            }
+        if raising, var refused = SMTPError(refusing: reply, context: context(step)) {
+            refused.detail = sasl.serverError.map { "XOAUTH2: " + conversation.authEchoes.redacting($0) }
+            throw refused
         }
         return reply
     }

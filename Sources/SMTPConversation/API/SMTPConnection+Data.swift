@@ -13,9 +13,9 @@ extension SMTPConnection {
     }
 
     func sendData(_ body: [UInt8], raising: Bool) throws(SMTPError) -> Reply {
-        let opened = try exchange(.data, step: "data", raising: raising)
-        guard opened.code == 354 else {
-            if raising { throw SMTPError(.permanentError(opened), context: context("data")) }
+        let opened = try exchange(.data, step: "data", raising: false)
+        if let refused = SMTPError(refusing: opened, expected: 354, context: context("data")) {
+            if raising { throw refused }
             return opened
         }
         // The body and the final dot go out in one write.
@@ -26,7 +26,7 @@ extension SMTPConnection {
         emit(.sentData(encoded))
         try writeBytes(encoded, step: "data")
         let reply = try readReply(step: "data")
-        if raising { try Self.raise(reply, context: context("data")) }
+        if raising, let refused = SMTPError(refusing: reply, context: context("data")) { throw refused }
         return reply
     }
 
@@ -34,10 +34,8 @@ extension SMTPConnection {
     /// with `closeData` (UTL_SMTP's `open_data`).
     @discardableResult
     public func openData() throws(SMTPError) -> Reply {
-        let reply = try exchange(.data, step: "open_data", raising: true)
-        guard reply.code == 354 else {
-            throw SMTPError(.permanentError(reply), context: context("open_data"))
-        }
+        let reply = try exchange(.data, step: "open_data", raising: false)
+        if let refused = SMTPError(refusing: reply, expected: 354, context: context("open_data")) { throw refused }
         return reply
     }
 
@@ -83,7 +81,7 @@ extension SMTPConnection {
         let ending = try ending(after: lastBytes, step: step)
         try writeBytes(ending, step: step)
         let reply = try readReply(step: step)
-        if raising { try Self.raise(reply, context: context(step)) }
+        if raising, let refused = SMTPError(refusing: reply, context: context(step)) { throw refused }
         return reply
     }
 

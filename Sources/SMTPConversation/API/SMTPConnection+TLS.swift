@@ -11,20 +11,12 @@ extension SMTPConnection {
     @discardableResult
     public func starttls(secureHost: String? = nil) throws(SMTPError) -> Reply {
         let step = "starttls"
-        if let capabilities, !capabilities.startTLS {
-            lose()
-            throw SMTPError(.tlsRequired(
-                "the server did not advertise STARTTLS in its EHLO reply; refusing to continue without TLS"),
-                context: context(step))
-        }
+        // The conversation refuses STARTTLS the server did not advertise, and closes on any
+        // reply but 220: TLS is required once asked for.
         let reply = try exchange(.startTLS, step: step, raising: false)
-        guard reply.code == 220 else {
+        if let refused = conversation.closingError {
             lose()
-            var error = SMTPError(.tlsRequired(
-                "the server answered STARTTLS with \(reply.singleLine); refusing to continue without TLS"),
-                context: context(step))
-            error.refusal = reply
-            throw error
+            throw refused.filling(context(step))
         }
         var configuration = options.tls
         if let name = secureHost ?? self.secureHost { configuration.secureHost = name }

@@ -86,14 +86,15 @@ public final class SMTPConnection {
                 host: host, port: port, txTimeout: txTimeout, options: options, socket: socket, stream: stream,
                 conversation: Conversation(
                     isTLS: secureConnectionBeforeSMTP, maxReplyLineLength: options.maxReplyLineLength,
-                    maxReplyLines: options.maxReplyLines, maxReplyBytes: options.maxReplyBytes))
+                    maxReplyLines: options.maxReplyLines, maxReplyBytes: options.maxReplyBytes,
+                    allowsCleartextAuth: options.allowCleartextAuth))
             connection.peerCertificates = peer
             connection.secureHost = secureHost
             connection.greeting = try connection.readReply(step: "open_connection")
-            if connection.greeting.code != 220 {
+            // The conversation closed on a greeting other than 220 and says why.
+            if let refused = connection.conversation.closingError {
                 connection.closeConnection()
-                throw SMTPError(connection.greeting.isTransientFailure || connection.greeting.code == 421
-                    ? .transientError(connection.greeting) : .permanentError(connection.greeting))
+                throw refused
             }
             return connection
         } catch {
@@ -149,6 +150,8 @@ public final class SMTPConnection {
                 bytes += try conversation.send(command)
             }
         } catch {
+            // A rule that closes the conversation (STARTTLS not offered) closes the socket too.
+            if conversation.phase == .closed { lose() }
             throw error.filling(context(step))
         }
         for line in lines { emit(.sent(line)) }
@@ -159,7 +162,7 @@ public final class SMTPConnection {
         do throws(SMTPError) {
             try stream.write(bytes, deadline: Deadline(seconds: txTimeout))
         } catch {
-            if case .connectionClosed = error.kind { lose() }
+            if error.code == .connectionClosed { lose() }
             throw error.filling(context(step))
         }
     }
@@ -185,8 +188,7 @@ public final class SMTPConnection {
                 conversation.receive(chunk)
             }
         } catch {
-            if case .malformedReply = error.kind { lose() }
-            if case .lineTooLong = error.kind { lose() }
+            if error.code == .malformedReply || error.code == .lineTooLong { lose() }
             throw error.filling(context(step))
         }
     }
@@ -204,13 +206,8 @@ public final class SMTPConnection {
     func exchange(_ command: Command, step: String, raising: Bool) throws(SMTPError) -> Reply {
         try write([command], step: step)
         let reply = try readReply(step: step)
-        if raising { try Self.raise(reply, context: context(step)) }
+        if raising, let refused = SMTPError(refusing: reply, context: context(step)) { throw refused }
         return reply
-    }
-
-    static func raise(_ reply: Reply, context: SMTPError.Context) throws(SMTPError) {
-        if reply.isTransientFailure { throw SMTPError(.transientError(reply), context: context) }
-        if reply.isPermanentFailure { throw SMTPError(.permanentError(reply), context: context) }
     }
 
     /// The connection is gone: close the socket and the conversation.

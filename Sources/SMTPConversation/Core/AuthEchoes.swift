@@ -78,16 +78,8 @@ public struct AuthEchoes: Sendable, Equatable {
     public func redacting(_ error: SMTPError) -> SMTPError {
         guard !secrets.isEmpty else { return error }
         var copy = error
-        switch error.kind {
-        case .transientError(let reply): copy.kind = .transientError(redacting(reply))
-        case .permanentError(let reply): copy.kind = .permanentError(redacting(reply))
-        case .malformedReply(let message): copy.kind = .malformedReply(redacting(message))
-        case .authenticationFailed(let message): copy.kind = .authenticationFailed(redacting(message))
-        case .connectionClosed(let message): copy.kind = .connectionClosed(redacting(message))
-        default: break
-        }
+        copy.kind = error.kind.mapping(text: redacting, reply: redacting)
         copy.detail = error.detail.map(redacting)
-        copy.refusal = error.refusal.map(redacting)
         return copy
     }
 }

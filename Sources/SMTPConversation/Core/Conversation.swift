@@ -21,7 +21,15 @@
 /// followed by more commands before their replies arrive; the checks then assume the
 /// outstanding commands succeed, and the replies still drive the real phase.
 ///
-/// Security rules kept here:
+/// Rules kept here (the API layer only carries out what they decide):
+/// - A greeting other than 220 refuses the session: the conversation closes and
+///   `closingError` says why (a 4xx `transientError`, anything else `permanentError`).
+/// - TLS is required once asked for: STARTTLS when the latest EHLO did not advertise it is
+///   refused with `tlsRequired` and closes the conversation, and so does any reply to STARTTLS
+///   but 220 (`closingError`, carrying the refusal). It never continues in plaintext.
+/// - AUTH with a mechanism that sends the secret itself (PLAIN, LOGIN, XOAUTH2) is refused
+///   without TLS (`cleartextAuthRefused`) unless the conversation was created allowing it;
+///   `authMechanism(choosingFrom:)` picks the scheme as UTL_SMTP does.
 /// - After STARTTLS nothing learnt in plaintext is kept: capabilities are forgotten and EHLO
 ///   is required again before AUTH or MAIL, because without TLS we can't trust anything the
 ///   server advertised.
@@ -82,6 +90,12 @@ public struct Conversation: Sendable {
     private var rawAuthOutstanding = false
     /// Recipients accepted in the current transaction.
     public private(set) var acceptedRecipients = 0
+    /// True when AUTH may send the secret itself (PLAIN, LOGIN, XOAUTH2) without TLS.
+    public let allowsCleartextAuth: Bool
+    /// Why a rule closed the conversation on a reply: a greeting other than 220, a reply to
+    /// STARTTLS other than 220 (`tlsRequired`). nil otherwise; the caller closes its socket and
+    /// throws it.
+    public private(set) var closingError: SMTPError?
 
     private var parser: ReplyParser
     private var outstanding: [Step] = [.greeting]
@@ -94,9 +108,12 @@ public struct Conversation: Sendable {
     ///   - maxReplyLineLength: the reply parser's line cap.
     ///   - maxReplyLines: the most lines one reply may have.
     ///   - maxReplyBytes: the most octets one reply may have.
+    ///   - allowsCleartextAuth: allow PLAIN, LOGIN and XOAUTH2 without TLS; off by default, as
+    ///     the secret would cross the network readable by anyone on the path.
     public init(isTLS: Bool = false, maxReplyLineLength: Int = 2048, maxReplyLines: Int = ReplyParser.defaultMaxLines,
-                maxReplyBytes: Int = ReplyParser.defaultMaxBytes) {
+                maxReplyBytes: Int = ReplyParser.defaultMaxBytes, allowsCleartextAuth: Bool = false) {
         self.isTLS = isTLS
+        self.allowsCleartextAuth = allowsCleartextAuth
         self.parser = ReplyParser(maxLineLength: maxReplyLineLength, maxLines: maxReplyLines, maxBytes: maxReplyBytes)
     }
 
@@ -110,10 +127,25 @@ public struct Conversation: Sendable {
 
     /// Returns the bytes of `command` after checking that it is allowed now.
     /// - Throws: `invalidOperation` when the phase does not allow it; `invalidArgument` for CR, LF
-    ///   or NUL in an argument; `malformedReply` when the server sent bytes no one asked for.
+    ///   or NUL in an argument; `malformedReply` when the server sent bytes no one asked for;
+    ///   `tlsRequired` (and the conversation is closed) for STARTTLS the server did not
+    ///   advertise; `cleartextAuthRefused` for AUTH that would send the secret without TLS.
     public mutating func send(_ command: Command) throws(SMTPError) -> [UInt8] {
         let step = Self.step(for: command)
         try checkCanSend(step)
+        if step == .startTLS, let capabilities, !capabilities.startTLS {
+            // Continuing in plaintext would be the downgrade STARTTLS-stripping attackers want.
+            close()
+            throw SMTPError(.tlsRequired(
+                "the server did not advertise STARTTLS in its EHLO reply; refusing to continue without TLS"))
+        }
+        if case .auth(let mechanism, _) = command, !isTLS, !allowsCleartextAuth,
+            SASLClient.cleartextMechanisms.contains(mechanism.uppercased())
+        {
+            throw SMTPError(.cleartextAuthRefused(
+                "AUTH \(mechanism.uppercased()) would send the secret over a connection without TLS; use STARTTLS or implicit TLS, "
+                    + "or opt in to cleartext AUTH explicitly (Options.allowCleartextAuth)"))
+        }
         if case .authResponse = command, !isAwaitingAuthResponse {
             throw SMTPError(.invalidOperation("no AUTH challenge (334) is waiting for an answer"))
         }
@@ -324,6 +356,19 @@ public struct Conversation: Sendable {
     }
 
     private mutating func apply(_ reply: Reply, to step: Step) throws(SMTPError) {
+        if step == .greeting, let refusal = SMTPError(refusing: reply, expected: 220) {
+            // The server refuses the session (554, 421 busy, or not SMTP's 220 at all).
+            close()
+            closingError = refusal
+            return
+        }
+        if step == .startTLS, reply.code != 220 {
+            // TLS is required once asked for: a refused STARTTLS ends the conversation.
+            close()
+            closingError = SMTPError(.tlsRequired(
+                "the server answered STARTTLS with \(reply.singleLine); refusing to continue without TLS", refusal: reply))
+            return
+        }
         if reply.code == 421 {
             // 421: the server is closing the channel, whatever the command was.
             close()
@@ -331,14 +376,13 @@ public struct Conversation: Sendable {
         }
         switch step {
         case .greeting:
-            if reply.code == 220 { phase = .connected } else { close() }
+            phase = .connected
         case .helo, .ehlo:
             guard reply.isPositiveCompletion else { return }
             phase = .session
             acceptedRecipients = 0
             capabilities = step == .ehlo ? Capabilities(ehloReply: reply) : nil
         case .startTLS:
-            guard reply.code == 220 else { return }
             if parser.bufferedByteCount > 0 {
                 let count = parser.bufferedByteCount
                 close()

@@ -31,8 +31,7 @@ public struct HostPort: Sendable, Equatable {
     /// The reason an `invalidArgument` error from this type gives, without the field name:
     /// what a tool puts after the option and value it names.
     public static func reason(_ error: SMTPError) -> String {
-        if case .invalidArgument(_, let reason) = error.kind { return reason }
-        return error.description
+        error.code == .invalidArgument ? error.message ?? error.description : error.description
     }
 
     /// The port as a number in `range`; nil when none was written (or it is empty).

@@ -2,94 +2,19 @@
 ///
 /// Every failure, whether the server refused a command, the caller used the API in the wrong
 /// order, the network failed or the peer sent something that is not SMTP, is an `SMTPError`.
-/// `isTransient` and `isPermanent` are what a retry policy (the mail queue's) reads.
+/// `isTransient` and `isPermanent` are what a retry policy (the mail queue's) reads; `code`
+/// says which failure it is and `reply` (or `refusal`) the server's reply behind it.
 /// The message names the host, port and step when they are known.
+///
+/// New codes may be added in any release: `code` is a struct, not an enum, so a `switch` over it
+/// has a `default` and keeps compiling (lettre's `Error` works the same way).
 public struct SMTPError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// Kind says what went wrong.
-    public enum Kind: Sendable, Equatable {
-        /// The server answered with a 4xx reply (UTL_SMTP's `transient_error`).
-        case transientError(Reply)
-        /// The server answered with a 5xx reply (UTL_SMTP's `permanent_error`).
-        case permanentError(Reply)
-        /// The caller asked for a step that is not allowed in the conversation's current state.
-        case invalidOperation(String)
-        /// An argument would change the meaning of the command (CR, LF, NUL) or is otherwise unusable.
-        case invalidArgument(field: String, reason: String)
-        /// The server sent bytes that are not a valid SMTP reply (a remote protocol error).
-        case malformedReply(String)
-        /// A reply line was longer than the parser's cap.
-        case lineTooLong(limit: Int)
-        /// The peer closed the connection.
-        case connectionClosed(String)
-        /// A socket-level failure: DNS, connect, read, write.
-        case network(String)
-        /// No reply arrived within the timeout (seconds).
-        case timeout(Double)
-        /// The network ACL refused the host or port before anything was resolved.
-        case accessDenied(String)
-        /// TLS could not be established or the peer's certificate was not trusted.
-        case tls(String)
-        /// STARTTLS was required but the server did not offer it or refused it.
-        case tlsRequired(String)
-        /// The caller named an AUTH scheme this library does not implement (UTL_SMTP's `unsupported_scheme`).
-        case unsupportedScheme(String)
-        /// None of the caller's AUTH schemes is offered by the server (UTL_SMTP's `no_supported_scheme`).
-        case noSupportedScheme(requested: [String], offered: [String])
-        /// AUTH over a connection without TLS was refused because the caller did not opt in.
-        case cleartextAuthRefused(String)
-        /// A SASL exchange failed on the client side (bad challenge, too many rounds).
-        case authenticationFailed(String)
-    }
-
-    /// The kind's name as written in code, e.g. `permanentError`; used by transcripts' `@expect error=`.
-    public var kindName: String {
-        switch kind {
-        case .transientError: return "transientError"
-        case .permanentError: return "permanentError"
-        case .invalidOperation: return "invalidOperation"
-        case .invalidArgument: return "invalidArgument"
-        case .malformedReply: return "malformedReply"
-        case .lineTooLong: return "lineTooLong"
-        case .connectionClosed: return "connectionClosed"
-        case .network: return "network"
-        case .timeout: return "timeout"
-        case .accessDenied: return "accessDenied"
-        case .tls: return "tls"
-        case .tlsRequired: return "tlsRequired"
-        case .unsupportedScheme: return "unsupportedScheme"
-        case .noSupportedScheme: return "noSupportedScheme"
-        case .cleartextAuthRefused: return "cleartextAuthRefused"
-        case .authenticationFailed: return "authenticationFailed"
-        }
-    }
-
-    /// Where in the conversation an error happened; filled in by the connection layer.
-    public struct Context: Sendable, Equatable {
-        /// The host the conversation talks to.
-        public var host: String?
-        /// The port the conversation talks to.
-        public var port: Int?
-        /// The step (UTL_SMTP call) that failed, e.g. `rcpt`.
-        public var step: String?
-
-        /// Creates a context.
-        public init(host: String? = nil, port: Int? = nil, step: String? = nil) {
-            self.host = host
-            self.port = port
-            self.step = step
-        }
-    }
-
     /// What went wrong.
     public var kind: Kind
     /// Where it went wrong.
     public var context: Context
     /// More that a person can act on, e.g. the decoded XOAUTH2 error a server sent.
     public var detail: String?
-    /// The server's reply behind an error of another kind: the 4xx or 5xx that refused STARTTLS
-    /// (reported as `tlsRequired`, the connection closed). A 4xx there is temporary: a retry
-    /// later may find TLS available again.
-    public var refusal: Reply?
 
     /// Creates an error of the given kind.
     public init(_ kind: Kind, context: Context = Context(), detail: String? = nil) {
@@ -98,20 +23,47 @@ public struct SMTPError: Error, CustomStringConvertible, Sendable, Equatable {
         self.detail = detail
     }
 
-    /// The server's reply, when the error is a 4xx or 5xx reply.
-    public var reply: Reply? {
-        switch kind {
-        case .transientError(let reply), .permanentError(let reply): return reply
-        default: return nil
+    /// Creates the error a refused reply means: a 4xx is `transientError`, a 5xx
+    /// `permanentError`. Returns nil for a reply that refuses nothing (2xx, 3xx).
+    ///
+    /// With `expected`, any other code is refused too: a 2xx or 3xx where `expected` was due
+    /// (250 to DATA, a greeting that is not 220) is a `permanentError`, since the server did not
+    /// do what the step needs.
+    public init?(refusing reply: Reply, expected: Int? = nil, context: Context = Context()) {
+        if reply.isTransientFailure {
+            self.init(.transientError(reply), context: context)
+        } else if reply.isPermanentFailure || (expected.map { reply.code != $0 } ?? false) {
+            self.init(.permanentError(reply), context: context)
+        } else {
+            return nil
         }
     }
+
+    /// What went wrong: the `code` and what that code carries.
+    public var code: Code { kind.code }
+
+    /// The kind's name as written in code, e.g. `permanentError`; used by transcripts' `@expect error=`.
+    public var kindName: String { kind.code.name }
+
+    /// The server's reply, when the error is a 4xx or 5xx reply (`transientError`, `permanentError`).
+    public var reply: Reply? { kind.reply }
+
+    /// The server's reply behind the error, whatever its code: the 4xx or 5xx of
+    /// `transientError`/`permanentError`, or the one that refused STARTTLS (reported as
+    /// `tlsRequired`, the connection closed; a 4xx there is temporary: a retry later may find
+    /// TLS available again).
+    public var refusal: Reply? { kind.reply ?? kind.refusal }
+
+    /// The text the kind carries (the reason of `invalidOperation`, `network`, `tls`, …); nil for
+    /// kinds that carry a reply or numbers instead.
+    public var message: String? { kind.message }
 
     /// isTransient is true when trying again later may succeed: 4xx replies, timeouts, network
     /// failures and connections closed by the peer.
     public var isTransient: Bool {
-        switch kind {
+        switch kind.storage {
         case .transientError, .timeout, .network, .connectionClosed: return true
-        case .tlsRequired: return refusal?.isTransientFailure == true
+        case .tlsRequired(_, let refusal): return refusal?.isTransientFailure == true
         default: return false
         }
     }
@@ -119,11 +71,11 @@ public struct SMTPError: Error, CustomStringConvertible, Sendable, Equatable {
     /// isPermanent is true when trying again with the same input will fail the same way:
     /// 5xx replies, invalid arguments, refused schemes, ACL and TLS trust failures.
     public var isPermanent: Bool {
-        switch kind {
+        switch kind.storage {
         case .permanentError, .invalidArgument, .unsupportedScheme, .noSupportedScheme, .accessDenied,
             .cleartextAuthRefused, .tls, .authenticationFailed:
             return true
-        case .tlsRequired: return refusal?.isTransientFailure != true
+        case .tlsRequired(_, let refusal): return refusal?.isTransientFailure != true
         default: return false
         }
     }
@@ -145,29 +97,23 @@ public struct SMTPError: Error, CustomStringConvertible, Sendable, Equatable {
         }
         if let step = context.step { location.append(step) }
         let prefix = location.isEmpty ? "" : location.joined(separator: " ") + ": "
-        return prefix + kindDescription + (detail.map { " (\($0))" } ?? "")
+        return prefix + kind.text + (detail.map { " (\($0))" } ?? "")
     }
 
-    private var kindDescription: String {
-        switch kind {
-        case .transientError(let reply): return "transient error: \(reply.singleLine)"
-        case .permanentError(let reply): return "permanent error: \(reply.singleLine)"
-        case .invalidOperation(let message): return "invalid operation: \(message)"
-        case .invalidArgument(let field, let reason): return "invalid \(field): \(reason)"
-        case .malformedReply(let message): return "malformed reply: \(message)"
-        case .lineTooLong(let limit): return "malformed reply: a reply line is longer than \(limit) octets"
-        case .connectionClosed(let message): return "connection closed: \(message)"
-        case .network(let message): return "network error: \(message)"
-        case .timeout(let seconds): return "timeout: no reply within \(formatSeconds(seconds))"
-        case .accessDenied(let message): return "access denied by the network ACL: \(message)"
-        case .tls(let message): return "TLS: \(message)"
-        case .tlsRequired(let message): return "TLS required: \(message)"
-        case .unsupportedScheme(let scheme): return "unsupported AUTH scheme \(scheme)"
-        case .noSupportedScheme(let requested, let offered):
-            let offeredText = offered.isEmpty ? "none" : offered.joined(separator: " ")
-            return "no supported AUTH scheme: asked for \(requested.joined(separator: " ")), server offers \(offeredText)"
-        case .cleartextAuthRefused(let message): return "cleartext AUTH refused: \(message)"
-        case .authenticationFailed(let message): return "authentication failed: \(message)"
+    /// Where in the conversation an error happened; filled in by the connection layer.
+    public struct Context: Sendable, Equatable {
+        /// The host the conversation talks to.
+        public var host: String?
+        /// The port the conversation talks to.
+        public var port: Int?
+        /// The step (UTL_SMTP call) that failed, e.g. `rcpt`.
+        public var step: String?
+
+        /// Creates a context.
+        public init(host: String? = nil, port: Int? = nil, step: String? = nil) {
+            self.host = host
+            self.port = port
+            self.step = step
         }
     }
 }

@@ -108,7 +108,7 @@ public final class SMTPServer: @unchecked Sendable {
             do throws(SMTPError) {
                 socket = try listener.accept(deadline: Deadline(seconds: 0.25))
             } catch {
-                if case .timeout = error.kind { continue }
+                if error.code == .timeout { continue }
                 // EMFILE and friends: back off a little instead of spinning.
                 usleep(50_000)
                 continue
@@ -207,7 +207,7 @@ public final class SMTPServer: @unchecked Sendable {
                     guard left > 0 else { throw SMTPError(.timeout(options.sessionTimeout)) }
                     bytes = try stream.read(max: 16384, deadline: Deadline(seconds: left))
                 } catch {
-                    guard case .timeout = error.kind else { throw error }
+                    guard error.code == .timeout else { throw error }
                     conversation.timeOut()
                     ending = "timeout"
                     try? flush()

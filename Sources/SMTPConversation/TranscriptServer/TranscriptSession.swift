@@ -70,7 +70,7 @@ struct TranscriptSession {
             case .exchange(let entry):
                 let next: (text: [UInt8], crlf: Bool)?
                 do { next = try reader.readLine(deadline: Deadline(seconds: readTimeout)) } catch {
-                    guard case .timeout = error.kind else { throw error }
+                    guard error.code == .timeout else { throw error }
                     return deviation(step, actual: nil, reason: "the client sent nothing within \(Self.seconds(readTimeout)) after \(Self.previous(steps, before: index))")
                 }
                 guard let (bytes, crlf) = next else {
@@ -197,7 +197,7 @@ struct TranscriptSession {
     private func plaintextClient(_ step: TranscriptStep) throws(SMTPError) -> Deviation? {
         let first: [UInt8]
         do { first = try socket.peek(max: 64, deadline: Deadline(seconds: readTimeout)) } catch {
-            guard case .timeout = error.kind else { throw error }
+            guard error.code == .timeout else { throw error }
             return deviation(step, actual: nil, reason: "the client sent nothing within \(Self.seconds(readTimeout)) and did not start TLS; this transcript starts with TLS (implicit TLS): the client waited for a plaintext greeting")
         }
         // A TLS handshake starts with a handshake record (0x16).

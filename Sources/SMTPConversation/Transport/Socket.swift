@@ -39,8 +39,8 @@ final class Socket {
             do throws(SMTPError) {
                 return try connect(info: info.pointee, address: address, timeout: timeout)
             } catch {
-                failures.append("\(address): \(error.kind.messageText)")
-                if case .timeout = error.kind, failures.count == 1, info.pointee.ai_next == nil { throw error }
+                failures.append("\(address): \(error.kind.text)")
+                if error.code == .timeout, failures.count == 1, info.pointee.ai_next == nil { throw error }
             }
         }
         throw SMTPError(.network("cannot connect to \(host) port \(port): " + failures.joined(separator: "; ")))
@@ -160,8 +160,3 @@ final class Socket {
 }
 
 func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
-
-extension SMTPError.Kind {
-    /// The message of this kind without any host/port/step prefix.
-    var messageText: String { SMTPError(self).description }
-}

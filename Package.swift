@@ -42,6 +42,9 @@ let package = Package(
         ),
         // The PL/SQL subset: scanner, parser and interpreter, no I/O (smtp-repl does the talking).
         .target(name: "PLSQL", dependencies: ["SMTPConversation"]),
+        // GNU readline behind a small Swift API: its C globals are set through CReadline's shims,
+        // so smtp-repl touches no shared C state and compiles in Swift 6 language mode.
+        .target(name: "LineEditing", dependencies: ["CReadline"]),
         .executableTarget(
             name: "smtp-repl",
             dependencies: [
@@ -49,12 +52,9 @@ let package = Package(
                 "PLSQL",
                 "TrustStore",
                 "OAuth2",
-                "CReadline",
+                "LineEditing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            // readline is a C library of global variables; Swift 6's checks cannot see its
-            // single-threaded use.
-            swiftSettings: [.swiftLanguageMode(.v5)]
+            ]
         ),
         .executableTarget(
             name: "smtp-wallet",

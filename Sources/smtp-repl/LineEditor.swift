@@ -1,6 +1,6 @@
-import CReadline
 import CSystem
 import Foundation
+import LineEditing
 
 /// LineEditor is GNU readline with persistent history (`~/.smtp_repl_history`) and tab
 /// completion of commands and parameter names.
@@ -11,15 +11,14 @@ final class LineEditor {
         ?? ((ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".smtp_repl_history")))
     {
         self.historyPath = historyPath
-        rl_readline_name = UnsafePointer(strdup("smtp-repl"))
-        rl_attempted_completion_function = { text, start, end in completeLine(text, start, end) }
+        Readline.configure(name: "smtp-repl", completer: completions)
         Self.endPromptlyOnSignals()
-        using_history()
+        Readline.startHistory()
         if FileManager.default.fileExists(atPath: historyPath) {
-            read_history(historyPath)
+            Readline.readHistory(historyPath)
         } else {
-            // append_history only appends to a file that exists.
-            write_history(historyPath)
+            // appendHistory only appends to a file that exists.
+            Readline.writeHistory(historyPath)
         }
     }
 
@@ -38,10 +37,7 @@ final class LineEditor {
         // Bracketed paste off (readline turns it on) and a new line, for the shell's prompt.
         let farewell = isatty(1) == 1 ? "\u{1B}[?2004l\r\n" : ""
         guard csystem_restore_terminal_on_signals(0, farewell, UInt(farewell.utf8.count)) == 0 else { return }
-        rl_startup_hook = {
-            csystem_reclaim_terminating_signals()
-            return 0
-        }
+        Readline.onLineStart { csystem_reclaim_terminating_signals() }
     }
 
     /// Reads a line with the prompt; nil at end of input (Ctrl-D). Message lines (`data>`) stay
@@ -50,12 +46,10 @@ final class LineEditor {
     /// `answersChallenge`: a raw AUTH waits for its answer, so the line is kept as
     /// `command {secret}` (see `LineRedaction`).
     func readLine(prompt: String, remember: Bool = true, answersChallenge: Bool = false) -> String? {
-        guard let raw = readline(prompt) else { return nil }
-        defer { free(raw) }
-        let line = String(cString: raw)
+        guard let line = Readline.readLine(prompt: prompt) else { return nil }
         if remember, !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            add_history(LineRedaction.redacted(line, answersChallenge: answersChallenge))
-            append_history(1, historyPath)
+            Readline.addHistory(LineRedaction.redacted(line, answersChallenge: answersChallenge))
+            Readline.appendHistory(1, to: historyPath)
         }
         return line
     }
@@ -64,10 +58,7 @@ final class LineEditor {
     /// answer to a raw AUTH challenge must not stay on the screen or in the scrollback.
     func retype(prompt: String, typed: String, shown: String) {
         guard isatty(1) == 1 else { return }
-        var rows: Int32 = 0
-        var columns: Int32 = 0
-        rl_get_screen_size(&rows, &columns)
-        let width = max(Int(columns), 1)
+        let width = Readline.screenColumns
         // The rows the prompt and the typed line took, wrapped at the terminal's width.
         let used = max(1, (prompt.count + typed.count + width - 1) / width)
         var text = ""
@@ -78,8 +69,8 @@ final class LineEditor {
 
     /// Writes the history file anew (creating it on first use).
     func saveHistory() {
-        write_history(historyPath)
-        history_truncate_file(historyPath, 1000)
+        Readline.writeHistory(historyPath)
+        Readline.truncateHistory(historyPath, to: 1000)
     }
 }
 
@@ -100,30 +91,14 @@ func readSecret(prompt: String) -> String? {
     return Swift.readLine(strippingNewline: true)
 }
 
-nonisolated(unsafe) private var candidates: [String] = []
-nonisolated(unsafe) private var candidateIndex = 0
-
-private func completeLine(_ text: UnsafePointer<CChar>?, _ start: Int32, _ end: Int32) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
-    let typed = text.map { String(cString: $0) } ?? ""
-    let before = rl_line_buffer.map { String(String(cString: $0).utf8.prefix(Int(start))) ?? "" } ?? ""
+/// The completions of the word being typed: commands first, then the command's parameters.
+private func completions(before: String, typed: String) -> [String] {
     let words = before.split(separator: " ").map(String.init)
-    if words.isEmpty {
-        candidates = Catalog.commands.map(\.name).filter { $0.hasPrefix(typed) }
-    } else {
-        let command = words[0].lowercased()
-        var pool = Catalog.find(command)?.parameters ?? []
-        if command == "show" { pool += ["capabilities", "state", "cert", "transcript"] }
-        if command == "help" { pool += Catalog.commands.map(\.name) }
-        if command == "save" { pool += ["transcript"] }
-        candidates = pool.filter { $0.hasPrefix(typed) }
-    }
-    candidateIndex = 0
-    rl_attempted_completion_over = 1
-    if candidates.count == 1, candidates[0].hasSuffix("=") { rl_completion_suppress_append = 1 }
-    return rl_completion_matches(text) { _, state in
-        if state == 0 { candidateIndex = 0 }
-        guard candidateIndex < candidates.count else { return nil }
-        defer { candidateIndex += 1 }
-        return strdup(candidates[candidateIndex])
-    }
+    guard !words.isEmpty else { return Catalog.commands.map(\.name).filter { $0.hasPrefix(typed) } }
+    let command = words[0].lowercased()
+    var pool = Catalog.find(command)?.parameters ?? []
+    if command == "show" { pool += ["capabilities", "state", "cert", "transcript"] }
+    if command == "help" { pool += Catalog.commands.map(\.name) }
+    if command == "save" { pool += ["transcript"] }
+    return pool.filter { $0.hasPrefix(typed) }
 }

@@ -75,7 +75,7 @@ final class PLSQLSession: PLSQLHost {
                                 context: SMTPError.Context(host: request.host, port: request.port, step: "open_connection"))
             }
         }
-        let options = SMTPConnection.Options(tls: tls, observer: { [weak session] event in session?.observe(event) })
+        let options = SMTPConnection.Options(tls: tls, observer: session.connectionObserver)
         let connection = try SMTPConnection.openConnection(
             // No tx_timeout in the code: 60 s, the REPL's default, rather than Oracle's wait forever
             // (a silent server must not hang the run).

@@ -142,7 +142,7 @@ extension Session {
         }
         let options = SMTPConnection.Options(
             tls: tls, allowCleartextAuth: try arguments.flag("allow_cleartext"),
-            observer: { [weak self] event in self?.observe(event) })
+            observer: connectionObserver)
         connection?.closeConnection()
         let timeout = try arguments.number("tx_timeout", position: 2)
         let implicit = try arguments.flag("secure_connection_before_smtp", position: 5)

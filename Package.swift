@@ -95,6 +95,7 @@ let package = Package(
                 "MailQueue",
                 "SMTPConversation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "wallet-bench", dependencies: ["TrustStore", "COpenSSL"]),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import MailQueue
 import SMTPConversation
 
@@ -13,6 +14,11 @@ struct Send: ParsableCommand {
             start-up (audience, SMTP.SendAsApp or SMTP.Send, tenant, client id, expiry, as `smtp-wallet credential \
             test` does): a wrong one stops the sender with exit 2 before anything is claimed. --token-ca-file \
             trusts another CA for the token endpoint.
+            As a service (--daemon): SIGHUP reads the --config file and the wallet again (a file that does not load \
+            is logged and the settings in use kept; --database and --metrics need a restart); under systemd \
+            (Type=notify) it sends READY=1, RELOADING=1, STOPPING=1 and WATCHDOG=1 pings at half WatchdogSec; \
+            --metrics serves /metrics (Prometheus text) and /healthz (200, or 503 with the reason). Requests to it \
+            are limited to 8 KiB, 5 s and 8 at once.
             A server's reply is limited to 512 lines, 64 KiB and 2048 octets a line, and must arrive whole within \
             --timeout; more is a malformed reply.
             """)
@@ -20,14 +26,18 @@ struct Send: ParsableCommand {
     @Flag(help: "Send what is due, then exit.") var once = false
     @Flag(help: "Keep running; stop on SIGTERM/SIGINT after the message in flight.") var daemon = false
     @OptionGroup var sending: SenderSettingOptions
+    @OptionGroup var service: ServiceOptions
 
     func validate() throws {
         if once == daemon { throw ValidationError("give exactly one of --once and --daemon") }
+        try service.validate(daemon: daemon)
     }
 
     func run() throws {
+        let daemonService = DaemonService(logFormat: service.logFormat)
         let file = try sending.configFile()
-        let settings: SMTPSettings, options: SenderOptions
+        let settings: SMTPSettings
+        var options: SenderOptions
         do {
             settings = try sending.settings(file)
             options = try sending.options(file, once: once)
@@ -40,12 +50,9 @@ struct Send: ParsableCommand {
             ?? DatabaseURL.defaultValue
         let first = QueueStore(database: try guarded { () throws(QueueError) in try DatabaseURL.open(databaseValue, create: false) })
         try guarded { () throws(QueueError) in try first.checkSchema() }
-        if let wallet = settings.walletPath {
-            let password = ProcessInfo.processInfo.environment["MAIL_QUEUE_WALLET_PASSWORD"] ?? ""
-            for line in WalletCheck.warnings(walletPath: wallet, password: password) {
-                Console.error("mail-queue: warning: \(line)")
-            }
-        }
+        let metrics = SenderMetrics()
+        options.metrics = metrics
+        Self.checkWallet(settings, metrics: metrics, service: daemonService)
         // An OAuth2 credential's token checked before anything is claimed: a wrong audience or
         // role would have every request refused with 535 5.7.3.
         switch try guarded({ () throws(QueueError) in try TokenStartupCheck.run(settings, now: Date().timeIntervalSince1970) }) {
@@ -60,16 +67,6 @@ struct Send: ParsableCommand {
             Console.error("mail-queue: warning: the token could not be checked at start-up: \(reason)")
         case .fine:
             break
-        }
-        let stop = StopSignal()
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { stop.stop() }
-            source.resume()
-            sources.append(source)
         }
         let terminal = isatty(STDERR_FILENO) == 1
         var progress: (@Sendable (SenderReport) -> Void)?
@@ -87,10 +84,43 @@ struct Send: ParsableCommand {
             if let shared { return QueueStore(database: shared) }
             return QueueStore(database: try DatabaseURL.open(databaseValue, create: false))
         }
-        let sender = try guarded { () throws(QueueError) -> QueueSender in
-            try QueueSender(store: factory, settings: settings, options: options, stop: stop, progress: progress)
+        let logger = daemonService.logger(pattern: options.pattern)
+        var sender = try guarded { () throws(QueueError) -> QueueSender in
+            try QueueSender(store: factory, settings: settings, options: options, stop: daemonService.firstStop, logger: logger,
+                            progress: progress)
         }
-        let report = try guarded { () throws(QueueError) -> SenderReport in try sender.run() }
+        // SIGHUP: the --config file and the wallet read again; flags and the environment still win.
+        let sending = self.sending, shownProgress = progress
+        let reload: DaemonService.Prepare = { stop in
+            let file = try sending.readConfigFile()
+            let settings = try sending.settings(file)
+            var options = try sending.options(file, once: false)
+            options.metrics = metrics
+            Self.checkWallet(settings, metrics: metrics, service: daemonService)
+            return try QueueSender(store: factory, settings: settings, options: options, stop: stop,
+                                   logger: daemonService.logger(pattern: options.pattern),
+                                   progress: shownProgress)
+        }
+        daemonService.handleSignals(reload: daemon ? reload : nil)
+        let server = try daemon ? startMetrics(metrics, settings: settings, options: options, databaseValue: databaseValue,
+                                                   logger: logger) : nil
+        defer { server?.stop() }
+        if daemon {
+            metrics.beat()
+            daemonService.notifier.notify("READY=1")
+            let limit = DaemonHealth.maxBeatAge(idlePollSeconds: options.idlePollSeconds, timeout: settings.timeout,
+                                                messagesPerMinute: settings.messagesPerMinute)
+            daemonService.notifier.startWatchdog { (metrics.secondsSinceBeat() ?? 0) <= limit }
+        }
+        var report = SenderReport()
+        while true {
+            let run = sender
+            let part = try guarded { () throws(QueueError) -> SenderReport in try run.run() }
+            report.add(part)
+            if part.configurationError != nil { break }
+            guard let next = daemonService.nextGeneration() else { break }
+            sender = next
+        }
         if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
         var summary = "sent \(report.sent), failed \(report.failed), retried \(report.retried), uncertain \(report.uncertain), claims lost \(report.lost)"
         if report.partlyRefused > 0 {
@@ -110,11 +140,47 @@ struct Send: ParsableCommand {
             summary += "; \(scheduled.count) scheduled for later, the first at \(timestamp(next))"
         }
         print(summary)
-        _ = sources
         if let error = report.configurationError {
-            Console.error("mail-queue: cannot use the SMTP server: \(error)")
+            daemonService.error("cannot use the SMTP server: \(error)")
             throw ExitStatus.configuration
         }
         if !report.allSent { throw ExitStatus.notAllSent }
+    }
+
+    /// Warns about wallet certificates near expiry and notes them for /metrics.
+    static func checkWallet(_ settings: SMTPSettings, metrics: SenderMetrics, service: DaemonService) {
+        guard let wallet = settings.walletPath else { return }
+        let password = settings.walletPassword ?? ""
+        for line in WalletCheck.warnings(walletPath: wallet, password: password) { service.warn(line) }
+        if let certificates = WalletCheck.certificates(walletPath: wallet, password: password) {
+            metrics.walletChecked(certificates)
+        }
+    }
+
+    /// Starts the --metrics endpoint, if asked for.
+    func startMetrics(_ metrics: SenderMetrics, settings: SMTPSettings, options: SenderOptions, databaseValue: String,
+                      logger: Logger) throws -> MetricsServer? {
+        guard let address = service.metrics else { return nil }
+        // HOST:PORT or [IPv6]:PORT; port 0 picks a free one (the log names it).
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+              (0...65535).contains(port), colon != address.startIndex else {
+            Console.error("mail-queue: configuration: --metrics \(address): expected HOST:PORT, e.g. 127.0.0.1:9464")
+            throw ExitStatus.configuration
+        }
+        var host = String(address[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let endpoint = (host: host, port: port)
+        let health = DaemonHealth(
+            openStore: { () throws(QueueError) in QueueStore(database: try DatabaseURL.open(databaseValue, create: false)) },
+            metrics: metrics,
+            maxBeatAge: DaemonHealth.maxBeatAge(idlePollSeconds: options.idlePollSeconds, timeout: settings.timeout,
+                                                messagesPerMinute: settings.messagesPerMinute),
+            connections: max(1, settings.connections))
+        let server = try guarded { () throws(QueueError) in
+            try MetricsServer(host: endpoint.host, port: endpoint.port, allowRemote: service.metricsAllowRemote) { health.answer($0) }
+        }
+        let shown = server.host.contains(":") ? "[\(server.host)]:\(server.port)" : "\(server.host):\(server.port)"
+        logger.info("serving /metrics and /healthz", metadata: ["address": "\(shown)"])
+        return server
     }
 }

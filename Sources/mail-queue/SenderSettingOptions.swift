@@ -37,14 +37,18 @@ struct SenderSettingOptions: ParsableArguments {
 
     /// The settings file (--config, else $MAIL_QUEUE_CONFIG), if any.
     func configFile() throws -> SenderConfigFile? {
+        try guarded { () throws(QueueError) in try readConfigFile() }
+    }
+
+    /// The settings file as it is now (read again on SIGHUP).
+    /// - Throws: `QueueError.configuration` naming the file (and line) when it cannot be read or parsed.
+    func readConfigFile() throws(QueueError) -> SenderConfigFile? {
         guard let path = config ?? ProcessInfo.processInfo.environment["MAIL_QUEUE_CONFIG"] else { return nil }
         var info = stat()
         guard stat(path, &info) == 0, let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            return try guarded { () throws(QueueError) -> SenderConfigFile? in
-                throw QueueError(.configuration, field: "--config", reason: "cannot read \(path): \(String(cString: strerror(errno)))")
-            }
+            throw QueueError(.configuration, field: "--config", reason: "cannot read \(path): \(String(cString: strerror(errno)))")
         }
-        return try guarded { () throws(QueueError) in try SenderConfigFile.parse(text, file: path, mode: UInt32(info.st_mode)) }
+        return try SenderConfigFile.parse(text, file: path, mode: UInt32(info.st_mode))
     }
 
     /// A number setting, from its flag or the file, that `valid` accepts (else an error naming

@@ -123,6 +123,7 @@ public final class QueueSender: @unchecked Sendable {
             if let connection { _ = try? connection.quit(); connection.closeConnection() }
         }
         batches: while !stop.isStopped {
+            options.metrics?.beat()
             preparer?.cancel()
             preparer = nil
             try store.markSent(sent, owner: owner)
@@ -164,7 +165,9 @@ public final class QueueSender: @unchecked Sendable {
                     try store.release(Array(ids[index...]), owner: owner)
                     break batches
                 }
-                limiter?.acquire(stop: stop)
+                options.metrics?.beat()
+                if let waited = limiter?.acquire(stop: stop) { options.metrics?.rateLimitWait(seconds: waited) }
+                let started = DispatchTime.now().uptimeNanoseconds
                 if store.now() >= renewAt {
                     try store.renew(Array(ids[index...]), owner: owner, leaseMillis: options.leaseMillis)
                     renewAt = store.now() + options.leaseMillis / 2
@@ -178,7 +181,9 @@ public final class QueueSender: @unchecked Sendable {
                     do throws(SMTPError) {
                         connection = try session.open()
                         onConnection = 0
+                        options.metrics?.connection(succeeded: true)
                     } catch {
+                        options.metrics?.connection(succeeded: false)
                         // Not this request's fault: every claimed one goes back with the error.
                         let text = "connect: \(error.reply?.singleLine ?? error.description)"
                         logger.error("cannot open an SMTP session", metadata: ["error": "\(TerminalText.escaped("\(text)"))"])
@@ -236,6 +241,7 @@ public final class QueueSender: @unchecked Sendable {
                     break batches
                 }
                 if let outcome {
+                    options.metrics?.observeSend(seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
                     try record(outcome.0, id: id, attempts: details.attempts, store: store, owner: owner,
                                refused: outcome.1, sent: &sent, report: &report)
                 } else {
@@ -267,6 +273,7 @@ public final class QueueSender: @unchecked Sendable {
             try store.markSent(sent, owner: owner)
             sent.removeAll()
         }
+        options.metrics?.count(outcome, retried: options.retry.allowsAnother(afterAttempts: attempts))
         switch outcome {
         case .sent:
             report.sent += 1

@@ -29,7 +29,9 @@ final class RateLimiter: @unchecked Sendable {
     }
 
     /// Waits for the next slot, or returns early when `stop` is raised.
-    func acquire(stop: StopSignal) {
+    /// - Returns: the seconds the slot was ahead (0 when it was free).
+    @discardableResult
+    func acquire(stop: StopSignal) -> Double {
         lock.lock()
         let now = self.now()
         let slot = max(now, next)
@@ -37,5 +39,6 @@ final class RateLimiter: @unchecked Sendable {
         lock.unlock()
         let wait = slot.timeIntervalSince(now)
         if wait > 0 { sleep(wait, stop) }
+        return max(0, wait)
     }
 }

@@ -27,7 +27,8 @@ public struct SenderReport: Sendable, Equatable {
     /// True when every request claimed ended sent.
     public var allSent: Bool { failed == 0 && retried == 0 && uncertain == 0 && configurationError == nil }
 
-    mutating func add(_ other: SenderReport) {
+    /// Adds `other`'s counts to these (a daemon's runs between reloads, a sender's workers).
+    public mutating func add(_ other: SenderReport) {
         sent += other.sent
         failed += other.failed
         retried += other.retried
@@ -60,6 +61,8 @@ public struct SenderOptions: Sendable {
     /// Daemon: finished requests removed when idle (`retention-sent`, `retention-failed`), a
     /// few small batches at each idle moment; nil keeps everything.
     public var retention: RetentionPolicy?
+    /// Where the workers count what they do for `/metrics` and `/healthz`; nil counts nothing.
+    public var metrics: SenderMetrics?
 
     /// Creates options.
     public init(batchSize: Int = 20, leaseMillis: Int64 = 300_000, pattern: String? = nil, resendUncertain: Bool = false,

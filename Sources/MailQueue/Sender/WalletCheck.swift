@@ -18,4 +18,11 @@ public enum WalletCheck {
             return ["cannot check the wallet \(walletPath): \(error)"]
         }
     }
+
+    /// Every certificate of the wallet with its days left, for `/metrics`; nil when the wallet
+    /// cannot be opened.
+    public static func certificates(walletPath: String, password: String) -> [SenderMetrics.Certificate]? {
+        guard let wallet = try? Wallet.open(walletPath, password: password) else { return nil }
+        return wallet.expiryReport().items.map { SenderMetrics.Certificate(subject: $0.certificate.info.subject, daysLeft: $0.daysLeft) }
+    }
 }

@@ -191,3 +191,27 @@ final class RawClient {
         return readAll(timeout: 10)
     }
 }
+
+/// `/healthz`'s loop check, on an injected clock.
+@Suite("DaemonHealth")
+struct DaemonHealthTests {
+    @Test("a loop quiet for longer than its limit is unhealthy, naming how long; a beat makes it healthy again")
+    func stuckLoop() throws {
+        final class Time: @unchecked Sendable { var now = 1_000.0 }
+        let time = Time()
+        let metrics = SenderMetrics(clock: { time.now })
+        let (_, path) = try makeSQLiteStore()
+        let health = DaemonHealth(openStore: { () throws(QueueError) in QueueStore(database: try SQLiteQueueDatabase(path: path)) },
+                                  metrics: metrics, maxBeatAge: 60, connections: 1)
+        metrics.beat()
+        time.now += 59
+        #expect(health.problem() == nil)
+        #expect(health.answer("/healthz")?.status == 200)
+        time.now += 2
+        #expect(health.problem()?.contains("has not gone round for 61 s (limit 60 s)") == true, "\(health.problem() ?? "")")
+        #expect(health.answer("/healthz")?.status == 503)
+        metrics.beat()
+        #expect(health.answer("/healthz")?.status == 200)
+        #expect(health.answer("/other") == nil)
+    }
+}

@@ -58,8 +58,10 @@ extension MailMessage {
     }
 
     /// Sends the message in one mail transaction on an open connection (after EHLO, and
-    /// STARTTLS/AUTH if wanted): MAIL FROM the envelope sender, RCPT TO every recipient (To,
-    /// Cc, Bcc), DATA with the message streamed in chunks, and the final `.`.
+    /// STARTTLS/AUTH if wanted), through the connection's transaction engine
+    /// (`SMTPConnection.send(_:next:beforeFinalDot:)`): MAIL FROM the envelope sender, RCPT TO
+    /// every recipient (To, Cc, Bcc), pipelined when the server offers PIPELINING, DATA with the
+    /// message streamed in chunks, and the final `.`.
     ///
     /// The whole message is checked before MAIL FROM, so an invalid one never opens a
     /// transaction. Recipients the server refuses are reported, not fatal, as long as one is
@@ -69,9 +71,11 @@ extension MailMessage {
     /// - Parameters:
     ///   - connection: an open connection that has seen EHLO.
     ///   - beforeFinalDot: called after the last body byte and before `.`; a queue marks the
-    ///     request "delivery uncertain" here. An error it throws closes the connection.
+    ///     request "delivery uncertain" here. An error it throws closes the connection without
+    ///     the dot and is thrown.
     /// - Returns: the final reply and the accepted and refused recipients.
-    /// - Throws: `MessageError` (invalid message, SMTPUTF8 not offered) or `SMTPError`.
+    /// - Throws: `MessageError` (invalid message, SMTPUTF8 not offered) or `SMTPError`: a refused
+    ///   MAIL FROM, DATA or final dot, every recipient refused, or the connection failing.
     @discardableResult
     public func write(to connection: SMTPConnection, beforeFinalDot: () throws -> Void = {}) throws -> DeliveryReport {
         let recipients = envelopeRecipients
@@ -80,33 +84,46 @@ extension MailMessage {
         }
         let plan = try plan(for: connection.capabilities)
         try validate(options: plan.options)
-        try connection.mail(from: envelopeSender, parameters: plan.mailParameters)
-        var accepted: [String] = []
-        var refused: [RefusedRecipient] = []
-        for recipient in recipients {
+        let encoderFailure = FailureBox()
+        let content = MessageContent.stream { [self] (write: MessageContent.Writer) throws(SMTPError) -> Void in
             do {
-                try connection.rcpt(to: recipient)
-                accepted.append(recipient)
+                try encode(options: plan.options) { chunk in try write(chunk) }
+            } catch let error as SMTPError {
+                throw error
             } catch {
-                guard error.reply != nil else { throw error }
-                refused.append(RefusedRecipient(recipient: recipient, error: error))
+                encoderFailure.error = error
+                throw SMTPError(.invalidArgument(field: "message", reason: "\(error)"))
             }
         }
-        if accepted.isEmpty {
-            _ = try? connection.rset()
-            throw refused[0].error
+        var hookFailure: (any Error)?
+        let result = try connection.send(
+            MailTransaction(
+                envelope: Envelope(sender: envelopeSender, recipients: recipients, mailParameters: plan.mailParameters),
+                content: content),
+            beforeFinalDot: { _ in
+                do { try beforeFinalDot() } catch {
+                    hookFailure = error
+                    return false
+                }
+                return true
+            })
+        func refusal(_ reply: Reply, step: String) -> SMTPError {
+            let context = SMTPError.Context(host: connection.host, port: connection.port, step: step)
+            return SMTPError(refusing: reply, context: context) ?? SMTPError(.permanentError(reply), context: context)
         }
-        try connection.openData()
-        do {
-            try writeContent(to: connection, options: plan.options)
-            try beforeFinalDot()
-        } catch {
-            // Without the final dot the server discards what it received.
-            connection.closeConnection()
-            throw error
+        if !result.mailReply.isPositiveCompletion { throw refusal(result.mailReply, step: "mail") }
+        let refused = result.refusedRecipients.map { RefusedRecipient(recipient: $0.recipient, error: refusal($0.reply, step: "rcpt")) }
+        if let hookFailure { throw hookFailure }
+        if let failure = result.failure { throw encoderFailure.error ?? failure }
+        if result.acceptedRecipients.isEmpty, let first = refused.first { throw first.error }
+        if let dataReply = result.dataReply, dataReply.code != 354 { throw refusal(dataReply, step: "open_data") }
+        guard let reply = result.finalReply else {
+            // The server closed the connection (421) before DATA.
+            let last = result.recipientReplies.last?.reply ?? result.mailReply
+            throw refusal(last, step: result.recipientReplies.isEmpty ? "mail" : "rcpt")
         }
-        let reply = try connection.closeData()
-        return DeliveryReport(reply: reply, accepted: accepted, refused: refused)
+        if !reply.isPositiveCompletion { throw refusal(reply, step: "close_data") }
+        return DeliveryReport(reply: reply, accepted: result.acceptedRecipients, refused: refused)
     }
 
     /// Streams the message's bytes with `writeRawData` (after `openData`, before `closeData`), for
@@ -115,4 +132,9 @@ extension MailMessage {
     public func writeContent(to connection: SMTPConnection, options: EncodingOptions) throws {
         try encode(options: options) { chunk in try connection.writeRawData(chunk) }
     }
+}
+
+/// FailureBox carries an error out of a `@Sendable` closure run on the caller's thread.
+private final class FailureBox: @unchecked Sendable {
+    var error: (any Error)?
 }

@@ -4,7 +4,8 @@
 //
 //   smtp-bench --server HOST:PORT --messages N --size BYTES
 //              [--starttls --ca PEM] [--user U --password-env VAR] [--from A] [--to B]
-//       one connection: EHLO (STARTTLS + EHLO, AUTH when asked), N messages with sendMail,
+//       one connection: EHLO (STARTTLS + EHLO, AUTH when asked), N messages with the transaction
+//       engine (SMTPConnection.send, each next message's envelope behind the final dot),
 //       QUIT; prints `messages=N seconds=S rate=R` (the clock runs from connect to QUIT's
 //       reply). Exits 1 if any message was not delivered.
 //
@@ -178,23 +179,20 @@ func sendMessages(_ settings: Settings, password: String?) throws(SMTPError) -> 
     if connection.capabilities?.pipelining != true {
         warn("note: the server does not advertise PIPELINING")
     }
-    // sendMails pipelines across messages: the end of one and the next one's MAIL/RCPT/DATA
-    // share a write. Batches of 100 keep memory flat.
+    // The transaction engine pipelines across messages: the end of one and the next one's
+    // MAIL/RCPT/DATA share a write.
     var delivered = 0
-    var sent = 0
-    let mail = OutgoingMail(sender: settings.from, recipients: [settings.to], body: body)
-    while sent < settings.messages {
-        let batch = min(100, settings.messages - sent)
-        for (offset, result) in try connection.sendMails(Array(repeating: mail, count: batch)).enumerated() {
-            if result.isDelivered {
-                delivered += 1
-            } else {
-                let reply =
-                    result.finalReply ?? result.dataReply ?? result.recipientReplies.first?.reply ?? result.mailReply
-                warn("message \(sent + offset + 1) not delivered: \(reply.singleLine)")
-            }
+    let mail = MailTransaction(envelope: Envelope(sender: settings.from, recipients: [settings.to]), content: .bytes(body))
+    for index in 0..<settings.messages {
+        let result = try connection.send(mail, next: index + 1 < settings.messages ? mail : nil)
+        if let failure = result.failure { throw failure }
+        if result.isDelivered {
+            delivered += 1
+        } else {
+            let reply = result.finalReply ?? result.dataReply ?? result.recipientReplies.first?.reply ?? result.mailReply
+            warn("message \(index + 1) not delivered: \(reply.singleLine)")
         }
-        sent += batch
+        if connection.isClosed { break }
     }
     try connection.quit()
     return (delivered, now() - start)

@@ -1,9 +1,9 @@
 extension SMTPConnection {
     /// Sends MAIL FROM, every RCPT TO and DATA — in one write when the server offers PIPELINING
     /// (RFC 2920) — and stops where the message body starts, so the caller streams the body
-    /// (`writeRawData`) and decides when the final dot goes out (`closeData`). A mail queue
-    /// needs that moment to mark a request "delivery uncertain" before the dot; `sendMail`
-    /// writes body and dot together and cannot give it.
+    /// (`writeRawData`) and decides when the final dot goes out (`closeData`).
+    /// `send(_:next:beforeFinalDot:)` does the whole transaction with a hook before the dot;
+    /// this is for callers that write the body themselves.
     ///
     /// - Returns: the replies. When `dataReply?.code == 354` and a recipient was accepted, the
     ///   connection is in the data phase. When DATA was answered 354 although no recipient was
@@ -15,25 +15,9 @@ extension SMTPConnection {
     public func beginMail(from sender: String, to recipients: [String], mailParameters: [String] = [])
         throws(SMTPError) -> MailResult
     {
-        let step = "begin_mail"
-        guard !recipients.isEmpty else {
-            throw SMTPError(.invalidArgument(field: "recipients", reason: "at least one recipient is needed"), context: context(step))
-        }
-        guard conversation.canPipeline else {
-            var result = MailResult(
-                mailReply: try exchange(.mail(from: sender, parameters: mailParameters), step: step, raising: false),
-                recipientReplies: [])
-            guard result.mailReply.isPositiveCompletion, !isClosed else { return result }
-            for recipient in recipients {
-                result.recipientReplies.append((recipient, try exchange(.rcpt(to: recipient, parameters: []), step: step, raising: false)))
-                if isClosed { return result }
-            }
-            guard !result.acceptedRecipients.isEmpty else { return result }
-            result.dataReply = try exchange(.data, step: step, raising: false)
-            return result
-        }
-        try write(Envelope(sender: sender, recipients: recipients, mailParameters: mailParameters).commands, step: step)
-        return try envelopeReplies(recipients: recipients, step: step)
+        let envelope = Envelope(sender: sender, recipients: recipients, mailParameters: mailParameters)
+        do throws(SMTPError) { try envelope.check() } catch { throw error.filling(context("begin_mail")) }
+        return try endingEmptyMessage(try readEnvelope(envelope, sentAhead: false))
     }
 
     /// Writes the rest of a message body and its final dot and, when the server offers
@@ -62,45 +46,17 @@ extension SMTPConnection {
     /// `beginMail` returns, with the same data phase (and the same empty message ended at once
     /// when DATA was answered 354 although no recipient was accepted).
     public func envelopeReplies(for envelope: Envelope) throws(SMTPError) -> MailResult {
-        try envelopeReplies(recipients: envelope.recipients, step: "begin_mail")
+        try endingEmptyMessage(try readEnvelope(envelope, sentAhead: true))
     }
 
-    private func envelopeReplies(recipients: [String], step: String) throws(SMTPError) -> MailResult {
-        var result = MailResult(mailReply: try readReply(step: step), recipientReplies: [])
-        for recipient in recipients { result.recipientReplies.append((recipient, try readReply(step: step))) }
-        result.dataReply = try readReply(step: step)
+    /// Throws the failure `readEnvelope` met, and ends at once the empty message of a DATA
+    /// answered 354 although no recipient was accepted.
+    private func endingEmptyMessage(_ envelope: MailResult) throws(SMTPError) -> MailResult {
+        if let failure = envelope.failure { throw failure }
+        var result = envelope
         if result.dataReply?.code == 354 && result.acceptedRecipients.isEmpty {
-            result.finalReply = try finishData(step: step, raising: false)
+            result.finalReply = try finishData(step: "begin_mail", raising: false)
         }
         return result
-    }
-}
-
-/// Envelope is a message's MAIL FROM and RCPT TOs, sent ahead of it with
-/// `SMTPConnection.closeData(after:beginning:)`.
-public struct Envelope: Sendable, Equatable {
-    /// The envelope sender (MAIL FROM); empty for the null sender.
-    public var sender: String
-    /// The envelope recipients (RCPT TO), at least one.
-    public var recipients: [String]
-    /// ESMTP parameters for MAIL FROM, e.g. `BODY=8BITMIME`.
-    public var mailParameters: [String]
-
-    /// Creates an envelope.
-    public init(sender: String, recipients: [String], mailParameters: [String] = []) {
-        self.sender = sender
-        self.recipients = recipients
-        self.mailParameters = mailParameters
-    }
-
-    /// True when every command of the envelope can be written (at least one recipient, no
-    /// line break or NUL in an address or parameter).
-    var isSendable: Bool {
-        !recipients.isEmpty && commands.allSatisfy { command in (try? command.wireBytes()) != nil }
-    }
-
-    /// MAIL FROM, each RCPT TO, DATA.
-    var commands: [Command] {
-        [.mail(from: sender, parameters: mailParameters)] + recipients.map { .rcpt(to: $0, parameters: []) } + [.data]
     }
 }

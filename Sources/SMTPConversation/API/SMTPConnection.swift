@@ -35,6 +35,8 @@ public final class SMTPConnection {
     var socket: Socket
     /// The chain the server presented in the TLS handshake, leaf first; empty without TLS.
     public internal(set) var peerCertificates: [CertificateInfo] = []
+    /// The envelope written behind the last final dot whose replies are unread (`envelopeAhead`).
+    var ahead: Envelope?
 
     init(host: String, port: Int, txTimeout: Double?, options: Options, socket: Socket, stream: any ByteStream,
          conversation: Conversation) {
@@ -90,15 +92,20 @@ public final class SMTPConnection {
                     allowsCleartextAuth: options.allowCleartextAuth))
             connection.peerCertificates = peer
             connection.secureHost = secureHost
-            connection.greeting = try connection.readReply(step: "open_connection")
-            // The conversation closed on a greeting other than 220 and says why.
-            if let refused = connection.conversation.closingError {
-                connection.closeConnection()
-                throw refused
-            }
+            try connection.readGreeting()
             return connection
         } catch {
             throw error.filling(context)
+        }
+    }
+
+    /// Reads the server's greeting; anything but 220 closes the connection and is thrown.
+    func readGreeting() throws(SMTPError) {
+        greeting = try readReply(step: "open_connection")
+        // The conversation closed on a greeting other than 220 and says why.
+        if let refused = conversation.closingError {
+            closeConnection()
+            throw refused
         }
     }
 

@@ -1,0 +1,42 @@
+/// Envelope is a message's MAIL FROM and RCPT TOs: what `send(_:next:beforeFinalDot:)` and
+/// `beginMail` send ahead of the message, and what rides behind the previous message's final
+/// dot when the server offers PIPELINING.
+public struct Envelope: Sendable, Equatable {
+    /// The envelope sender (MAIL FROM); empty for the null sender.
+    public var sender: String
+    /// The envelope recipients (RCPT TO), at least one.
+    public var recipients: [String]
+    /// ESMTP parameters for MAIL FROM, e.g. `BODY=8BITMIME`, `SMTPUTF8`, `SIZE=1234`.
+    public var mailParameters: [String]
+    /// ESMTP parameters for every RCPT TO, e.g. `NOTIFY=FAILURE` (RFC 3461).
+    public var recipientParameters: [String]
+
+    /// Creates an envelope.
+    public init(sender: String, recipients: [String], mailParameters: [String] = [], recipientParameters: [String] = []) {
+        self.sender = sender
+        self.recipients = recipients
+        self.mailParameters = mailParameters
+        self.recipientParameters = recipientParameters
+    }
+
+    /// True when every command of the envelope can be written (at least one recipient, no
+    /// line break or NUL in an address or parameter).
+    var isSendable: Bool { (try? check()) != nil }
+
+    /// Refuses an envelope that cannot be sent, before anything of it is written (a command
+    /// refused half-way through a pipelined group would leave the conversation waiting for
+    /// replies that never come).
+    /// - Throws: `invalidArgument` naming what is wrong.
+    func check() throws(SMTPError) {
+        guard !recipients.isEmpty else {
+            throw SMTPError(.invalidArgument(field: "recipients", reason: "at least one recipient is needed"))
+        }
+        for command in commands { _ = try command.wireBytes() }
+    }
+
+    /// MAIL FROM, each RCPT TO, DATA.
+    var commands: [Command] {
+        [.mail(from: sender, parameters: mailParameters)]
+            + recipients.map { .rcpt(to: $0, parameters: recipientParameters) } + [.data]
+    }
+}

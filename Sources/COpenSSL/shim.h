@@ -73,4 +73,29 @@ static inline void shim_sk_PKCS12_SAFEBAG_pop_free(STACK_OF(PKCS12_SAFEBAG) *sk)
     sk_PKCS12_SAFEBAG_pop_free(sk, PKCS12_SAFEBAG_free);
 }
 
+/* CRAM-MD5 (RFC 2195) from a stored HMAC-MD5 context, as Dovecot's CRAM-MD5 scheme keeps it: the
+   MD5 state after the one 64-byte block (key XOR ipad, or key XOR opad), never the password.
+   The low-level MD5 calls are deprecated in OpenSSL 3 (the EVP interface hides the state these
+   two need); they stay here, in C, out of the Swift code's sight. */
+#include <openssl/md5.h>
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+/* The MD5 chaining values A, B, C, D after hashing the 64-byte `block`. */
+static inline void shim_md5_state_after_block(const unsigned char *block, unsigned int *abcd) {
+    MD5_CTX ctx;
+    MD5_Init(&ctx);
+    MD5_Update(&ctx, block, 64);
+    abcd[0] = ctx.A; abcd[1] = ctx.B; abcd[2] = ctx.C; abcd[3] = ctx.D;
+}
+/* MD5 of (the 64-byte block that left `abcd`) followed by `data`: resumes from that state. */
+static inline void shim_md5_resume(const unsigned int *abcd, const unsigned char *data, size_t length, unsigned char *digest) {
+    MD5_CTX ctx;
+    MD5_Init(&ctx);
+    ctx.A = abcd[0]; ctx.B = abcd[1]; ctx.C = abcd[2]; ctx.D = abcd[3];
+    ctx.Nl = 512; ctx.Nh = 0; ctx.num = 0;
+    MD5_Update(&ctx, data, length);
+    MD5_Final(digest, &ctx);
+}
+#pragma GCC diagnostic pop
+
 #endif

@@ -27,7 +27,8 @@ enum CredentialBags {
             tenant: object["tenant"] as? String, clientID: object["clientID"] as? String,
             authority: object["authority"] as? String, scope: object["scope"] as? String,
             tokenCommand: object["tokenCommand"] as? String, allowFrom: object["allowFrom"] as? [String] ?? [],
-            upstream: object["upstream"] as? String, updated: object["updated"] as? Double ?? 0)
+            upstream: object["upstream"] as? String, cramMD5Context: object["cramMD5"] as? String,
+            updated: object["updated"] as? Double ?? 0)
     }
 
     /// The JSON stored for `credential`.
@@ -43,6 +44,7 @@ enum CredentialBags {
         object["tokenCommand"] = credential.tokenCommand
         if !credential.allowFrom.isEmpty { object["allowFrom"] = credential.allowFrom }
         object["upstream"] = credential.upstream
+        object["cramMD5"] = credential.cramMD5Context?.revealed
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
             throw WalletError(.invalidArgument, "credential \(credential.alias) cannot be encoded")
         }

@@ -65,6 +65,9 @@ public struct WalletCredential: Sendable, Equatable, CustomStringConvertible, Cu
     /// For `.relayUser`: the alias of the credential that sends upstream for it; nil means the
     /// relay's default.
     public var upstream: String?
+    /// For `.relayUser`, only when asked for (`--cram-md5`): the HMAC-MD5 context CRAM-MD5
+    /// checks against (`RelayCramMD5`); password-equivalent for CRAM-MD5, so hidden like `secret`.
+    public var cramMD5Context: SecretText?
     /// When the credential was stored or last rotated, seconds since 1970.
     public var updated: Double
 
@@ -72,7 +75,7 @@ public struct WalletCredential: Sendable, Equatable, CustomStringConvertible, Cu
     public init(alias: String, username: String, kind: Kind, secret: String, tenant: String? = nil,
                 clientID: String? = nil, authority: String? = nil, scope: String? = nil,
                 tokenCommand: String? = nil, allowFrom: [String] = [], upstream: String? = nil,
-                updated: Double = WallClock.now()) {
+                cramMD5Context: String? = nil, updated: Double = WallClock.now()) {
         self.alias = alias
         self.username = username
         self.kind = kind
@@ -84,6 +87,7 @@ public struct WalletCredential: Sendable, Equatable, CustomStringConvertible, Cu
         self.tokenCommand = tokenCommand
         self.allowFrom = allowFrom
         self.upstream = upstream
+        self.cramMD5Context = cramMD5Context.map { SecretText($0) }
         self.updated = updated
     }
 
@@ -98,6 +102,7 @@ public struct WalletCredential: Sendable, Equatable, CustomStringConvertible, Cu
         if kind == .relayUser {
             parts.append("allow-from \(allowedSenders.joined(separator: "|"))")
             parts.append("upstream \(upstream ?? "(the relay's default)")")
+            if cramMD5Context != nil { parts.append("CRAM-MD5 context: <redacted>") }
         }
         if !secret.isEmpty { parts.append(kind == .relayUser ? "password hash: <redacted>" : "secret: <redacted>") }
         return parts.joined(separator: ", ")
@@ -129,9 +134,15 @@ public struct WalletCredential: Sendable, Equatable, CustomStringConvertible, Cu
             for pattern in allowFrom where !Self.isValidSenderPattern(pattern) {
                 throw WalletError(.invalidArgument, "credential \(alias): --allow-from '\(pattern)' is neither an address (user@domain) nor @domain")
             }
+            if let context = cramMD5Context, !RelayCramMD5.isContext(context.revealed) {
+                throw WalletError(.invalidArgument, "credential \(alias): the CRAM-MD5 context is not \(RelayCramMD5.scheme) and 64 hex digits")
+            }
             if let upstream, !Self.isValidAlias(upstream) {
                 throw WalletError(.invalidArgument, "credential \(alias): the upstream alias '\(upstream)' must be letters, digits, '-', '_', '.' or '@'")
             }
+        }
+        if kind != .relayUser && cramMD5Context != nil {
+            throw WalletError(.invalidArgument, "credential \(alias): only a relay-user keeps a CRAM-MD5 context")
         }
         if kind.needsTenantAndClientID {
             guard tenant?.isEmpty == false, clientID?.isEmpty == false else {

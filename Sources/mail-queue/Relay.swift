@@ -17,7 +17,8 @@ struct Relay: ParsableCommand {
             with the SMTP settings `send` takes (--smtp, --security, --profile, --ca-file, --rate, …).
 
             Users are the wallet's relay-user credentials (smtp-wallet credential add NAME --kind relay-user). \
-            AUTH (PLAIN, LOGIN) is required before MAIL, and offered only after STARTTLS (or with --implicit-tls), \
+            AUTH (PLAIN, LOGIN; CRAM-MD5 too when every relay user was added with --cram-md5) is required \
+            before MAIL, and offered only after STARTTLS (or with --implicit-tls), \
             except on a loopback listener with --allow-cleartext-auth-on-loopback. The TLS certificate is the \
             wallet's identity, or --tls-cert/--tls-key. Users re-read only at start. \
             --trusted-client 192.168.10.0/24=printer lets devices that cannot AUTH (printers, scanners) send \
@@ -203,7 +204,7 @@ struct Relay: ParsableCommand {
             recordDirectory: recordDir, log: log)
         let conversation = ServerConfiguration(
             hostname: hostname, maxMessageSize: maxMessageSize, maxRecipients: maxRecipients,
-            authMechanisms: ["PLAIN", "LOGIN"])
+            authMechanisms: users.allHaveCramMD5 ? ["PLAIN", "LOGIN", "CRAM-MD5"] : ["PLAIN", "LOGIN"])
         let options = SMTPServerOptions(
             listen: listeners, conversation: conversation, tlsCertificatePEM: certificatePEM, tlsKeyPEM: keyPEM,
             implicitTLS: implicitTLS, allowCleartextAuthOnLoopback: allowCleartextAuthOnLoopback,
@@ -248,6 +249,11 @@ struct Relay: ParsableCommand {
                 ? "AUTH also without TLS (loopback)" : implicitTLS ? "implicit TLS" : "AUTH after STARTTLS"
             log("relay: listening on \(endpoint) (\(auth)); \(users.byLogin.count) user(s); "
                 + (noSend ? "not sending" : "sending via \(senders.map(\.0).joined(separator: ", "))"))
+        }
+        if users.allHaveCramMD5 {
+            log("relay: CRAM-MD5 offered: every relay user has a CRAM-MD5 context")
+        } else if users.byLogin.values.contains(where: { $0.cramMD5Context != nil }) {
+            log("relay: CRAM-MD5 not offered: \(users.withoutCramMD5.joined(separator: ", ")) kept no CRAM-MD5 context (smtp-wallet credential add … --cram-md5)")
         }
         for entry in trusted {
             log("relay: clients from \(entry.network) may send without AUTH as \(entry.user) (--trusted-client)")

@@ -29,7 +29,8 @@ struct CredentialAdd: ParsableCommand {
             holding the wallet password in its environment, and with SMTP_OAUTH_USERNAME), \
             relay-user (a user of `mail-queue relay`: only a salted PBKDF2-SHA256 hash of the password is kept; \
             --allow-from says which envelope senders it may use, default its own user name; --upstream names \
-            the credential that sends for it, default the relay's --credential-alias).
+            the credential already in the wallet that sends for it, default the relay's --credential-alias; \
+            --cram-md5 also keeps the HMAC-MD5 context CRAM-MD5 needs).
             The secret comes from --secret-env NAME, --secret-file FILE or a prompt without echo; \
             never from the command line unless you add --insecure-secret-on-command-line.
             Example: smtp-wallet credential add o365 -w ./wallet --kind client-secret \
@@ -73,6 +74,13 @@ struct CredentialAdd: ParsableCommand {
     @Option(help: ArgumentHelp("relay-user: the alias of the credential that sends upstream for it (default: the relay's --credential-alias).", valueName: "ALIAS"))
     var upstream: String?
 
+    @Flag(name: .customLong("cram-md5"), help: """
+        relay-user: also keep the HMAC-MD5 context CRAM-MD5 needs (Dovecot's {CRAM-MD5} form), so the relay can offer \
+        CRAM-MD5, which UTL_SMTP prefers. It is password-equivalent for CRAM-MD5 (not the password itself); \
+        the relay offers CRAM-MD5 only when every relay user has it.
+        """)
+    var cramMD5 = false
+
     @OptionGroup var secret: SecretOptions
 
     @Flag(name: .customLong("device-code"), help: "With --kind refresh-token: sign in now with the device code flow and keep the refresh token.")
@@ -94,8 +102,8 @@ struct CredentialAdd: ParsableCommand {
             if !missing.isEmpty { throw ValidationError("--kind \(kind) needs \(missing.joined(separator: " and "))") }
         }
         if parsed == .tokenCommand && command == nil { throw ValidationError("--kind token-command needs --command") }
-        if parsed != .relayUser && (!allowFrom.isEmpty || upstream != nil) {
-            throw ValidationError("--allow-from and --upstream go with --kind relay-user")
+        if parsed != .relayUser && (!allowFrom.isEmpty || upstream != nil || cramMD5) {
+            throw ValidationError("--allow-from, --upstream and --cram-md5 go with --kind relay-user")
         }
         for pattern in allowedSenders where !WalletCredential.isValidSenderPattern(pattern) {
             throw ValidationError("--allow-from '\(pattern)' is neither an address (user@domain) nor @domain")
@@ -127,13 +135,17 @@ struct CredentialAdd: ParsableCommand {
                 return
             }
             var value = kind == .tokenCommand || kind == .clientCertificate ? "" : try secret.read(for: alias, kind: kind)
+            var cramContext: String?
             if kind == .relayUser {
-                // Only the hash is kept; the password itself goes no further than this line.
+                // Only the hash (and, when asked, the CRAM-MD5 context) is kept; the password itself
+                // goes no further than these lines.
+                if cramMD5 { cramContext = RelayCramMD5.context(value) }
                 value = try RelayPassword.hash(value)
             }
             let credential = WalletCredential(
                 alias: alias, username: username, kind: kind, secret: value, tenant: tenant, clientID: clientID,
-                authority: authority, scope: scope, tokenCommand: command, allowFrom: allowedSenders, upstream: upstream)
+                authority: authority, scope: scope, tokenCommand: command, allowFrom: allowedSenders, upstream: upstream,
+                cramMD5Context: cramContext)
             let replaced = try Wallet.modify(wallet.path, password: walletSecret, hooks: WalletAccess.hooks) { wallet throws(WalletError) in
                 let existed = wallet.credentials.contains { $0.alias == credential.alias }
                 if kind == .relayUser, let upstream = credential.upstream {
@@ -175,6 +187,7 @@ struct CredentialList: ParsableCommand {
                 if credential.kind == .relayUser {
                     fields.append("allow_from=\(credential.allowedSenders.joined(separator: "|"))")
                     fields.append("upstream=\(credential.upstream ?? "-")")
+                    fields.append("cram_md5=\(credential.cramMD5Context == nil ? "no" : "yes")")
                 }
                 fields.append("updated=\(WalletDates.iso8601(credential.updated))")
                 Output.line(fields.joined(separator: "  "))

@@ -20,6 +20,8 @@ Usage: relay_client.py SCENARIO PORT [options]
              SIZE=LIMIT (accepted, then RSET), then a message of LIMIT+1 octets with no SIZE=
   trusted    --source ADDR --from A --to B: from local address ADDR, MAIL without AUTH, then a
              message if MAIL was accepted; prints the reply to MAIL and to the final dot
+  login      --user --password --starttls CA --from A --to B --file EML: smtplib's login(), which
+             picks CRAM-MD5 first when offered, then the message; prints the AUTH offer and the replies
   durable    --user --password --threads N --seconds S: N clients submit one message after
              another (reconnecting whenever the relay goes away) for S seconds; prints each
              message's marker, whether its 250 was seen, and the request id it named
@@ -259,6 +261,22 @@ def main():
             result = {"keywords": keywords, "auth": auth, "over": over, "exact": exact, "undeclared": undeclared,
                       "bodySize": len(body), "afterData": after, "end": end}
         sock.close()
+    elif args.scenario == "login":
+        s = smtplib.SMTP("127.0.0.1", args.port, local_hostname="client.test", timeout=20)
+        s.starttls(context=context(args.starttls))
+        s.ehlo("client.test")
+        result = {"offered": s.esmtp_features.get("auth", "")}
+        try:
+            result["login"] = reply(*s.login(args.user, args.password))
+        except smtplib.SMTPAuthenticationError as e:
+            result["login"] = reply(e.smtp_code, e.smtp_error)
+            print(json.dumps(result))
+            return
+        s.mail(args.sender)
+        for rcpt in args.to:
+            s.rcpt(rcpt)
+        result.update(reply(*s.data(open(args.file, "rb").read())))
+        s.quit()
     elif args.scenario == "trusted":
         s = smtplib.SMTP("127.0.0.1", args.port, local_hostname="printer.test", timeout=20,
                          source_address=(args.source, 0))

@@ -107,4 +107,57 @@ struct RelayUserTests {
         #expect(itself.status == 2 && itself.output.contains("cannot send upstream as itself"), "\(itself.output)")
         #expect(try Wallet.open(w).credentials.map(\.alias) == ["app@contoso.com", "o365"])
     }
+
+    @Test("the CRAM-MD5 context is Dovecot's: doveadm pw -s CRAM-MD5 prints the same, for a short and a long (> 64 octets) password")
+    func cramContextMatchesDovecot() throws {
+        guard FileManager.default.fileExists(atPath: "/usr/bin/doveadm") else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("doveadm (dovecot-core) is not installed") }
+            return
+        }
+        for password in ["test", "pässword with spaces", String(repeating: "long-", count: 20)] {
+            let result = try run("/usr/bin/doveadm", ["pw", "-s", "CRAM-MD5", "-p", password])
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == RelayCramMD5.context(password), "\(password)")
+        }
+    }
+
+    @Test("a CRAM-MD5 answer checks against the context as Python's hmac computes it; a wrong password, challenge or garbage does not")
+    func cramVerify() throws {
+        let context = RelayCramMD5.context("relay-pw")
+        let challenge = "<1896.697170952@relay.test>"
+        let script = "import hmac, hashlib, sys; print(hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.md5).hexdigest())"
+        let digest = try run("/usr/bin/python3", ["-c", script, "relay-pw", challenge]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(digest.count == 32)
+        #expect(RelayCramMD5.verify(challenge: challenge, digest: digest, against: context))
+        #expect(RelayCramMD5.verify(challenge: challenge, digest: digest.uppercased(), against: context))
+        #expect(!RelayCramMD5.verify(challenge: challenge + "x", digest: digest, against: context))
+        #expect(!RelayCramMD5.verify(challenge: challenge, digest: digest, against: RelayCramMD5.context("relay-pW")))
+        #expect(!RelayCramMD5.verify(challenge: challenge, digest: "", against: context))
+        #expect(!RelayCramMD5.verify(challenge: challenge, digest: digest, against: "{CRAM-MD5}zz" + String(context.dropFirst(12))))
+        #expect(!RelayCramMD5.isContext("{CRAM-MD5}00") && RelayCramMD5.isContext(context))
+    }
+
+    @Test("credential add --cram-md5 keeps the context (never the password); list says so; it goes with relay-user only")
+    func cramCLI() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let w = temp.file("w")
+        #expect(try wallet(["create", "-w", w, "--auto-login"]).status == 0)
+        let environment = ["RELAY_PW": "Cram-Relay-Pw-9"]
+        let added = try wallet(["credential", "add", "app@contoso.com", "-w", w, "--auto-login", "--kind", "relay-user", "--cram-md5",
+                                "--secret-env", "RELAY_PW"], environment: environment)
+        #expect(added.status == 0 && added.output.contains("CRAM-MD5 context: <redacted>") && !added.output.contains("{CRAM-MD5}"), "\(added.output)")
+        let stored = try Wallet.open(w).credential("app@contoso.com")
+        #expect(stored.cramMD5Context?.revealed == RelayCramMD5.context("Cram-Relay-Pw-9"))
+        #expect(RelayPassword.verify("Cram-Relay-Pw-9", against: stored.secret.revealed))
+        for name in try FileManager.default.contentsOfDirectory(atPath: w) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: w + "/" + name))
+            #expect(bytes.range(of: Data("Cram-Relay-Pw-9".utf8)) == nil && bytes.range(of: Data("{CRAM-MD5}".utf8)) == nil, "\(name)")
+        }
+        let listed = try wallet(["credential", "list", "-w", w, "--auto-login"])
+        #expect(listed.output.contains("cram_md5=yes") && !listed.output.contains("{CRAM-MD5}"), "\(listed.output)")
+        let plain = try wallet(["credential", "add", "p", "-w", w, "--auto-login", "--cram-md5", "--secret-env", "RELAY_PW"], environment: environment)
+        #expect(plain.status != 0 && plain.output.contains("--cram-md5 go with --kind relay-user"), "\(plain.output)")
+        #expect(!String(describing: stored).contains("{CRAM-MD5}") && !String(reflecting: stored).contains("{CRAM-MD5}"))
+    }
 }

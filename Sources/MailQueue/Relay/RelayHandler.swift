@@ -34,13 +34,18 @@ public final class RelayHandler: SMTPServerHandler, @unchecked Sendable {
         self.clock = clock
     }
 
-    /// PLAIN and LOGIN are checked against the stored hash; other proofs cannot be (the relay
-    /// keeps no password). An authorization identity other than the user is refused.
+    /// PLAIN and LOGIN are checked against the stored hash, CRAM-MD5 against the user's stored
+    /// HMAC-MD5 context (a user without one fails it). An authorization identity other than the
+    /// user is refused.
     public func authenticate(_ attempt: SASLServerAttempt, session: SMTPServerSession) -> Reply? {
-        guard case .password(let password) = attempt.proof,
-            attempt.authorizationIdentity == nil || attempt.authorizationIdentity == attempt.username,
-            users.check(login: attempt.username, password: password) != nil
-        else {
+        let proven: Bool
+        switch attempt.proof {
+        case .password(let password):
+            proven = users.check(login: attempt.username, password: password) != nil
+        case .cramMD5(let challenge, let digest):
+            proven = users.checkCramMD5(login: attempt.username, challenge: challenge, digest: digest) != nil
+        }
+        guard proven, attempt.authorizationIdentity == nil || attempt.authorizationIdentity == attempt.username else {
             log("relay: auth failed session=\(session.number) client=\(session.clientAddress) user=\(Self.quoted(attempt.username)) mechanism=\(attempt.mechanism)")
             return Reply(535, "5.7.8 Authentication credentials invalid")
         }

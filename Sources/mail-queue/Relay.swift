@@ -184,6 +184,7 @@ struct Relay: ParsableCommand {
                 settings.username = upstream.username.isEmpty ? (settings.username ?? alias) : upstream.username
                 settings.walletPath = walletPath
                 options.pattern = alias
+                options.bounce = try sending.deliveryReport(file, settings: settings, reportingMTA: hostname)
                 let sender = try guarded { () throws(QueueError) -> QueueSender in
                     try QueueSender(store: factory, settings: settings, options: options, stop: stop)
                 }

@@ -40,7 +40,9 @@ struct Send: ParsableCommand {
         var options: SenderOptions
         do {
             settings = try sending.settings(file)
-            options = try sending.options(file, once: once)
+            var chosen = try sending.options(file, once: once)
+            chosen.bounce = try sending.deliveryReport(file, settings: settings, reportingMTA: settings.heloName)
+            options = chosen
         } catch let error as ValidationError {
             // A setting missing or wrong, wherever it came from: a configuration error (exit 2).
             Console.error("mail-queue: configuration: \(error.message)")

@@ -18,8 +18,9 @@ struct SenderSettingOptions: ParsableArguments {
     @Option(help: "File holding the SMTP password.") var passwordFile: String?
     @Option(help: "Wallet credential alias holding the password or OAuth2 secret; its user name is used unless --user gives one (none anywhere: exit 2).") var credentialAlias: String?
     @Option(help: "Name sent in EHLO (default: this host's name).") var helo: String?
-    @Option(help: "Parallel connections (default 1).") var connections: Int?
-    @Option(help: "Messages per minute across connections.") var rate: Int?
+    @Option(help: "Parallel connections (default 1; 3 for Office365: smtp.office365.com, *.outlook.com).") var connections: Int?
+    @Option(help: "Messages per minute across connections (default none; 30 for Office365 hosts). Per sender, so per upstream credential in the relay.")
+    var rate: Int?
     @Option(help: "Messages per connection before it is reopened.") var messagesPerConnection: Int?
     @Option(help: "Requests claimed at a time per connection (default 20).") var batch: Int?
     @Option(help: "Seconds a claim lasts; renewed while a batch is sent, taken over after a sender dies (default 300).")
@@ -30,6 +31,8 @@ struct SenderSettingOptions: ParsableArguments {
     @Option(help: "Seconds to wait for each whole SMTP reply or write (default 60); a server dripping a reply slowly is cut off.") var timeout: Double?
     @Option(help: "--daemon: seconds between looks at an empty queue (default 2).") var idlePollSeconds: Double?
     @Flag(help: "Also send delivery-uncertain requests again (may duplicate).") var resendUncertain = false
+    @Flag(help: "A relayed message the upstream refuses for good gets a delivery status notification (RFC 3464) back to its envelope sender, through the same upstream, with the null sender <> (none for a message that came with <>).")
+    var bounce = false
     @Option(help: "--daemon: remove sent requests this long after they were sent (90s, 15m, 12h, 30d), in small batches while idle.")
     var retentionSent: String?
     @Option(help: "--daemon: remove failed and cancelled requests this long after they finished (uncertain ones are never removed).")
@@ -115,6 +118,8 @@ struct SenderSettingOptions: ParsableArguments {
             }
             settings = SMTPSettings(host: host, port: port, security: mode, username: username,
                                     secret: secret, heloName: heloName)
+            // Office365's per-mailbox limits when the host is Office365's; --connections and --rate win.
+            settings.applyUpstreamLimits()
         }
         settings.caFile = SendSetting.find("ca-file", flag: caFile, file: file)?.value
         settings.tokenCAFile = SendSetting.find("token-ca-file", flag: tokenCaFile, file: file)?.value
@@ -157,6 +162,14 @@ struct SenderSettingOptions: ParsableArguments {
                                      failedMillis: try duration("retention-failed", retentionFailed, file))
         options.retention = policy.isEmpty ? nil : policy
         return options
+    }
+
+    /// The report builder for `--bounce` (or `bounce` in the file), naming this host
+    /// `reportingMTA` and the upstream of `settings`; nil without it.
+    func deliveryReport(_ file: SenderConfigFile?, settings: SMTPSettings, reportingMTA: String) throws -> DeliveryReport? {
+        let wanted = try bounce || (guarded { () throws(QueueError) in try file?.flag("bounce") } ?? false)
+        guard wanted else { return nil }
+        return DeliveryReport(reportingMTA: reportingMTA, remoteMTA: settings.host, fromMailbox: settings.username)
     }
 
     /// The duration setting `key` (flag, else the file's line) in ms; the error names where it was given.

@@ -114,6 +114,42 @@ final class LocalPeer {
                               "--token-ca", TestEnvironment.cert("ca.pem")], portFile: portFile)
     }
 
+    /// aiosmtpd_peer.py in `mode` (plain, or starttls with the test PKI and alice/wonderland) for
+    /// one test, writing to `maildir`, its connections counted (see `connections`).
+    static func aiosmtpd(mode: String, maildir: String) throws -> LocalPeer {
+        let script = TestEnvironment.root.appendingPathComponent("scripts/peers.d/aiosmtpd_peer.py").path
+        let portFile = maildir + ".port"
+        var command = ["python3", script, "--mode", mode, "--maildir", maildir, "--port-file", portFile,
+                       "--connections-file", maildir + ".connections"]
+        if mode != "plain" { command += ["--cert", TestEnvironment.cert("server.pem"), "--key", TestEnvironment.cert("server.key")] }
+        let peer = try LocalPeer(command, portFile: portFile)
+        peer.maildir = maildir
+        return peer
+    }
+
+    /// The maildir of a peer made by `aiosmtpd(mode:maildir:)`.
+    private(set) var maildir: String?
+
+    /// The connections the peer counted: open at most at once, and in all (zeros before the first).
+    var connections: (peak: Int, total: Int) {
+        guard let maildir, let data = FileManager.default.contents(atPath: maildir + ".connections"),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return (0, 0) }
+        return (object["peak"] as? Int ?? 0, object["total"] as? Int ?? 0)
+    }
+
+    /// The messages the peer stored, in order: content and envelope (its .json).
+    func messages() -> [(content: [UInt8], envelope: [String: Any])] {
+        guard let maildir else { return [] }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: maildir)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+        return names.compactMap { name in
+            let base = maildir + "/" + name.dropLast(".json".count)
+            guard let meta = FileManager.default.contents(atPath: base + ".json"),
+                  let envelope = try? JSONSerialization.jsonObject(with: meta) as? [String: Any],
+                  let content = FileManager.default.contents(atPath: base + ".eml") else { return nil }
+            return (Array(content), envelope)
+        }
+    }
+
     private init(_ command: [String], portFile: String?) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

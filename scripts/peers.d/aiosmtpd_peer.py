@@ -22,6 +22,14 @@ Each accepted message is written atomically to MAILDIR as NNNNNN.eml (the DATA
 bytes exactly as received after dot-unstuffing, CRLF line ends) plus NNNNNN.json
 (envelope: mail_from, rcpt_tos, options, peer, tls, authenticated user).
 
+A recipient at refused.example.test, or whose local part begins with "refused-", is refused at
+RCPT with 550 5.1.1 (as Postfix refuses an unknown user), in every mode: a permanent failure
+upstream for the tests of bounces.
+
+--connections-file FILE: after each connection opens or closes, FILE holds (written atomically)
+{"active": n, "peak": n, "total": n}: connections open now, the most open at once, and all so
+far, counted by the server (the tests of a sender's connection limit read it).
+
 The listener binds port 0 (or --port) and writes the chosen port to --port-file
 once it is listening, so the caller never races for a port. SIGTERM/SIGINT stop it.
 """
@@ -45,6 +53,15 @@ class MaildirHandler:
         self.maildir = maildir
         os.makedirs(maildir, exist_ok=True)
         self.counter = itertools.count(1)
+
+    REFUSED_DOMAIN = "@refused.example.test"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower().endswith(self.REFUSED_DOMAIN) or address.lower().startswith("refused-"):
+            return "550 5.1.1 <%s>: Recipient address rejected: User unknown in local recipient table" % address
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         n = next(self.counter)
@@ -167,6 +184,50 @@ class LongLineSMTP(SMTP):
     command_size_limits = collections.defaultdict(lambda: LongLineSMTP.command_size_limit)
 
 
+class ConnectionCounter:
+    """Counts the connections a server has open, at most and in all, into a JSON file."""
+
+    def __init__(self, path):
+        self.path = path
+        self.active = self.peak = self.total = 0
+
+    def opened(self):
+        self.active += 1
+        self.total += 1
+        self.peak = max(self.peak, self.active)
+        self.write()
+
+    def closed(self):
+        self.active -= 1
+        self.write()
+
+    def write(self):
+        if not self.path:
+            return
+        with open(self.path + ".tmp", "w") as f:
+            json.dump({"active": self.active, "peak": self.peak, "total": self.total}, f)
+        os.rename(self.path + ".tmp", self.path)
+
+
+def counted(base, counter):
+    """A subclass of the SMTP class `base` that tells `counter` of each connection."""
+    class Counted(base):
+        # STARTTLS hands the same session to connection_made again (with the TLS transport):
+        # counted once per TCP connection.
+        def connection_made(self, transport):
+            if not getattr(self, "_counted", False):
+                self._counted = True
+                counter.opened()
+            super().connection_made(transport)
+
+        def connection_lost(self, error):
+            if getattr(self, "_counted", False) and not getattr(self, "_uncounted", False):
+                self._uncounted = True
+                counter.closed()
+            super().connection_lost(error)
+    return Counted
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--mode", choices=["plain", "starttls", "smtps", "xoauth2"], default="plain")
@@ -183,6 +244,7 @@ def main():
     p.add_argument("--password", default="wonderland")
     p.add_argument("--auth-required", action="store_true", help="answer MAIL before AUTH with 530 5.7.0")
     p.add_argument("--hostname", default="aiosmtpd.example.test", help="name in the greeting and EHLO reply")
+    p.add_argument("--connections-file", help="keep the connection counts here (JSON: active, peak, total)")
     args = p.parse_args()
 
     if args.host not in ("127.0.0.1", "::1", "localhost"):
@@ -220,8 +282,9 @@ def main():
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    smtp_class = counted(LongLineSMTP if args.mode == "xoauth2" else SMTP, ConnectionCounter(args.connections_file))
     server = loop.run_until_complete(
-        loop.create_server(lambda: (LongLineSMTP if args.mode == "xoauth2" else SMTP)(handler, loop=loop, **kwargs),
+        loop.create_server(lambda: smtp_class(handler, loop=loop, **kwargs),
                            host=args.host, port=args.port, ssl=server_ssl))
     port = server.sockets[0].getsockname()[1]
     if args.port_file:

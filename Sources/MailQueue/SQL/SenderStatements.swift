@@ -37,7 +37,9 @@ public struct SenderStatements: Sendable {
     /// the database read and sort every due request at each claim (11 ms per claim with 20,000
     /// queued, in SQLite and in PostgreSQL alike). The rows a scan steps over are the ones not
     /// yet due at a higher priority than the ones it takes (scheduled or waiting to retry).
-    private func dueScans(now: Int64, pattern: String?, resendUncertain: Bool) -> [(String, [SQLValue])] {
+    private func dueScans(now: Int64, pattern: String?, resendUncertain: Bool, relayed: RelayedClaim)
+        -> [(String, [SQLValue])]
+    {
         var parts: [(String, [SQLValue])] = [
             ("\(q(r.status)) = ? AND \(q(r.nextAttemptAt)) <= ?", [.text(RequestStatus.unsent.rawValue), .integer(now)]),
             ("\(q(r.status)) = ? AND \(q(r.leaseUntil)) < ?", [.text(RequestStatus.sending.rawValue), .integer(now)]),
@@ -46,19 +48,20 @@ public struct SenderStatements: Sendable {
             parts.append(("\(q(r.status)) = ? AND (\(q(r.leaseOwner)) IS NULL OR \(q(r.leaseUntil)) < ?)",
                           [.text(RequestStatus.uncertain.rawValue), .integer(now)]))
         }
-        guard let pattern else { return parts }
-        return parts.map { ($0.0 + " AND \(q(r.patternID)) = ?", $0.1 + [.text(pattern)]) }
+        if let pattern { parts = parts.map { ($0.0 + " AND \(q(r.patternID)) = ?", $0.1 + [.text(pattern)]) } }
+        guard let (condition, bound) = relayed.condition(raw: q(r.rawMessage), pattern: q(r.patternID)) else { return parts }
+        return parts.map { ($0.0 + " AND " + condition, $0.1 + bound) }
     }
 
     /// Each scan as a sub-select of (claim_id, claim_priority, claim_due), highest priority
     /// first, then oldest due (the claim index's order, schema version 4), at most `limit`
     /// rows, with `locking` after it; and their values in order.
-    private func scans(now: Int64, limit: Int, pattern: String?, resendUncertain: Bool, locking: String = "")
-        -> ([String], [SQLValue])
+    private func scans(now: Int64, limit: Int, pattern: String?, resendUncertain: Bool, relayed: RelayedClaim,
+                       locking: String = "") -> ([String], [SQLValue])
     {
         var selects: [String] = []
         var values: [SQLValue] = []
-        for (condition, bound) in dueScans(now: now, pattern: pattern, resendUncertain: resendUncertain) {
+        for (condition, bound) in dueScans(now: now, pattern: pattern, resendUncertain: resendUncertain, relayed: relayed) {
             selects.append("""
                 SELECT \(q(r.id)) AS claim_id, \(q(r.priority)) AS claim_priority, \(q(r.nextAttemptAt)) AS claim_due \
                 FROM \(q(r.table)) WHERE \(condition) \
@@ -71,8 +74,10 @@ public struct SenderStatements: Sendable {
 
     /// SQLite, step 1 of a claim inside `BEGIN IMMEDIATE`: the ids of up to `limit` due requests
     /// (unsent and due, or claimed under an expired lease), highest priority first, then oldest due.
-    public func dueIDs(now: Int64, limit: Int, pattern: String?, resendUncertain: Bool = false) -> SQLStatement {
-        let (selects, values) = scans(now: now, limit: limit, pattern: pattern, resendUncertain: resendUncertain)
+    public func dueIDs(now: Int64, limit: Int, pattern: String?, resendUncertain: Bool = false,
+                       relayed: RelayedClaim = .any) -> SQLStatement {
+        let (selects, values) = scans(now: now, limit: limit, pattern: pattern, resendUncertain: resendUncertain,
+                                      relayed: relayed)
         let union = selects.map { "SELECT * FROM (\($0))" }.joined(separator: " UNION ALL ")
         return SQLStatement(dialect, """
             SELECT claim_id FROM (\(union)) ORDER BY claim_priority DESC, claim_due, claim_id LIMIT ?
@@ -92,9 +97,9 @@ public struct SenderStatements: Sendable {
     /// first, then oldest due. (Rows a scan locked
     /// but the merge left out stay locked, unchanged, until this statement's transaction ends.)
     public func claimSkipLocked(now: Int64, limit: Int, owner: String, leaseUntil: Int64, pattern: String?,
-                                resendUncertain: Bool = false) -> SQLStatement {
+                                resendUncertain: Bool = false, relayed: RelayedClaim = .any) -> SQLStatement {
         let (selects, values) = scans(now: now, limit: limit, pattern: pattern, resendUncertain: resendUncertain,
-                                      locking: " FOR UPDATE SKIP LOCKED")
+                                      relayed: relayed, locking: " FOR UPDATE SKIP LOCKED")
         let ctes = selects.enumerated().map { "due_\($0.offset) AS (\($0.element))" }
         let union = selects.indices.map { "SELECT * FROM due_\($0)" }.joined(separator: " UNION ALL ")
         return SQLStatement(dialect, """

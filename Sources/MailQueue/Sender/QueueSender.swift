@@ -23,7 +23,8 @@ public final class QueueSender: @unchecked Sendable {
     let options: SenderOptions
     let stop: StopSignal
     let logger: Logger
-    let limiter: RateLimiter?
+    /// The rate limit (`messagesPerMinute`); tests put one on a fake clock here before `run`.
+    var limiter: RateLimiter?
     let progress: (@Sendable (SenderReport) -> Void)?
     private let lock = NSLock()
     private var total = SenderReport()
@@ -129,7 +130,8 @@ public final class QueueSender: @unchecked Sendable {
             try store.markSent(sent, owner: owner)
             sent.removeAll()
             let ids = try store.claim(owner: owner, limit: options.batchSize, leaseMillis: options.leaseMillis,
-                                      pattern: options.pattern, resendUncertain: options.resendUncertain)
+                                      pattern: options.pattern, resendUncertain: options.resendUncertain,
+                                      relayed: .sender(secret: session.settings.secret))
             if ids.isEmpty {
                 if options.once { break }
                 if let open = connection { _ = try? open.quit(); open.closeConnection(); connection = nil }
@@ -166,8 +168,6 @@ public final class QueueSender: @unchecked Sendable {
                     break batches
                 }
                 options.metrics?.beat()
-                if let waited = limiter?.acquire(stop: stop) { options.metrics?.rateLimitWait(seconds: waited) }
-                let started = DispatchTime.now().uptimeNanoseconds
                 if store.now() >= renewAt {
                     try store.renew(Array(ids[index...]), owner: owner, leaseMillis: options.leaseMillis)
                     renewAt = store.now() + options.leaseMillis / 2
@@ -226,6 +226,19 @@ public final class QueueSender: @unchecked Sendable {
                 {
                     next = loaded[ids[index + 1]]?.request
                 }
+                // The rate's slot is taken last, right before MAIL: a slow connect or read
+                // between the slot and the message would let messages bunch up in a minute.
+                if let limiter {
+                    // (Outside the optional chain: `metrics?.f(x)` does not evaluate x when metrics is nil.)
+                    let waited = limiter.acquire(stop: stop)
+                    options.metrics?.rateLimitWait(seconds: waited)
+                    // A stop during the wait: the slot was not reached, the message is not sent.
+                    if stop.isStopped && ahead == nil {
+                        try store.release(Array(ids[index...]), owner: owner)
+                        break batches
+                    }
+                }
+                let started = DispatchTime.now().uptimeNanoseconds
                 let outcome = try deliver(details.request, next: next, ahead: &ahead, on: &connection, store: store,
                                           owner: owner, sent: &sent, preparer: preparer)
                 if connection?.isClosed ?? true { ahead = nil }
@@ -243,7 +256,7 @@ public final class QueueSender: @unchecked Sendable {
                 if let outcome {
                     options.metrics?.observeSend(seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
                     try record(outcome.0, id: id, attempts: details.attempts, store: store, owner: owner,
-                               refused: outcome.1, sent: &sent, report: &report)
+                               refused: outcome.1, sent: &sent, report: &report, details: details)
                 } else {
                     report.lost += 1
                 }
@@ -266,9 +279,12 @@ public final class QueueSender: @unchecked Sendable {
 
     /// Records `outcome` for `id`.
     func record(_ outcome: DeliveryOutcome, id: String, attempts: Int, store: QueueStore, owner: String,
-                refused: String? = nil, sent: inout [SentMark], report: inout SenderReport) throws(QueueError) {
+                refused: String? = nil, sent: inout [SentMark], report: inout SenderReport,
+                details: RequestDetails? = nil) throws(QueueError) {
         if case .sent = outcome {
-            sent.append(SentMark(id: id, refused: refused))
+            sent.append(SentMark(id: id, refused: refused, bounce: refused.flatMap {
+                deliveryReport(for: details, error: $0, refused: $0, onlyRefused: true, store: store)
+            }))
         } else {
             try store.markSent(sent, owner: owner)
             sent.removeAll()
@@ -286,7 +302,7 @@ public final class QueueSender: @unchecked Sendable {
             try giveBack([id], error: error, store: store, owner: owner, sent: &sent, report: &report)
         case .failed(let error):
             logger.error("request failed", metadata: ["id": "\(id)", "error": "\(TerminalText.escaped("\(error)"))"])
-            try store.markFailed(id, owner: owner, error: error, refused: refused)
+            try markFailed(id, details: details, error: error, refused: refused, store: store, owner: owner)
             report.failed += 1
             note { $0.failed += 1 }
         case .retry(let error):
@@ -296,7 +312,8 @@ public final class QueueSender: @unchecked Sendable {
                 report.retried += 1
                 note { $0.retried += 1 }
             } else {
-                try store.markFailed(id, owner: owner, error: "gave up after \(attempts) attempts: \(error)", refused: refused)
+                try markFailed(id, details: details, error: "gave up after \(attempts) attempts: \(error)", refused: refused,
+                               store: store, owner: owner)
                 report.failed += 1
                 note { $0.failed += 1 }
             }

@@ -85,7 +85,8 @@ public struct SMTPSettings: Sendable, CustomReflectable {
     /// 30 messages a minute and 3 connections per mailbox (Microsoft's sending limits).
     public static func office365(username: String, secret: Secret, heloName: String = "localhost") -> SMTPSettings {
         SMTPSettings(host: "smtp.office365.com", port: 587, security: .starttls, username: username, secret: secret,
-                     authSchemes: ["XOAUTH2", "LOGIN"], heloName: heloName, connections: 3, messagesPerMinute: 30)
+                     authSchemes: ["XOAUTH2", "LOGIN"], heloName: heloName, connections: UpstreamLimits.office365.connections,
+                     messagesPerMinute: UpstreamLimits.office365.messagesPerMinute)
     }
 
     /// Every setting, with the wallet password shown as `<redacted>` (the SMTP password is a

@@ -21,7 +21,7 @@ public struct SenderConfigFile: Sendable, Equatable {
     public static let keys: [String] = [
         "database", "smtp", "security", "profile", "ca-file", "token-ca-file", "wallet", "user", "password", "password-file",
         "credential-alias", "helo", "connections", "rate", "messages-per-connection", "batch", "lease-seconds",
-        "pattern", "max-attempts", "retry-base-ms", "timeout", "idle-poll-seconds", "resend-uncertain",
+        "pattern", "max-attempts", "retry-base-ms", "timeout", "idle-poll-seconds", "resend-uncertain", "bounce",
         "retention-sent", "retention-failed",
     ]
 

@@ -63,6 +63,9 @@ public struct SenderOptions: Sendable {
     public var retention: RetentionPolicy?
     /// Where the workers count what they do for `/metrics` and `/healthz`; nil counts nothing.
     public var metrics: SenderMetrics?
+    /// `--bounce`: a relayed request that fails for good gets a delivery status notification
+    /// (RFC 3464) made by this builder, queued back to its envelope sender; nil sends none.
+    public var bounce: DeliveryReport?
 
     /// Creates options.
     public init(batchSize: Int = 20, leaseMillis: Int64 = 300_000, pattern: String? = nil, resendUncertain: Bool = false,

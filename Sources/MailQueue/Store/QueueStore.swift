@@ -126,18 +126,22 @@ public final class QueueStore {
 
     /// Claims up to `limit` due requests for `owner` until `now + leaseMillis`.
     /// - Returns: the claimed ids.
+    ///
+    /// `relayed` says which relayed (raw-message) requests may be taken: a sender passes
+    /// `RelayedClaim.sender(credentialAlias:)`, so that a relayed request goes out only with its
+    /// upstream credential.
     public func claim(owner: String, limit: Int, leaseMillis: Int64, pattern: String?,
-                      resendUncertain: Bool = false) throws(QueueError) -> [String] {
+                      resendUncertain: Bool = false, relayed: RelayedClaim = .any) throws(QueueError) -> [String] {
         let now = self.now(), statements = sender, dialect = self.dialect
         return try database.transaction { (db) throws(QueueError) -> [String] in
             switch dialect {
             case .postgres:
                 return try db.query(statements.claimSkipLocked(
                     now: now, limit: limit, owner: owner, leaseUntil: now + leaseMillis, pattern: pattern,
-                    resendUncertain: resendUncertain)).compactMap { $0.first?.text }
+                    resendUncertain: resendUncertain, relayed: relayed)).compactMap { $0.first?.text }
             case .sqlite:
                 let ids = try db.query(statements.dueIDs(now: now, limit: limit, pattern: pattern,
-                                                         resendUncertain: resendUncertain)).compactMap { $0.first?.text }
+                                                         resendUncertain: resendUncertain, relayed: relayed)).compactMap { $0.first?.text }
                 if !ids.isEmpty { try db.execute(statements.claim(ids: ids, owner: owner, leaseUntil: now + leaseMillis)) }
                 return ids
             }
@@ -181,8 +185,9 @@ public final class QueueStore {
     /// transaction, and stay marked even when the claim on `id` was lost.
     public func markUncertain(_ id: String, owner: String, recordingSent sent: [SentMark] = []) throws(QueueError) -> Bool {
         let statements = sender, now = self.now()
+        let enqueue = EnqueueStatements(dialect: dialect, schema: schema)
         return try database.transaction { (db) throws(QueueError) -> Bool in
-            for mark in sent { try db.execute(statements.markSent(id: mark.id, owner: owner, now: now, refused: mark.refused)) }
+            for mark in sent { try Self.markSent(mark, owner: owner, now: now, on: db, statements: statements, enqueue: enqueue) }
             return try db.execute(statements.markUncertain(id: id, owner: owner)) == 1
         }
     }
@@ -196,8 +201,9 @@ public final class QueueStore {
     public func markSent(_ marks: [SentMark], owner: String) throws(QueueError) {
         guard !marks.isEmpty else { return }
         let statements = sender, now = self.now()
+        let enqueue = EnqueueStatements(dialect: dialect, schema: schema)
         try database.transaction { (db) throws(QueueError) in
-            for mark in marks { try db.execute(statements.markSent(id: mark.id, owner: owner, now: now, refused: mark.refused)) }
+            for mark in marks { try Self.markSent(mark, owner: owner, now: now, on: db, statements: statements, enqueue: enqueue) }
         }
     }
 
@@ -392,11 +398,15 @@ public struct SentMark: Sendable, Hashable {
     public var id: String
     /// Recipients the server refused, if any.
     public var refused: String?
+    /// The delivery status notification for the refused recipients (`--bounce`), stored with
+    /// the mark.
+    public var bounce: StoredRequest?
 
     /// Creates a mark.
-    public init(id: String, refused: String?) {
+    public init(id: String, refused: String?, bounce: StoredRequest? = nil) {
         self.id = id
         self.refused = refused
+        self.bounce = bounce
     }
 }
 

@@ -1,0 +1,33 @@
+/// RelayedClaim says which relayed requests (raw messages the relay stored, whose send pattern is
+/// the upstream credential alias that must deliver them) a claim may take.
+///
+/// The rule: a relayed request goes out only through a sender whose credential is its
+/// upstream's. A sender with a wallet credential alias takes the relayed requests of that alias
+/// (and every other request as before); a sender without one (a password, or no AUTH) takes no
+/// relayed request at all. Without it a `send` with other credentials would deliver a relayed
+/// message as someone else, or to a server that refuses it.
+public enum RelayedClaim: Sendable, Equatable {
+    /// Every request, relayed or not (operator tools, tests).
+    case any
+    /// No relayed request.
+    case none
+    /// Relayed requests only when their pattern is this upstream credential alias.
+    case upstream(String)
+
+    /// What a sender with `secret` may claim: `.upstream(alias)` for a wallet credential alias,
+    /// else `.none`.
+    public static func sender(secret: SMTPSettings.Secret?) -> RelayedClaim {
+        if case .walletAlias(let alias)? = secret { return .upstream(alias) }
+        return .none
+    }
+
+    /// The SQL condition (and its values) over the `raw` and `pattern` columns (quoted names);
+    /// nil when every request qualifies.
+    func condition(raw: String, pattern: String) -> (String, [SQLValue])? {
+        switch self {
+        case .any: return nil
+        case .none: return ("\(raw) IS NULL", [])
+        case .upstream(let alias): return ("(\(raw) IS NULL OR \(pattern) = ?)", [.text(alias)])
+        }
+    }
+}

@@ -1,5 +1,6 @@
-/// RelayedClaim says which relayed requests (raw messages the relay stored, whose send pattern is
-/// the upstream credential alias that must deliver them) a claim may take.
+/// RelayedClaim says which relayed requests (raw messages with a send pattern: the relay stores
+/// each with the upstream credential alias that must deliver it) a claim may take. A raw
+/// message enqueued without a pattern (through the library) is not a relayed one.
 ///
 /// The rule: a relayed request goes out only through a sender whose credential is its
 /// upstream's. A sender with a wallet credential alias takes the relayed requests of that alias
@@ -26,8 +27,8 @@ public enum RelayedClaim: Sendable, Equatable {
     func condition(raw: String, pattern: String) -> (String, [SQLValue])? {
         switch self {
         case .any: return nil
-        case .none: return ("\(raw) IS NULL", [])
-        case .upstream(let alias): return ("(\(raw) IS NULL OR \(pattern) = ?)", [.text(alias)])
+        case .none: return ("(\(raw) IS NULL OR \(pattern) IS NULL)", [])
+        case .upstream(let alias): return ("(\(raw) IS NULL OR \(pattern) IS NULL OR \(pattern) = ?)", [.text(alias)])
         }
     }
 }

@@ -14,7 +14,11 @@ struct Relay: ParsableCommand {
             (`250 2.0.0 queued as ID`, see `mail-queue show ID`); a database error is 451 4.3.0 and nothing \
             is stored; a client that drops before the final dot stores nothing. Unless --no-send, the sender \
             runs in this process: one per upstream credential (the user's --upstream, else --credential-alias), \
-            with the SMTP settings `send` takes (--smtp, --security, --profile, --ca-file, --rate, …).
+            with the SMTP settings `send` takes (--smtp, --security, --profile, --ca-file, --rate, …). \
+            Each upstream credential keeps its own limits: for an Office365 host (smtp.office365.com, \
+            *.outlook.com) 3 connections and 30 messages a minute unless --connections/--rate say otherwise. \
+            --bounce: a message the upstream refuses for good gets a delivery status notification (RFC 3464) \
+            back to its envelope sender through the same upstream (from <>; none for a message from <>).
 
             Users are the wallet's relay-user credentials (smtp-wallet credential add NAME --kind relay-user). \
             AUTH (PLAIN, LOGIN; CRAM-MD5 too when every relay user was added with --cram-md5) is required \

@@ -21,6 +21,10 @@ struct Send: ParsableCommand {
             are limited to 8 KiB, 5 s and 8 at once.
             A server's reply is limited to 512 lines, 64 KiB and 2048 octets a line, and must arrive whole within \
             --timeout; more is a malformed reply.
+            Relayed requests (what `mail-queue relay` stored, whose pattern is their upstream credential) are \
+            sent only by a sender whose --credential-alias is that credential; any other `send` leaves them. \
+            An Office365 host (smtp.office365.com, *.outlook.com) gets 3 connections and 30 messages a minute \
+            unless --connections/--rate say otherwise. --bounce: see `mail-queue relay --help`.
             """)
     @OptionGroup var db: DatabaseOptions
     @Flag(help: "Send what is due, then exit.") var once = false

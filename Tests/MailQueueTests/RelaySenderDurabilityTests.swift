@@ -36,7 +36,7 @@ struct RelaySenderDurabilityTests {
         }
         relay.stop()
         let counts = try relay.queue.counts()
-        #expect(drained, "\(try relay.queue.counts())")
+        #expect(drained, "\(counts)")
 
         let sent = try durable.messages(output)
         let acked = sent.filter { $0["acked"] as? Bool == true }

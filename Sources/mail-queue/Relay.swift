@@ -171,6 +171,10 @@ struct Relay: ParsableCommand {
                 if let shared { return QueueStore(database: shared) }
                 return QueueStore(database: try DatabaseURL.open(databaseValue, create: false))
             }
+            // One wake-up for every upstream's sender: an accepted message (this process's own
+            // enqueue, or another's) wakes them all; each claims only its own pattern.
+            let wakeUp = try sending.wakeUp(file, once: false, url: databaseValue, stop: stop,
+                                            pollSeconds: (try? sending.options(file, once: false).idlePollSeconds) ?? 2)
             for alias in users.upstreamAliases(fallback: defaultUpstream) {
                 let upstream: WalletCredential
                 do { upstream = try wallet.credential(alias) } catch { throw fail("upstream credential \(alias): \(error)") }
@@ -189,6 +193,7 @@ struct Relay: ParsableCommand {
                 settings.walletPath = walletPath
                 options.pattern = alias
                 options.bounce = try sending.deliveryReport(file, settings: settings, reportingMTA: hostname)
+                options.wakeUp = wakeUp
                 let sender = try guarded { () throws(QueueError) -> QueueSender in
                     try QueueSender(store: factory, settings: settings, options: options, stop: stop)
                 }

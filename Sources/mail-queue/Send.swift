@@ -19,6 +19,9 @@ struct Send: ParsableCommand {
             (Type=notify) it sends READY=1, RELOADING=1, STOPPING=1 and WATCHDOG=1 pings at half WatchdogSec; \
             --metrics serves /metrics (Prometheus text) and /healthz (200, or 503 with the reason). Requests to it \
             are limited to 8 KiB, 5 s and 8 at once.
+            --daemon wakes when a request is enqueued (PostgreSQL: LISTEN for the NOTIFY each enqueue sends; \
+            SQLite: inotify on PATH-wakeup beside the database, which each enqueue on this host touches) and \
+            polls every --idle-poll-seconds as the fallback; --poll-only only polls.
             A server's reply is limited to 512 lines, 64 KiB and 2048 octets a line, and must arrive whole within \
             --timeout; more is a malformed reply.
             Relayed requests (what `mail-queue relay` stored, whose pattern is their upstream credential) are \
@@ -91,6 +94,9 @@ struct Send: ParsableCommand {
             return QueueStore(database: try DatabaseURL.open(databaseValue, create: false))
         }
         let logger = daemonService.logger(pattern: options.pattern)
+        // Each generation listens for enqueues until its stop signal is raised.
+        options.wakeUp = try sending.wakeUp(file, once: once, url: databaseValue,
+                                            stop: daemonService.firstStop, pollSeconds: options.idlePollSeconds, logger: logger)
         var sender = try guarded { () throws(QueueError) -> QueueSender in
             try QueueSender(store: factory, settings: settings, options: options, stop: daemonService.firstStop, logger: logger,
                             progress: progress)
@@ -103,9 +109,16 @@ struct Send: ParsableCommand {
             var options = try sending.options(file, once: false)
             options.metrics = metrics
             Self.checkWallet(settings, metrics: metrics, service: daemonService)
-            return try QueueSender(store: factory, settings: settings, options: options, stop: stop,
-                                   logger: daemonService.logger(pattern: options.pattern),
-                                   progress: shownProgress)
+            options.wakeUp = try sending.wakeUp(file, once: false, url: databaseValue, stop: stop,
+                                                pollSeconds: options.idlePollSeconds, logger: daemonService.logger(pattern: options.pattern))
+            do {
+                return try QueueSender(store: factory, settings: settings, options: options, stop: stop,
+                                       logger: daemonService.logger(pattern: options.pattern),
+                                       progress: shownProgress)
+            } catch {
+                stop.stop()  // this generation never runs: its listener ends
+                throw error
+            }
         }
         daemonService.handleSignals(reload: daemon ? reload : nil)
         let server = try daemon ? startMetrics(metrics, settings: settings, options: options, databaseValue: databaseValue,

@@ -33,6 +33,8 @@ struct SenderSettingOptions: ParsableArguments {
     @Flag(help: "Also send delivery-uncertain requests again (may duplicate).") var resendUncertain = false
     @Flag(help: "A relayed message the upstream refuses for good gets a delivery status notification (RFC 3464) back to its envelope sender, through the same upstream, with the null sender <> (none for a message that came with <>).")
     var bounce = false
+    @Flag(help: "--daemon: only poll; do not listen for enqueues (PostgreSQL LISTEN, SQLite's PATH-wakeup file).")
+    var pollOnly = false
     @Option(help: "--daemon: remove sent requests this long after they were sent (90s, 15m, 12h, 30d), in small batches while idle.")
     var retentionSent: String?
     @Option(help: "--daemon: remove failed and cancelled requests this long after they finished (uncertain ones are never removed).")

@@ -167,5 +167,9 @@ struct EnqueueTests {
         let lite = EnqueueStatements(dialect: .sqlite).insert(stored, now: 5)
         #expect(lite[0].sql.filter { $0 == "?" }.count == lite[0].bindings.count)
         #expect(lite.count == 2, "one request row and one recipient row")
+        // PostgreSQL's end with NOTIFY on the request table's channel (the daemon's wake-up).
+        #expect(pg.last?.sql == "NOTIFY \"MAIL_REQUEST\"" && pg.last?.bindings.isEmpty == true, "\(pg.last?.sql ?? "")")
+        #expect(pg.count == 3, "request, recipient, NOTIFY")
+        #expect(!lite.contains { $0.sql.contains("NOTIFY") })
     }
 }

@@ -38,6 +38,7 @@ public enum MailQueueRequester {
         for statement in EnqueueStatements(dialect: db.dialect, schema: schema).insert(stored, now: now) {
             try db.execute(statement)
         }
+        (db as? SQLiteExecutor)?.announceEnqueueOnCommit()
         return stored.id
     }
 }

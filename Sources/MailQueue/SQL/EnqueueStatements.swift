@@ -22,9 +22,20 @@ public struct EnqueueStatements: Sendable {
         self.schema = schema
     }
 
+    /// The PostgreSQL channel an enqueue notifies and a sending daemon listens on: the request
+    /// table's name, so queues with other tables in one database do not wake each other.
+    public var channel: String { schema.requests.table }
+
+    /// NOTIFY on ``channel`` (PostgreSQL; nil for SQLite). Run in the enqueue's transaction, it is
+    /// delivered when that commits (and never when it rolls back); several in one transaction are
+    /// delivered as one.
+    public var notify: SQLStatement? {
+        dialect == .postgres ? SQLStatement(dialect, "NOTIFY \(q(channel))") : nil
+    }
+
     /// The statements storing `request` as unsent with its priority, due at once or at its
     /// `notBefore` when that is later: one request row, one row per recipient, one per
-    /// attachment.
+    /// attachment, and on PostgreSQL a ``notify`` that wakes the daemons.
     public func insert(_ request: StoredRequest, now: Int64) -> [SQLStatement] {
         let r = schema.requests, c = schema.recipients, a = schema.attachments
         let due = max(now, request.notBefore ?? now)
@@ -51,6 +62,7 @@ public struct EnqueueStatements: Sendable {
                 """, [.text(request.id), .integer(Int64(index + 1)), .text(attachment.filename),
                       .text(attachment.contentType), .blob(attachment.data)]))
         }
+        if let notify { statements.append(notify) }
         return statements
     }
 }

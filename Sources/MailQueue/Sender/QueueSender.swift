@@ -76,7 +76,7 @@ public final class QueueSender: @unchecked Sendable {
             let thread = Thread { [self] in
                 defer { group.leave() }
                 do throws(QueueError) {
-                    let report = try work(worker: worker)
+                    let report = try workRecovering(worker: worker)
                     lock.withLock { total.add(report) }
                 } catch {
                     failures.withLock { if firstError == nil { firstError = error } }
@@ -119,6 +119,7 @@ public final class QueueSender: @unchecked Sendable {
         // When worker 0 next purges finished requests (with a retention policy).
         var purgeAt: Int64 = 0
         let prepareAhead = max(1, session.settings.connections) < ProcessInfo.processInfo.activeProcessorCount
+        let idle = IdleWait(wakeUp: options.wakeUp, stop: stop)
         defer {
             preparer?.cancel()
             if let connection { _ = try? connection.quit(); connection.closeConnection() }
@@ -146,7 +147,7 @@ public final class QueueSender: @unchecked Sendable {
                     purgeAt = purged.complete ? store.now() + 60_000 : store.now()
                     if !purged.complete { continue }
                 }
-                stop.wait(seconds: options.idlePollSeconds)
+                idle.wait(upTo: options.idlePollSeconds)
                 continue
             }
             // The batch is read in one transaction (a few at a time when attachments are large).

@@ -22,7 +22,7 @@ public struct SenderConfigFile: Sendable, Equatable {
         "database", "smtp", "security", "profile", "ca-file", "token-ca-file", "wallet", "user", "password", "password-file",
         "credential-alias", "helo", "connections", "rate", "messages-per-connection", "batch", "lease-seconds",
         "pattern", "max-attempts", "retry-base-ms", "timeout", "idle-poll-seconds", "resend-uncertain", "bounce",
-        "retention-sent", "retention-failed",
+        "retention-sent", "retention-failed", "poll-only",
     ]
 
     /// The file's name, for messages.

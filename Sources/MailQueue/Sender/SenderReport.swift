@@ -66,6 +66,8 @@ public struct SenderOptions: Sendable {
     /// `--bounce`: a relayed request that fails for good gets a delivery status notification
     /// (RFC 3464) made by this builder, queued back to its envelope sender; nil sends none.
     public var bounce: DeliveryReport?
+    /// Daemon: wakes idle workers when a request is enqueued (`WakeUp.listen`); nil: they only poll.
+    public var wakeUp: WakeUp?
 
     /// Creates options.
     public init(batchSize: Int = 20, leaseMillis: Int64 = 300_000, pattern: String? = nil, resendUncertain: Bool = false,

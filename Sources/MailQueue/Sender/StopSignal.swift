@@ -5,6 +5,7 @@ import Foundation
 public final class StopSignal: @unchecked Sendable {
     private let condition = NSCondition()
     private var stopped = false
+    private var actions: [@Sendable () -> Void] = []
 
     /// Creates a lowered signal.
     public init() {}
@@ -12,8 +13,25 @@ public final class StopSignal: @unchecked Sendable {
     /// Raises the signal.
     public func stop() {
         condition.lock()
+        let first = !stopped
         stopped = true
         condition.broadcast()
+        let run = first ? actions : []
+        actions.removeAll()
+        condition.unlock()
+        run.forEach { $0() }
+    }
+
+    /// Runs `action` once when the signal is raised (at once when it is raised already): ends
+    /// waits that are not on this signal's own condition (a socket poll, a ``WakeUp``).
+    public func whenStopped(_ action: @escaping @Sendable () -> Void) {
+        condition.lock()
+        if stopped {
+            condition.unlock()
+            action()
+            return
+        }
+        actions.append(action)
         condition.unlock()
     }
 

@@ -11,21 +11,36 @@ public enum DatabaseURL {
     /// - Throws: `QueueError.configuration` for an unknown scheme, `.database` when it cannot be
     ///   opened or (without `create`) a SQLite file does not exist.
     public static func open(_ value: String, create: Bool = true) throws(QueueError) -> any QueueDatabase {
-        if value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") {
-            return try PostgresQueueDatabase(url: value)
+        switch try location(value) {
+        case .postgres(let url): return try PostgresQueueDatabase(url: url)
+        case .sqlite(let path): return try sqlite(path, create: create)
         }
+    }
+
+    /// Location is where a `--database` value points, read without opening anything.
+    public enum Location: Sendable, Equatable {
+        /// A PostgreSQL URL.
+        case postgres(String)
+        /// A SQLite file's path.
+        case sqlite(String)
+    }
+
+    /// Where `value` points.
+    /// - Throws: `QueueError.configuration` for an unknown scheme or `sqlite:` without a path.
+    public static func location(_ value: String) throws(QueueError) -> Location {
+        if value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") { return .postgres(value) }
         if value.hasPrefix("sqlite:") {
             let path = String(value.dropFirst("sqlite:".count))
             guard !path.isEmpty else {
                 throw QueueError(.configuration, field: "--database", reason: "sqlite: needs a path, e.g. sqlite:./mail-queue.sqlite")
             }
-            return try sqlite(path, create: create)
+            return .sqlite(path)
         }
         if value.contains("://") {
             throw QueueError(.configuration, field: "--database",
                              reason: "'\(PostgresConnection.redact(value))' is neither sqlite:PATH nor postgres://…")
         }
-        return try sqlite(value, create: create)
+        return .sqlite(value)
     }
 
     private static func sqlite(_ path: String, create: Bool) throws(QueueError) -> SQLiteQueueDatabase {

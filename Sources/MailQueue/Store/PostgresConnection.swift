@@ -5,7 +5,8 @@ import CPostgres
 ///
 /// Errors name the server's message and SQLSTATE, never the connection string's password.
 public final class PostgresConnection: SQLExecutor, @unchecked Sendable {
-    private let connection: OpaquePointer
+    /// libpq's connection (the wake-up listener polls its socket).
+    let connection: OpaquePointer
     /// The connection URL with any password removed (for messages).
     public let safeURL: String
 

@@ -104,9 +104,11 @@ public final class QueueStore {
     @discardableResult
     public func enqueue(_ request: MailRequest) throws(QueueError) -> String {
         let limits = self.limits, schema = self.schema, now = self.now()
-        return try database.transaction { (db) throws(QueueError) -> String in
+        let id = try database.transaction { (db) throws(QueueError) -> String in
             try MailQueueRequester.enqueue(request, on: db, schema: schema, limits: limits, now: now)
         }
+        announceEnqueue()
+        return id
     }
 
     /// Enqueues a raw message (the relay's) in its own transaction; once this returns, the
@@ -119,7 +121,14 @@ public final class QueueStore {
         try database.transaction { (db) throws(QueueError) in
             for statement in statements { try db.execute(statement) }
         }
+        announceEnqueue()
         return stored.id
+    }
+
+    /// Wakes the daemons sending from a SQLite queue on this host (PostgreSQL's enqueue
+    /// statements notify by themselves).
+    func announceEnqueue() {
+        if let sqlite = database as? SQLiteQueueDatabase { SQLiteWakeFile.touch(database: sqlite.path) }
     }
 
     // MARK: - Sender side

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// SQLiteExecutor runs statements on a GRDB `Database`: the application's own, inside its
 /// transaction, through GRDB's statement API so that its `ValueObservation`s and caches see
@@ -69,3 +70,17 @@ public struct SQLiteExecutor: SQLExecutor {
     }
 }
 
+
+extension SQLiteExecutor {
+    /// Wakes the daemons watching this database's ``SQLiteWakeFile`` once the transaction the
+    /// enqueue ran in commits (at once when it ran outside one; never when it rolls back).
+    func announceEnqueueOnCommit() {
+        guard let connection = db.sqliteConnection, let name = sqlite3_db_filename(connection, "main") else { return }
+        let path = String(cString: name)
+        if db.isInsideTransaction {
+            db.afterNextTransaction(onCommit: { _ in SQLiteWakeFile.touch(database: path) })
+        } else {
+            SQLiteWakeFile.touch(database: path)
+        }
+    }
+}

@@ -3,8 +3,8 @@
 
   relay_latency.py HOST PORT MESSAGES CONNECTIONS SIZE
 
-CONNECTIONS sessions at once (threads), each sends its share of MESSAGES messages of SIZE
-octets (a 1 KiB body like smtp-source -l SIZE) over one connection, waiting for each reply
+CONNECTIONS sessions at once (threads), each sends its share of MESSAGES messages with a body of
+about SIZE octets in 80-octet lines (like smtp-source -l SIZE) over one connection, waiting for each reply
 (no pipelining). For each message it takes the time from the write of the final dot to the
 arrival of the whole reply to it: the time the server needs to make the message durable and
 say so. Prints one line: `messages=N p50_ms=X p99_ms=Y max_ms=Z`. Exits 1 when a reply is not
@@ -37,7 +37,9 @@ def session(host, port, count, size, results, errors):
         expect(reply(), b"2")
         sock.sendall(b"EHLO latency.test\r\n")
         expect(reply(), b"2")
-        body = b"x" * (size - 2) + b"\r\n" if size > 2 else b"x\r\n"
+        # SIZE octets in lines of 78 + CRLF, as a mail body is (no line over 998 octets).
+        line = b"x" * 78 + b"\r\n"
+        body = line * (size // len(line)) + b"x" * max(0, size % len(line) - 2) + b"\r\n"
         for n in range(count):
             sock.sendall(b"MAIL FROM:<a@example.com>\r\n")
             expect(reply(), b"2")

@@ -99,6 +99,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "wallet-bench", dependencies: ["TrustStore", "COpenSSL"]),
+        .executableTarget(name: "queue-bench", dependencies: ["MailQueue"]),
         .target(
             name: "TestSupport",
             path: "Tests/TestSupport",

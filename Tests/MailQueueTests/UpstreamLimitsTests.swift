@@ -128,3 +128,56 @@ struct UpstreamLimitsTests {
         #expect(subjects == ["Subject: not relayed", "Subject: relayed"], "\(subjects)")
     }
 }
+
+/// The relay's senders, one per upstream credential, each with its own limits (real time).
+@Suite("Relay: limits per upstream credential", .serialized)
+struct RelayUpstreamLimitsTests {
+    @Test("two upstream credentials at 120 a minute each: each stream spaced 0.5 s apart, both at once (not one shared limit); at most 3 connections each")
+    func perCredential() throws {
+        let relay = try RelayProcess()
+        try RelayProcess.wallet(["credential", "add", "up2", "-w", relay.wallet, "--auto-login", "--username", "alice",
+                                 "--secret-env", "SECRET"], secret: "wonderland")
+        try RelayProcess.wallet(["credential", "add", "carol@example.com", "-w", relay.wallet, "--auto-login", "--kind", "relay-user",
+                                 "--upstream", "up2", "--secret-env", "SECRET"], secret: "relay-pw-carol")
+        let peer = try LocalPeer.aiosmtpd(mode: "starttls", maildir: relay.queue.directory + "/upstream")
+        defer { peer.stop() }
+        // First accept only, so that the senders meet a burst already queued.
+        try relay.start(["--no-send", "--allow-cleartext-auth-on-loopback", "--auth-failure-delay", "0"])
+        let perStream = 8
+        for (user, password) in [("alice@example.com", RelayProcess.alicePassword), ("carol@example.com", "relay-pw-carol")] {
+            for n in 0..<perStream {
+                let file = relay.queue.directory + "/m.eml"
+                try Data("Subject: \(user)-\(n)\r\n\r\nbody\r\n".utf8).write(to: URL(fileURLWithPath: file))
+                let reply = try relay.client("submit", ["--user", user, "--password", password, "--from", user,
+                                                        "--to", "bob@example.com", "--file", file])
+                #expect(reply["code"] as? Int == 250, "\(reply)")
+            }
+        }
+        relay.stop()
+        try relay.start(["--allow-cleartext-auth-on-loopback", "--smtp", "127.0.0.1:\(peer.port)", "--security", "starttls",
+                         "--ca-file", TestEnvironment.cert("ca.pem"), "--credential-alias", "up", "--helo", "relay.test",
+                         "--idle-poll-seconds", "0.1", "--rate", "120", "--connections", "3", "--batch", "2"])
+        defer { relay.stop() }
+        #expect(eventually(timeout: 60) { peer.messages().count == 2 * perStream }, "\(peer.messages().count) arrived")
+        var times: [String: [Double]] = [:]
+        for message in peer.messages() {
+            let subject = String(decoding: message.content, as: UTF8.self).split(separator: "\r\n").first { $0.hasPrefix("Subject: ") } ?? ""
+            let stream = subject.contains("carol@") ? "up2" : "up"
+            times[stream, default: []].append(message.envelope["received_at"] as? Double ?? 0)
+        }
+        var spans: [String: Double] = [:]
+        for (stream, arrivals) in times {
+            let sorted = arrivals.sorted()
+            #expect(sorted.count == perStream, "\(stream): \(sorted.count)")
+            spans[stream] = (sorted.last ?? 0) - (sorted.first ?? 0)
+            // 8 messages at 120 a minute: the last starts 3.5 s after the first.
+            #expect((spans[stream] ?? 0) >= Double(perStream - 1) * 0.5 - 0.5, "\(stream) went faster than its rate: \(sorted)")
+        }
+        let all = times.values.flatMap { $0 }.sorted()
+        let total = (all.last ?? 0) - (all.first ?? 0)
+        // One limit shared by both would need 7.5 s for the 16.
+        #expect(total < Double(2 * perStream - 1) * 0.5 - 0.5, "both streams took \(total) s (spans \(spans)): one limit for both?")
+        #expect(peer.connections.peak <= 6, "\(peer.connections)")
+        print("relay limits per credential: spans \(spans), all \(total) s, peak connections \(peer.connections.peak)")
+    }
+}

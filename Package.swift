@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "SMTPConversation", targets: ["SMTPConversation"]),
+        .library(name: "SMTPTranscript", targets: ["SMTPTranscript"]),
+        .library(name: "SMTPListener", targets: ["SMTPListener"]),
         .library(name: "TrustStore", targets: ["TrustStore"]),
         .executable(name: "smtp-repl", targets: ["smtp-repl"]),
         .executable(name: "smtp-wallet", targets: ["smtp-wallet"]),
@@ -36,6 +38,13 @@ let package = Package(
             name: "SMTPConversation",
             dependencies: ["COpenSSL", "CSystem"]
         ),
+        // The listening side: a socket listener and the SMTP server the relay runs on
+        // (ServerConversation, its sans-I/O core, stays in SMTPConversation). An application that
+        // links SMTPConversation to send mail gets no listening socket.
+        .target(name: "SMTPListener", dependencies: ["SMTPConversation", "COpenSSL", "CSystem"]),
+        // Transcripts: format, parser, importers, recorder, client-side player and the server
+        // that plays a transcript to any client (the REPL's serve/replay/convert, the tests).
+        .target(name: "SMTPTranscript", dependencies: ["SMTPConversation", "SMTPListener", "COpenSSL", "CSystem"]),
         .target(
             name: "TrustStore",
             dependencies: ["SMTPConversation", "COpenSSL", "CSystem"]
@@ -49,6 +58,7 @@ let package = Package(
             name: "smtp-repl",
             dependencies: [
                 "SMTPConversation",
+                "SMTPTranscript",
                 "PLSQL",
                 "TrustStore",
                 "OAuth2",
@@ -83,7 +93,7 @@ let package = Package(
         .target(
             name: "MailQueue",
             dependencies: [
-                "SMTPConversation", "TrustStore", "MailMessage", "OAuth2", "CPostgres",
+                "SMTPConversation", "SMTPListener", "SMTPTranscript", "TrustStore", "MailMessage", "OAuth2", "CPostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
@@ -94,6 +104,7 @@ let package = Package(
             dependencies: [
                 "MailQueue",
                 "SMTPConversation",
+                "SMTPListener",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -107,35 +118,35 @@ let package = Package(
         ),
         .testTarget(
             name: "SMTPConversationTests",
-            dependencies: ["TestSupport", "SMTPConversation"]
+            dependencies: ["TestSupport", "SMTPTranscript", "SMTPListener", "SMTPConversation"]
         ),
         .testTarget(
             name: "PLSQLTests",
-            dependencies: ["TestSupport", "PLSQL", "SMTPConversation"]
+            dependencies: ["TestSupport", "SMTPTranscript", "PLSQL", "SMTPConversation"]
         ),
         .testTarget(
             name: "SMTPReplTests",
-            dependencies: ["TestSupport", "SMTPConversation"],
+            dependencies: ["TestSupport", "SMTPTranscript", "SMTPConversation"],
             exclude: ["javamail", "field/SendPHPMailer.php", "field/typist.py"]
         ),
         .testTarget(
             name: "MailMessageTests",
-            dependencies: ["TestSupport", "MailMessage", "SMTPConversation"],
+            dependencies: ["TestSupport", "SMTPTranscript", "MailMessage", "SMTPConversation"],
             exclude: ["parse_message.py"]
         ),
         .testTarget(
             name: "OAuth2Tests",
-            dependencies: ["TestSupport", "OAuth2", "TrustStore", "SMTPConversation"],
+            dependencies: ["TestSupport", "SMTPTranscript", "OAuth2", "TrustStore", "SMTPConversation"],
             exclude: ["token_server.py"]
         ),
         .testTarget(
             name: "MailQueueTests",
-            dependencies: ["TestSupport", "MailQueue", "MailMessage", "SMTPConversation", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["TestSupport", "SMTPTranscript", "MailQueue", "MailMessage", "SMTPConversation", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["relay_client.py", "parse_dsn.py"]
         ),
         .testTarget(
             name: "TrustStoreTests",
-            dependencies: ["TestSupport", "TrustStore", "SMTPConversation"]
+            dependencies: ["TestSupport", "SMTPTranscript", "TrustStore", "SMTPConversation"]
         ),
     ]
 )

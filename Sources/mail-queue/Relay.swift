@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MailQueue
 import SMTPConversation
+import SMTPListener
 import TrustStore
 
 /// `mail-queue relay`: an SMTP submission server in front of the queue, with the sender in the

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 
 /// `convert`: a conversation captured by another tool becomes a transcript.
 struct Convert: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 
 /// `demo`: the seed's Office365 conversation, end to end, with no account and no network.
 struct Demo: ParsableCommand {

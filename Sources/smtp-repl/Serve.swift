@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 import TrustStore
 
 /// Parses `HOST:PORT` (IPv6 in brackets).

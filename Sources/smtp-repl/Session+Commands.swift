@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 
 extension Session {
     func run(_ name: String, _ arguments: Arguments, _ line: ScriptLine) throws(ScriptError) {

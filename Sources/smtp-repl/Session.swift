@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 
 /// ScriptLine is one command of a script with where it came from and its here-document.
 struct ScriptLine {

@@ -1,6 +1,7 @@
 import Foundation
 import MailQueue
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// A configuration error while opening the connection (here: AUTH over cleartext, which the

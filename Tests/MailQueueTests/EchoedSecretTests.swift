@@ -1,6 +1,7 @@
 import Foundation
 import MailQueue
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// A server that quotes the password back in its refusal: the queue keeps and prints the

@@ -1,6 +1,7 @@
 import Foundation
 import MailQueue
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// `mail-queue show ID` and `status` explain a failed request's recorded reply with the reply

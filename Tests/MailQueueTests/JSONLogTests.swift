@@ -1,6 +1,7 @@
 import Foundation
 @testable import MailQueue
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// `send --log-format json`: one JSON object per line on stderr, with the request id and the

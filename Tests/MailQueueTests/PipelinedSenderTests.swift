@@ -1,6 +1,7 @@
 import Foundation
 import MailQueue
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// The sender with a server that offers PIPELINING: MAIL, RCPT and DATA go out together, the

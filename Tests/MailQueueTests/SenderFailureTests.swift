@@ -1,6 +1,7 @@
 import Foundation
 import MailQueue
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// The transcript server fails at each step of the conversation with 421, 451, 554 and a

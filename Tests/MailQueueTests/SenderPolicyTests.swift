@@ -1,6 +1,7 @@
 import Foundation
 import MailQueue
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// The sender's two safety rules in isolation: a delivery-uncertain request is sent again only

@@ -1,6 +1,7 @@
 import Foundation
 import MailQueue
 import SMTPConversation
+import SMTPTranscript
 @_exported import TestSupport
 import Testing
 

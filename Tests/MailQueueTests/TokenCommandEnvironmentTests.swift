@@ -1,6 +1,7 @@
 import Foundation
 import MailQueue
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// A token command (`az account get-access-token …`) runs without the toolkit's secrets in its

@@ -1,6 +1,7 @@
 import Foundation
 import OAuth2
 import SMTPConversation
+import SMTPTranscript
 import Testing
 import TrustStore
 

@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// A hostile server quotes the credential back in its reply to AUTH: the reply is kept, shown

@@ -1,6 +1,7 @@
 import Testing
 
-@testable import SMTPConversation
+import SMTPConversation
+@testable import SMTPListener
 
 /// ClientNetwork: CIDR blocks for `--trusted-client`, IPv4, IPv6 and IPv4 seen on IPv6 sockets.
 @Suite("Client networks (CIDR)")

@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// The API over real sockets against the transcript server: timeouts, ACL, AUTH policy,

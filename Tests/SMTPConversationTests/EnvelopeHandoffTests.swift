@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// `closeData(after:beginning:)` and `envelopeReplies(for:)`: the next message's envelope in the

@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// Every transcript in fixtures/transcripts is played through the API against the transcript

@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// Real TLS with the test PKI in certs/: each verification failure says why.

@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// `convert` on real output captured in this run, then served back to the same client.

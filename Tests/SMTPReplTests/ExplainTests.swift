@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// `explain CODE [TEXT]` (REPL and `smtp-repl explain`) and the explanations printed beside

@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// Captures made in this run by the real tools (JavaMail, smtplib) against real peers, wrapped as

@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// swaks, openssl s_client, curl and PHPMailer captures made in this run against aiosmtpd with

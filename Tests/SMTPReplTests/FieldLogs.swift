@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 
 /// FieldLogs wraps a capture the ways people paste them: inside a CI build log, indented, behind
 /// a logger's prefix, wrapped at 80 columns.

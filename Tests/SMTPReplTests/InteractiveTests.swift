@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// The interactive REPL driven through tmux: prompt, completion, history, hidden password.

@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// `smtp-repl run FILE.sql`: UTL_SMTP PL/SQL as written, against `serve` of the Office365

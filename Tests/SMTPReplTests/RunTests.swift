@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// `smtp-repl run` and `demo` as a user runs them: the built binary, real sockets, exit codes.

@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// `smtp-repl serve` against clients no one here wrote: swaks and Python's smtplib.

@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// A hostile server's reply cannot drive the terminal of someone running the REPL: ESC, BEL and

@@ -1,5 +1,6 @@
 import Foundation
 import SMTPConversation
+import SMTPTranscript
 import Testing
 
 /// Transcripts are checked wherever they are read, and a client that leaves one is told why.

@@ -1,5 +1,7 @@
 import Foundation
 import SMTPConversation
+import SMTPListener
+import SMTPTranscript
 import TrustStore
 
 /// RelayHandler is what `mail-queue relay` decides for its SMTP server: relay users from the

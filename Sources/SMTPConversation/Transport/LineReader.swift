@@ -1,16 +1,16 @@
 /// LineReader reads CRLF- (or LF-) terminated lines from a byte stream, keeping what follows.
-final class LineReader {
-    var stream: any ByteStream
+package final class LineReader {
+    package var stream: any ByteStream
     private(set) var buffer: [UInt8] = []
-    let maxLineLength: Int
+    package let maxLineLength: Int
 
-    init(stream: any ByteStream, maxLineLength: Int = 1 << 16) {
+    package init(stream: any ByteStream, maxLineLength: Int = 1 << 16) {
         self.stream = stream
         self.maxLineLength = maxLineLength
     }
 
     /// The next line without its line end (and whether it ended in CRLF); nil at end of stream.
-    func readLine(deadline: Deadline) throws(SMTPError) -> (text: [UInt8], crlf: Bool)? {
+    package func readLine(deadline: Deadline) throws(SMTPError) -> (text: [UInt8], crlf: Bool)? {
         while true {
             if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                 var line = Array(buffer[..<newline])
@@ -29,7 +29,7 @@ final class LineReader {
     }
 
     /// Removes and returns bytes read but not yet returned as lines.
-    func takeBuffered() -> [UInt8] {
+    package func takeBuffered() -> [UInt8] {
         defer { buffer = [] }
         return buffer
     }

@@ -41,9 +41,9 @@ package final class MemoryStream: ByteStream, @unchecked Sendable {
     /// - Throws: `connectionClosed` when the other end has closed.
     package func write(_ bytes: [UInt8]) throws(SMTPError) { try outbound.put(bytes) }
 
-    func read(max: Int, deadline: Deadline) throws(SMTPError) -> [UInt8] { try inbound.take(max: max, deadline: deadline) }
+    package func read(max: Int, deadline: Deadline) throws(SMTPError) -> [UInt8] { try inbound.take(max: max, deadline: deadline) }
 
-    func write(_ bytes: [UInt8], deadline: Deadline) throws(SMTPError) { try outbound.put(bytes) }
+    package func write(_ bytes: [UInt8], deadline: Deadline) throws(SMTPError) { try outbound.put(bytes) }
 
     /// Closes this end: the other end reads the end of the stream, and its writes fail.
     package func close() {

@@ -6,12 +6,12 @@ import Darwin
 
 /// Socket is a non-blocking TCP socket whose reads and writes wait with poll() up to a deadline.
 /// It is the only place that calls the socket API; TLS sits on top of its file descriptor.
-final class Socket {
+package final class Socket {
     private(set) var fd: Int32
     /// The numeric address actually connected to, e.g. `127.0.0.1` or `::1`.
-    let remoteAddress: String
+    package let remoteAddress: String
 
-    init(fd: Int32, remoteAddress: String) {
+    package init(fd: Int32, remoteAddress: String) {
         self.fd = fd
         self.remoteAddress = remoteAddress
     }
@@ -19,7 +19,7 @@ final class Socket {
     deinit { close() }
 
     /// Resolves `host` (IPv4 and IPv6) and connects to the first address that answers.
-    static func connect(host: String, port: Int, timeout: Double?) throws(SMTPError) -> Socket {
+    package static func connect(host: String, port: Int, timeout: Double?) throws(SMTPError) -> Socket {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -65,7 +65,7 @@ final class Socket {
         return socket
     }
 
-    func makeNonBlocking() throws(SMTPError) {
+    package func makeNonBlocking() throws(SMTPError) {
         let flags = fcntl(fd, F_GETFL)
         guard flags >= 0, fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 else {
             throw SMTPError(.network("fcntl(O_NONBLOCK): \(errnoText())"))
@@ -73,7 +73,7 @@ final class Socket {
     }
 
     /// Waits until the socket is readable/writable; throws `timeout` at the deadline.
-    func wait(for events: Int16, deadline: Deadline, what: String) throws(SMTPError) {
+    package func wait(for events: Int16, deadline: Deadline, what: String) throws(SMTPError) {
         while true {
             var pfd = pollfd(fd: fd, events: events, revents: 0)
             let result = poll(&pfd, 1, deadline.pollMilliseconds)
@@ -84,7 +84,7 @@ final class Socket {
     }
 
     /// Reads what is available (up to `max` bytes), waiting up to the deadline; empty at end of stream.
-    func read(max: Int, deadline: Deadline) throws(SMTPError) -> [UInt8] {
+    package func read(max: Int, deadline: Deadline) throws(SMTPError) -> [UInt8] {
         while true {
             var received = 0
             // Read straight into the result: no zero-filled buffer, no second copy.
@@ -104,7 +104,7 @@ final class Socket {
 
     /// The first bytes waiting to be read (up to `max`), left in place; empty at end of stream.
     /// Throws `timeout` when nothing comes before the deadline.
-    func peek(max: Int, deadline: Deadline) throws(SMTPError) -> [UInt8] {
+    package func peek(max: Int, deadline: Deadline) throws(SMTPError) -> [UInt8] {
         try wait(for: Int16(POLLIN), deadline: deadline, what: "read")
         while true {
             var received = 0
@@ -123,7 +123,7 @@ final class Socket {
     }
 
     /// Writes every byte, waiting up to the deadline whenever the socket buffer is full.
-    func write(_ bytes: [UInt8], deadline: Deadline) throws(SMTPError) {
+    package func write(_ bytes: [UInt8], deadline: Deadline) throws(SMTPError) {
         var offset = 0
         while offset < bytes.count {
             let count = bytes.withUnsafeBytes {
@@ -142,16 +142,16 @@ final class Socket {
         }
     }
 
-    func shutdownWrite() { if fd >= 0 { shutdown(fd, Int32(SHUT_WR)) } }
+    package func shutdownWrite() { if fd >= 0 { shutdown(fd, Int32(SHUT_WR)) } }
 
-    func close() {
+    package func close() {
         if fd >= 0 {
             Glibc.close(fd)
             fd = -1
         }
     }
 
-    static func numericAddress(_ address: UnsafeMutablePointer<sockaddr>?, _ length: socklen_t) -> String {
+    package static func numericAddress(_ address: UnsafeMutablePointer<sockaddr>?, _ length: socklen_t) -> String {
         guard let address else { return "?" }
         var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
         guard getnameinfo(address, length, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0 else { return "?" }
@@ -159,4 +159,4 @@ final class Socket {
     }
 }
 
-func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
+package func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }

@@ -5,8 +5,8 @@ import Glibc
 
 /// TLSContext owns an OpenSSL `SSL_CTX` set up with the safe defaults: TLS 1.2 minimum, no
 /// compression, no renegotiation, and (for clients) peer verification against the trust source.
-final class TLSContext: @unchecked Sendable {
-    let pointer: OpaquePointer
+package final class TLSContext: @unchecked Sendable {
+    package let pointer: OpaquePointer
 
     private init(method: OpaquePointer) throws(SMTPError) {
         guard let ctx = SSL_CTX_new(method) else { throw SMTPError(.tls("SSL_CTX_new: \(openSSLErrors())")) }
@@ -18,7 +18,7 @@ final class TLSContext: @unchecked Sendable {
     deinit { SSL_CTX_free(pointer) }
 
     /// A client context that verifies servers with `configuration`.
-    static func client(_ configuration: TLSConfiguration) throws(SMTPError) -> TLSContext {
+    package static func client(_ configuration: TLSConfiguration) throws(SMTPError) -> TLSContext {
         let context = try TLSContext(method: TLS_client_method())
         let ctx = context.pointer
         SSL_CTX_set_verify(ctx, configuration.verifyPeer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nil)
@@ -54,14 +54,14 @@ final class TLSContext: @unchecked Sendable {
     }
 
     /// A server context presenting the certificate chain and key in PEM files.
-    static func server(certificatePath: String, keyPath: String) throws(SMTPError) -> TLSContext {
+    package static func server(certificatePath: String, keyPath: String) throws(SMTPError) -> TLSContext {
         let context = try TLSContext(method: TLS_server_method())
         try context.useIdentityFiles(certificatePath: certificatePath, keyPath: keyPath)
         return context
     }
 
     /// A server context presenting a certificate chain and key given as PEM text (a wallet's identity).
-    static func server(certificatePEM: String, keyPEM: String) throws(SMTPError) -> TLSContext {
+    package static func server(certificatePEM: String, keyPEM: String) throws(SMTPError) -> TLSContext {
         let context = try TLSContext(method: TLS_server_method())
         try context.useIdentity(certificatePEM: certificatePEM, keyPEM: keyPEM)
         return context
@@ -136,7 +136,7 @@ final class TLSContext: @unchecked Sendable {
 }
 
 /// Reads every PEM object of one kind from a string.
-func pemObjects<T>(_ pem: String, read: (OpaquePointer) -> T?) throws(SMTPError) -> [T] {
+package func pemObjects<T>(_ pem: String, read: (OpaquePointer) -> T?) throws(SMTPError) -> [T] {
     guard let bio = shim_BIO_new_mem() else { throw SMTPError(.tls("out of memory")) }
     defer { BIO_free(bio) }
     _ = pem.withCString { BIO_puts(bio, $0) }
@@ -147,7 +147,7 @@ func pemObjects<T>(_ pem: String, read: (OpaquePointer) -> T?) throws(SMTPError)
 }
 
 /// The queued OpenSSL error messages, oldest first, and clears the queue.
-func openSSLErrors() -> String { OpenSSLDiagnostics.drainErrors() }
+package func openSSLErrors() -> String { OpenSSLDiagnostics.drainErrors() }
 
 /// OpenSSLDiagnostics reads OpenSSL's error queue for messages; TrustStore uses it too.
 public enum OpenSSLDiagnostics {

@@ -5,8 +5,8 @@ import Glibc
 
 /// TLSStream is TLS (OpenSSL) over a connected socket: made by a client handshake (implicit TLS
 /// or after STARTTLS, on the same socket) or a server accept (the transcript server).
-final class TLSStream: ByteStream {
-    let socket: Socket
+package final class TLSStream: ByteStream {
+    package let socket: Socket
     private let context: TLSContext
     private let ssl: OpaquePointer
     private var isClosed = false
@@ -26,7 +26,7 @@ final class TLSStream: ByteStream {
 
     /// Performs the client handshake, verifying the server as `configuration` says.
     /// - Parameter host: the name connected to; `configuration.secureHost` overrides it for the check.
-    static func connect(
+    package static func connect(
         socket: Socket, host: String, configuration: TLSConfiguration, deadline: Deadline
     ) throws(SMTPError) -> TLSStream {
         let stream = try TLSStream(socket: socket, context: try TLSContext.client(configuration))
@@ -44,7 +44,7 @@ final class TLSStream: ByteStream {
     }
 
     /// Performs the server handshake with `context`.
-    static func accept(socket: Socket, context: TLSContext, deadline: Deadline) throws(SMTPError) -> TLSStream {
+    package static func accept(socket: Socket, context: TLSContext, deadline: Deadline) throws(SMTPError) -> TLSStream {
         let stream = try TLSStream(socket: socket, context: context)
         try stream.handshake(deadline: deadline, expectedName: nil, isClient: false)
         return stream
@@ -74,25 +74,25 @@ final class TLSStream: ByteStream {
     }
 
     /// The negotiated protocol, e.g. `TLSv1.3`.
-    var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
+    package var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
 
     /// The negotiated cipher suite.
-    var cipher: String {
+    package var cipher: String {
         guard let cipher = SSL_get_current_cipher(ssl) else { return "" }
         return String(cString: SSL_CIPHER_get_name(cipher))
     }
 
     /// The chain the peer presented, leaf first.
-    var peerChain: [CertificateInfo] { Self.chain(of: ssl) }
+    package var peerChain: [CertificateInfo] { Self.chain(of: ssl) }
 
-    static func chain(of ssl: OpaquePointer) -> [CertificateInfo] {
+    package static func chain(of ssl: OpaquePointer) -> [CertificateInfo] {
         guard let stack = SSL_get_peer_cert_chain(ssl) else { return [] }
         return (0..<shim_sk_X509_num(stack)).compactMap { index in
             shim_sk_X509_value(stack, index).map { CertificateInfo(x509: $0) }
         }
     }
 
-    func read(max: Int, deadline: Deadline) throws(SMTPError) -> [UInt8] {
+    package func read(max: Int, deadline: Deadline) throws(SMTPError) -> [UInt8] {
         while true {
             ERR_clear_error()
             var count: Int32 = 0
@@ -116,7 +116,7 @@ final class TLSStream: ByteStream {
         }
     }
 
-    func write(_ bytes: [UInt8], deadline: Deadline) throws(SMTPError) {
+    package func write(_ bytes: [UInt8], deadline: Deadline) throws(SMTPError) {
         var offset = 0
         while offset < bytes.count {
             ERR_clear_error()
@@ -136,7 +136,7 @@ final class TLSStream: ByteStream {
         }
     }
 
-    func close() {
+    package func close() {
         guard !isClosed else { return }
         isClosed = true
         if socket.fd >= 0 { SSL_shutdown(ssl) }
@@ -180,14 +180,14 @@ final class TLSStream: ByteStream {
     }
 }
 
-func isIPAddress(_ name: String) -> Bool {
+package func isIPAddress(_ name: String) -> Bool {
     var v4 = in_addr()
     var v6 = in6_addr()
     return inet_pton(AF_INET, name, &v4) == 1 || inet_pton(AF_INET6, name, &v6) == 1
 }
 
 /// `2026-11-23 12:00:00 UTC` for seconds since 1970.
-func formatUTC(_ seconds: Double) -> String {
+package func formatUTC(_ seconds: Double) -> String {
     var time = time_t(seconds)
     var parts = tm()
     gmtime_r(&time, &parts)

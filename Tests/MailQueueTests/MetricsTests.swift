@@ -253,6 +253,10 @@ struct PostgresHealthTests {
         }
         let metricsPort = try #require(port, "\(printed())")
         #expect(try curlGet(metricsPort, "/healthz").status == 200, "\(printed())")
+        // Once the worker has claimed (found nothing), it waits out its long idle poll without the database.
+        #expect(try eventually(timeout: 30) {
+            (parseExposition(try curlGet(metricsPort, "/metrics").body)["mail_queue_claims_total"] ?? 0) >= 1
+        }, "\(printed())")
 
         server.stop()
         let down = try curlGet(metricsPort, "/healthz")

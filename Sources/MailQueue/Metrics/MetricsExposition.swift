@@ -61,6 +61,8 @@ public enum MetricsExposition {
         for certificate in figures.certificates {
             out.sample("mail_queue_certificate_days_left", [("subject", certificate.subject)], Double(certificate.daysLeft))
         }
+        out.family("mail_queue_claims_total", "counter", "Claims the sender's workers made (whether they found work or not).")
+        out.sample("mail_queue_claims_total", [], Double(figures.claims))
         out.family("mail_queue_loop_last_beat_timestamp_seconds", "gauge", "When a worker loop last went round.")
         if let beat = figures.lastBeat { out.sample("mail_queue_loop_last_beat_timestamp_seconds", [], beat) }
         return out.text

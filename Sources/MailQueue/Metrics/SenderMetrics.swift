@@ -45,6 +45,8 @@ public final class SenderMetrics: @unchecked Sendable {
         public var certificates: [Certificate] = []
         /// When a worker loop last went round (seconds since 1970), if ever.
         public var lastBeat: Double?
+        /// Claims the workers made (each a round trip to the database, whether it found work or not).
+        public var claims = 0
     }
 
     /// SendKey labels a send: its outcome and the class of the reply that decided it.
@@ -71,10 +73,14 @@ public final class SenderMetrics: @unchecked Sendable {
     /// The figures now.
     public var snapshot: Snapshot { lock.withLock { figures } }
 
-    /// Notes that a worker loop went round (claimed, or found nothing and is about to wait).
-    public func beat() {
+    /// Notes that a worker loop went round: `claimed` after a claim (found work or not), else
+    /// at another step (before a message; at start-up).
+    public func beat(claimed: Bool = false) {
         let now = clock()
-        lock.withLock { figures.lastBeat = now }
+        lock.withLock {
+            figures.lastBeat = now
+            if claimed { figures.claims += 1 }
+        }
     }
 
     /// Seconds since a worker loop last went round; nil before the first round.

@@ -125,7 +125,6 @@ public final class QueueSender: @unchecked Sendable {
             if let connection { _ = try? connection.quit(); connection.closeConnection() }
         }
         batches: while !stop.isStopped {
-            options.metrics?.beat()
             preparer?.cancel()
             preparer = nil
             try store.markSent(sent, owner: owner)
@@ -133,6 +132,7 @@ public final class QueueSender: @unchecked Sendable {
             let ids = try store.claim(owner: owner, limit: options.batchSize, leaseMillis: options.leaseMillis,
                                       pattern: options.pattern, resendUncertain: options.resendUncertain,
                                       relayed: .sender(secret: session.settings.secret))
+            options.metrics?.beat(claimed: true)
             if ids.isEmpty {
                 if options.once { break }
                 if let open = connection { _ = try? open.quit(); open.closeConnection(); connection = nil }

@@ -216,7 +216,7 @@ struct DaemonHealthTests {
     }
 }
 
-/// `/healthz` on PostgreSQL: a private server (`PrivatePostgres`) stopped under the daemon.
+/// `/healthz` on PostgreSQL: a private server (`PrivatePostgres`, WakeUpTests) stopped under the daemon.
 @Suite("mail-queue send --daemon --metrics on PostgreSQL")
 struct PostgresHealthTests {
     @Test("/healthz is 200 on a live PostgreSQL and 503 naming the database once that server is stopped")
@@ -265,71 +265,4 @@ struct PostgresHealthTests {
         #expect(!down.body.contains("password"), "\(down.body)")
         #expect(parseExposition(try curlGet(metricsPort, "/metrics").body)["mail_queue_database_up"] == 0)
     }
-}
-
-/// PrivatePostgres is a PostgreSQL server of the test's own (initdb, then `postgres` in the
-/// foreground as a Child), so that the test can stop it. Run as `postgres` when the test runs as root.
-final class PrivatePostgres {
-    let directory: String
-    let port: Int
-    private let child: Child
-
-    /// postgres://postgres@127.0.0.1:PORT/postgres
-    var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
-
-    init() throws {
-        let bin = try #require(
-            (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted().last.map { "/usr/lib/postgresql/\($0)/bin" },
-            "no PostgreSQL server installed (scripts/setup installs postgresql)")
-        directory = try temporaryDirectory()
-        let root = getuid() == 0
-        let data = directory + "/data"
-        chmod(directory, 0o755)
-        func asPostgres(_ arguments: [String]) -> (String, [String]) { root ? ("/usr/sbin/runuser", ["-u", "postgres", "--"] + arguments) : (arguments[0], Array(arguments.dropFirst())) }
-        if root {
-            let made = try runProcess("/usr/bin/install", ["-d", "-o", "postgres", "-m", "700", data])
-            try #require(made.status == 0, "\(made.output)")
-        }
-        let (initdb, initArguments) = asPostgres([bin + "/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"])
-        let initialised = try runProcess(initdb, initArguments, directory: "/", timeout: 120)
-        try #require(initialised.status == 0, "\(initialised.output)")
-        // A free port: bound, read, released just before the server binds it.
-        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &length) } }
-        port = Int(UInt16(bigEndian: address.sin_port))
-        close(probe)
-        let (postgres, arguments) = asPostgres([bin + "/postgres", "-D", data, "-p", "\(port)", "-k", data,
-                                                "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: postgres)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        let log = directory + "/postgres.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        chmod(log, 0o666)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        defer { try? output.close() }
-        process.standardOutput = output
-        process.standardError = output
-        child = try Child(process)
-        let ready = try eventually(timeout: 60) {
-            try runProcess(bin + "/pg_isready", ["-q", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres"], timeout: 10).status == 0
-        }
-        try #require(ready, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-    }
-
-    /// Stops the server (SIGINT to the postmaster, whose pid its data directory names: fast
-    /// shutdown, clients disconnected) and waits for it.
-    func stop() {
-        let pidFile = (try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8)) ?? ""
-        if let pid = pidFile.split(separator: "\n").first.flatMap({ Int32($0) }) { kill(pid, SIGINT) }
-        _ = try? child.wait(timeout: 30)
-    }
-
-    deinit { child.stop(SIGKILL) }
 }

@@ -92,6 +92,45 @@ struct BounceTests {
         #expect(DeliveryReport.Recipient(address: "a", reply: "554 transaction failed", reason: "").status == "5.0.0")
         #expect(DeliveryReport.Recipient(address: "a", reply: "451 4.3.0 later", reason: "").status == "4.3.0")
         #expect(DeliveryReport.Recipient(address: "a", reply: nil, reason: "message: cannot be built").status == "5.0.0")
+        #expect(DeliveryReport.Recipient(address: "a", reply: nil, reason: "gave up after 8 attempts: connect: refused").status == "4.4.7")
+    }
+
+    @Test("given up after the upstream could not be reached: a report with status 4.4.7 and no Diagnostic-Code; it fails too and is not reported")
+    func givenUpUnreachable() throws {
+        let relay = try RelayProcess()  // the wallet with `up`, and a queue
+        let store = QueueStore(database: try SQLiteQueueDatabase(path: relay.queue.path))
+        let id = try store.enqueue(RawMessage(sender: "alice@example.com", recipients: ["bob@example.com"],
+                                              content: Array("Subject: unreachable\r\n\r\nbody\r\n".utf8), patternID: "up"))
+        // A port nothing listens on: bound, then closed.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: 0, sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")),
+                                  sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        close(listener)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let result = try relay.queue.run(["send", "--once", "--smtp", "127.0.0.1:\(port)", "--security", "starttls",
+                                          "--ca-file", TestEnvironment.cert("ca.pem"), "--wallet", relay.wallet, "--credential-alias", "up",
+                                          "--helo", "relay.test", "--max-attempts", "1", "--bounce"])
+        #expect(result.status == 1, "\(result.output)")
+        #expect(try store.details(id).status == .failed)
+        let rows = try runProcess("sqlite3", [relay.queue.path, "SELECT id FROM mail_request WHERE id <> '\(id)'"])
+        let reportID = rows.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!reportID.isEmpty && !reportID.contains("\n"), "exactly one report: \(rows.output)")
+        // A second pass tries the report: it fails the same way, and is not reported in turn.
+        let again = try relay.queue.run(["send", "--once", "--smtp", "127.0.0.1:\(port)", "--security", "starttls",
+                                         "--ca-file", TestEnvironment.cert("ca.pem"), "--wallet", relay.wallet, "--credential-alias", "up",
+                                         "--helo", "relay.test", "--max-attempts", "1", "--bounce"])
+        #expect(again.status == 1, "\(again.output)")
+        #expect(try relay.queue.total() == 2)
+        let report = try store.details(reportID)
+        #expect(report.status == .failed && report.request.from == "" && report.request.recipients.map(\.address) == ["alice@example.com"])
+        let dsn = try parsed(try #require(report.request.raw))
+        let recipient = (dsn["recipients"] as? [[String: String]])?.first ?? [:]
+        #expect(recipient["Final-Recipient"] == "rfc822; bob@example.com" && recipient["Action"] == "failed"
+                && recipient["Status"] == "4.4.7" && recipient["Diagnostic-Code"] == nil, "\(recipient)")
+        #expect((dsn["text"] as? String)?.contains("gave up after 1 attempts: connect:") == true, "\(dsn["text"] ?? "")")
     }
 
     @Test("end to end: refused upstream, the report arrives at the sender from <> through the same upstream; a report that fails is not reported; show explains the failure")

@@ -29,10 +29,11 @@ public struct DeliveryReport: Sendable {
             self.reason = reason
         }
 
-        /// The RFC 3463 status: the reply's enhanced code, else its class with 0.0 (`5.0.0`),
-        /// else 5.0.0.
+        /// The RFC 3463 status: the reply's enhanced code, else its class with 0.0 (`5.0.0`);
+        /// with no reply, 4.4.7 (delivery time expired) when the sender gave up retrying (the
+        /// server could not be reached), else 5.0.0.
         public var status: String {
-            guard let reply else { return "5.0.0" }
+            guard let reply else { return reason.hasPrefix("gave up after ") ? "4.4.7" : "5.0.0" }
             let words = reply.split(separator: " ", maxSplits: 2)
             if words.count > 1, DeliveryReport.isEnhancedCode(words[1]) { return String(words[1]) }
             if let first = reply.first, first == "4" || first == "5" { return "\(first).0.0" }

@@ -284,7 +284,7 @@ public final class QueueSender: @unchecked Sendable {
                 details: RequestDetails? = nil) throws(QueueError) {
         if case .sent = outcome {
             sent.append(SentMark(id: id, refused: refused, bounce: refused.flatMap {
-                deliveryReport(for: details, error: $0, refused: $0, onlyRefused: true, store: store)
+                deliveryReport(for: id, details: details, error: $0, refused: $0, onlyRefused: true, store: store)
             }))
         } else {
             try store.markSent(sent, owner: owner)

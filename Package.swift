@@ -113,6 +113,7 @@ let package = Package(
         .executableTarget(name: "queue-bench", dependencies: ["MailQueue"]),
         .target(
             name: "TestSupport",
+            dependencies: ["SMTPConversation"],
             path: "Tests/TestSupport",
             exclude: ["hostile_smtp.py"]
         ),

@@ -5,9 +5,9 @@ import SMTPConversation
 /// stream pair (Go's net/smtp tests pair a server script with the client's exact bytes the same
 /// way): the first turn is the greeting; every later turn answers one unit the client sent, a
 /// command line, or a whole message (lines up to `.`) after a DATA answered 354.
-final class ScriptedServer: @unchecked Sendable {
+package final class ScriptedServer: @unchecked Sendable {
     /// Turn is what the server does after reading the client's next unit.
-    enum Turn {
+    package enum Turn {
         /// Sends this reply (lines separated by `\n`; CRLF on the wire).
         case reply(String)
         /// Waits for the gate, then sends the reply.
@@ -16,7 +16,8 @@ final class ScriptedServer: @unchecked Sendable {
         case drop
     }
 
-    let client: MemoryStream
+    /// The client's end: give it to `SMTPConnection.open(over:)`.
+    package let client: MemoryStream
     private let server: MemoryStream
     private let turns: [Turn]
     private let finished = DispatchSemaphore(value: 0)
@@ -24,7 +25,7 @@ final class ScriptedServer: @unchecked Sendable {
     private var units: [String] = []
 
     /// Starts the server on a thread of its own.
-    init(_ turns: [Turn]) {
+    package init(_ turns: [Turn]) {
         (client, server) = MemoryStream.pair()
         self.turns = turns
         Thread { [self] in
@@ -34,17 +35,17 @@ final class ScriptedServer: @unchecked Sendable {
     }
 
     /// What the server read, one entry per unit (a message is one entry, its lines joined by `\n`).
-    var received: [String] { lock.withLock { units } }
+    package var received: [String] { lock.withLock { units } }
 
     /// Everything the client wrote, as text (CRLF kept).
-    var clientBytes: String { String(decoding: client.written, as: UTF8.self) }
+    package var clientBytes: String { String(decoding: client.written, as: UTF8.self) }
 
     /// Each write the client made, as text.
-    var clientWrites: [String] { client.writes.map { String(decoding: $0, as: UTF8.self) } }
+    package var clientWrites: [String] { client.writes.map { String(decoding: $0, as: UTF8.self) } }
 
     /// Waits until the server has played its last turn and seen the client close (10 s at most).
     @discardableResult
-    func waitUntilDone() -> Bool { finished.wait(timeout: .now() + 10) == .success }
+    package func waitUntilDone() -> Bool { finished.wait(timeout: .now() + 10) == .success }
 
     private func run() {
         var buffer: [UInt8] = []
@@ -69,9 +70,12 @@ final class ScriptedServer: @unchecked Sendable {
                 } while inData && unit.last != "."
                 let text = unit.joined(separator: "\n")
                 lock.withLock { units.append(text) }
-                if case .reply(let reply) = turn { inData = !inData && text == "DATA" && reply.hasPrefix("354") }
-                else if case .held(_, let reply) = turn { inData = !inData && text == "DATA" && reply.hasPrefix("354") }
-                else { inData = false }
+                let reply: String?
+                switch turn {
+                case .reply(let text), .held(_, let text): reply = text
+                case .drop: reply = nil
+                }
+                inData = !inData && text == "DATA" && reply?.hasPrefix("354") == true
             }
             switch turn {
             case .reply(let reply): try? server.write(Array((reply.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n").utf8))

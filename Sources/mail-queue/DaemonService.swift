@@ -93,11 +93,15 @@ final class DaemonService: @unchecked Sendable {
             notifier.notify("READY=1")
             return
         }
-        let running = lock.withLock { () -> StopSignal? in
-            guard !terminating else { return nil }
+        let (running, replaced) = lock.withLock { () -> (StopSignal?, StopSignal?) in
+            guard !terminating else { return (nil, stop) }
+            // A second HUP before the first took effect: the newer files win, the older
+            // generation never runs (its stop signal ends what it started, e.g. a listener).
+            let replaced = pending?.stop
             pending = (sender, stop)
-            return current
+            return (current, replaced)
         }
+        replaced?.stop()
         guard let running else { return }
         logger.info("settings reloaded; the sender restarts with them after the message in flight")
         running.stop()

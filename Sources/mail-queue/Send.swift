@@ -73,7 +73,7 @@ struct Send: ParsableCommand {
                 + "(`smtp-wallet credential test \(alias)` shows every check)")
             throw ExitStatus.configuration
         case .unavailable(let reason):
-            Console.error("mail-queue: warning: the token could not be checked at start-up: \(reason)")
+            daemonService.warn("the token could not be checked at start-up: \(reason)")
         case .fine:
             break
         }

@@ -129,6 +129,30 @@ struct WakeUpTests {
         }
     }
 
+    @Test("a release (like a retry) wakes the daemon too, on SQLite and PostgreSQL: the held request is sent within a second", arguments: ["sqlite", "postgres"])
+    func release(_ dialect: String) throws {
+        guard let smtp = TestEnvironment.required("SMTP_AIOSMTPD") else { return }
+        let check = { (store: QueueStore, database: String) throws in
+            let pattern = "held-" + UUID().uuidString.prefix(8)
+            let id = try store.enqueue(textRequest(subject: "held", pattern: pattern))
+            #expect(try store.hold(pattern: pattern) == 1)
+            let daemon = try WakeUpDaemon(database: database, smtp: smtp)
+            defer { daemon.stop() }
+            #expect(daemon.await("wake-up: listening"), "\(daemon.output)")
+            #expect(try store.details(id).status == .held)
+            let started = Date()
+            #expect(try store.release(pattern: pattern) == 1)
+            #expect(try eventually(timeout: 10) { try store.details(id).status == .sent }, "\(daemon.output)")
+            #expect(Date().timeIntervalSince(started) < 1, "released: \(Date().timeIntervalSince(started)) s")
+        }
+        if dialect == "sqlite" {
+            let (store, path) = try makeSQLiteStore()
+            try check(store, "sqlite:" + path)
+        } else {
+            try withPostgresQueue { store, url in try check(store, url) }
+        }
+    }
+
     // MARK: - PostgreSQL
 
     @Test("PostgreSQL: requests enqueued while the daemon idles (60 s poll) are sent within a second (NOTIFY in the enqueue's transaction)")

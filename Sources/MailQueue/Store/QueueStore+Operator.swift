@@ -48,7 +48,13 @@ extension QueueStore {
     /// - Returns: how many were released.
     public func release(pattern: String) throws(QueueError) -> Int {
         let statement = OperatorStatements(dialect: dialect, schema: schema).move(pattern: pattern, from: .held, to: .unsent)
-        return try database.transaction { (db) throws(QueueError) -> Int in try db.execute(statement) }
+        let released = try database.transaction { (db) throws(QueueError) -> Int in
+            let count = try db.execute(statement)
+            if count > 0 { try notifyDue(db) }
+            return count
+        }
+        if released > 0 { announceEnqueue() }
+        return released
     }
 
     static func whyNotCancelled(status: RequestStatus?, owner: String?) -> String {

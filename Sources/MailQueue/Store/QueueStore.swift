@@ -125,10 +125,17 @@ public final class QueueStore {
         return stored.id
     }
 
-    /// Wakes the daemons sending from a SQLite queue on this host (PostgreSQL's enqueue
-    /// statements notify by themselves).
+    /// Wakes the daemons sending from a SQLite queue on this host, after the commit that made
+    /// requests due (PostgreSQL's enqueue statements notify by themselves; see `notifyDue`).
     func announceEnqueue() {
         if let sqlite = database as? SQLiteQueueDatabase { SQLiteWakeFile.touch(database: sqlite.path) }
+    }
+
+    /// In a transaction that made requests due other than by enqueueing (retry, release): the
+    /// PostgreSQL NOTIFY an enqueue ends with, delivered on commit. SQLite: nothing here
+    /// (`announceEnqueue` after the commit).
+    func notifyDue(_ db: any SQLExecutor) throws(QueueError) {
+        if let notify = EnqueueStatements(dialect: dialect, schema: schema).notify { try db.execute(notify) }
     }
 
     // MARK: - Sender side
@@ -360,7 +367,7 @@ public final class QueueStore {
     public func retry(_ ids: [String]) throws(QueueError) -> [String] {
         guard !ids.isEmpty else { return [] }
         let statements = sender, now = self.now()
-        return try database.transaction { (db) throws(QueueError) -> [String] in
+        let changed = try database.transaction { (db) throws(QueueError) -> [String] in
             var known: Set<String> = []
             // At most 500 ids a statement, well under every driver's limit on bound values.
             for start in stride(from: 0, to: ids.count, by: 500) {
@@ -374,8 +381,11 @@ public final class QueueStore {
             }
             var changed: [String] = []
             for id in ids where try db.execute(statements.retry(id: id, now: now)) == 1 { changed.append(id) }
+            if !changed.isEmpty { try notifyDue(db) }
             return changed
         }
+        if !changed.isEmpty { announceEnqueue() }
+        return changed
     }
 
     /// Makes the failed requests `filter` matches unsent again, due now, in one transaction.
@@ -383,14 +393,17 @@ public final class QueueStore {
     public func retryFailed(_ filter: RetryFilter) throws(QueueError) -> Int {
         let statements = sender, now = self.now()
         let candidates = statements.failed(since: filter.sinceMillis.map { now - $0 }, pattern: filter.pattern)
-        return try database.transaction { (db) throws(QueueError) -> Int in
+        let changed = try database.transaction { (db) throws(QueueError) -> Int in
             var changed = 0
             for row in try db.query(candidates) where filter.matches(lastError: row.count > 1 ? row[1].text : nil) {
                 guard let id = row.first?.text else { continue }
                 changed += try db.execute(statements.retry(id: id, now: now))
             }
+            if changed > 0 { try notifyDue(db) }
             return changed
         }
+        if changed > 0 { announceEnqueue() }
+        return changed
     }
 
     /// Makes every failed request unsent again.

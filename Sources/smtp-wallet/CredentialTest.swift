@@ -59,24 +59,21 @@ struct CredentialTest: ParsableCommand {
         try Failure.guarding {
             let walletSecret = try password.forOpening(wallet.path)
             let settings = WalletTokens.Settings(http: HTTPSClient(caFile: caFile, timeout: timeout))
+            let user = try smtpUser(walletPassword: walletSecret)
             let checked: (diagnosis: CredentialDiagnosis, token: AccessToken)
             do {
-                checked = try CredentialDiagnosis.checkToken(alias: alias, username: username, walletPath: wallet.path,
+                checked = try CredentialDiagnosis.checkToken(alias: alias, username: user ?? username, walletPath: wallet.path,
                                                              walletPassword: walletSecret, settings: settings)
             } catch let error as OAuth2Error {
                 throw CLIError("credential \(alias): \(error.message)")
             }
             diagnosis = checked.diagnosis
-            if let smtp, let target = try? HostPort(parsing: smtp), let port = (try? target.port()) ?? nil {
+            if let smtp, let user, let target = try? HostPort(parsing: smtp), let port = (try? target.port()) ?? nil {
                 var tls = TLSConfiguration(trust: .system)
                 if let caFile {
                     tls.trust = .pemFile(caFile)
                 } else if let opened = try? Wallet.open(wallet.path, password: walletSecret, readingManifest: false), !opened.certificates.isEmpty {
                     tls.trust = .provider(opened)
-                }
-                let user: String
-                do { user = try CredentialResolver.username(given: username, credential: diagnosis.credential) } catch let error as OAuth2Error {
-                    throw CLIError("--smtp: \(error.message); give --username")
                 }
                 diagnosis.smtp = SMTPTrial.run(host: target.host, port: port, tls: tls, username: user, token: checked.token,
                                                report: diagnosis.report, timeout: timeout)
@@ -88,6 +85,23 @@ struct CredentialTest: ParsableCommand {
             throw ExitCode(2)
         }
         if !diagnosis.isOK { throw ExitCode(1) }
+    }
+}
+
+extension CredentialTest {
+    /// The mailbox XOAUTH2 names with `--smtp`, by the one rule (`CredentialResolver`):
+    /// `--username` wins, else the credential's own. Settled before any token is asked for, so
+    /// a credential with neither stops the test (exit 2) before anything is sent anywhere.
+    /// - Returns: nil without `--smtp`, where no user name is needed.
+    func smtpUser(walletPassword: String) throws -> String? {
+        guard smtp != nil else { return nil }
+        do throws(OAuth2Error) {
+            return try CredentialResolver.resolve(alias: alias, username: username, walletPath: wallet.path,
+                                                  walletPassword: walletPassword).username
+        } catch {
+            let hint = error.kind == .configuration ? "; give --username" : ""
+            throw CLIError("credential \(alias): \(error.message)\(hint)")
+        }
     }
 }
 

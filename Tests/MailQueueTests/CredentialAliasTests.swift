@@ -3,8 +3,9 @@ import MailQueue
 import SMTPConversation
 import Testing
 
-/// `mail-queue send` with a wallet credential and no `--user`, against a real server (aiosmtpd)
-/// that requires AUTH before MAIL: the credential's own user name is used; with no user name
+/// `mail-queue send` with a wallet credential, against a real server (aiosmtpd) that requires
+/// AUTH before MAIL: `--user` wins over the credential's user name; without it the
+/// credential's own user name is used; with no user name
 /// anywhere, or a password without one, `send` stops with a configuration error (exit 2) before
 /// claiming anything; and a 530 "authentication required" to MAIL is a configuration error
 /// too: no attempt spent, the sender stopped, the requests back as they were.
@@ -12,14 +13,16 @@ import Testing
 struct CredentialAliasTests {
     static let walletPassword = "queue-wallet-pw"
 
-    /// A wallet with `smtp` (alice's password) and `nouser` (a password with no user name).
+    /// A wallet with `smtp` (alice's password), `nouser` (a password with no user name) and
+    /// `other` (alice's password filed under another user name).
     static func makeWallet() throws -> String {
         let wallet = try temporaryDirectory() + "/wallet"
         let tool = TestPaths.executable("smtp-wallet")
         let env = ["WALLET_PASSWORD": walletPassword, "SMTP_SECRET": AiosmtpdPeer.password]
         let created = try runProcess(tool, ["create", "-w", wallet, "--password-env", "WALLET_PASSWORD"], environment: env)
         #expect(created.status == 0, "\(created.output)")
-        for (alias, user) in [("smtp", [ "--username", AiosmtpdPeer.user]), ("nouser", [])] {
+        let credentials = [("smtp", ["--username", AiosmtpdPeer.user]), ("nouser", []), ("other", ["--username", "someone-else@example.com"])]
+        for (alias, user) in credentials {
             let added = try runProcess(tool, ["credential", "add", alias, "-w", wallet, "--password-env", "WALLET_PASSWORD",
                                               "--kind", "password", "--secret-env", "SMTP_SECRET"] + user, environment: env)
             #expect(added.status == 0, "\(added.output)")
@@ -74,6 +77,15 @@ struct CredentialAliasTests {
         #expect(envelopes.count == 1)
         #expect(envelopes.first?["authenticated"] as? Bool == true && envelopes.first?["login"] as? String == AiosmtpdPeer.user,
                 "\(envelopes)")
+
+        // --user wins over the credential's own user name: AUTH as alice with `other`'s password
+        // (as `other`'s own user the server would refuse it).
+        let second = try store.enqueue(textRequest(subject: "user from the flag"))
+        let flagged = try send(database, peer: peer, ["--wallet", wallet, "--credential-alias", "other", "--user", AiosmtpdPeer.user])
+        #expect(flagged.status == 0, "\(flagged.output)")
+        #expect(try store.details(second).status == .sent)
+        let logins = peer.envelopes().map { $0["login"] as? String }
+        #expect(logins == [AiosmtpdPeer.user, AiosmtpdPeer.user], "\(logins)")
     }
 
     @Test("SQLite")

@@ -127,6 +127,32 @@ import TrustStore
         #expect(badServer.status == 64 && badServer.output.contains("--smtp takes HOST:PORT"), "\(badServer.output)")
     }
 
+    /// `--smtp` names a mailbox by the one rule (`CredentialResolver`): `--username` wins, else
+    /// the credential's own; with neither, the test stops (exit 2, a configuration error) before
+    /// any token is asked for, so nothing is sent anywhere.
+    @Test func smtpWithNoUserNameStopsBeforeAnyToken() throws {
+        let marker = try temporaryDirectory() + "/token-asked"
+        let wallet = try makeWallet(password: Self.walletPassword, credentials: [
+            WalletCredential(alias: "nouser", username: "", kind: .tokenCommand, secret: "",
+                             tokenCommand: "touch '\(marker)'; echo opaque-token-nouser"),
+        ])
+        // Port 9 (discard) on loopback: nothing listens there, and nothing must get that far.
+        let neither = try Self.test("nouser", wallet: wallet, ["--smtp", "127.0.0.1:9"])
+        #expect(neither.status == 2, "\(neither.output)")
+        #expect(neither.output.contains("credential nouser has no user name, and none was given; give --username"), "\(neither.output)")
+        #expect(!FileManager.default.fileExists(atPath: marker), "a token was asked for before the user name was settled")
+        // Without --smtp no user name is needed: the token is checked offline.
+        let offline = try Self.test("nouser", wallet: wallet)
+        #expect(offline.status == 0, "\(offline.output)")
+        #expect(FileManager.default.fileExists(atPath: marker))
+        try FileManager.default.removeItem(atPath: marker)
+        // Given --username, the same credential goes on: a token, then the connection (refused).
+        let given = try Self.test("nouser", wallet: wallet, ["--smtp", "127.0.0.1:9", "--username", "me@example.com"])
+        #expect(FileManager.default.fileExists(atPath: marker), "\(given.output)")
+        #expect(given.status == 2 && !given.output.contains("no user name"), "\(given.output)")
+        #expect(!given.output.contains("opaque-token-nouser"))
+    }
+
     /// `--smtp`: EHLO, STARTTLS, EHLO, AUTH XOAUTH2 against aiosmtpd, which takes only the
     /// endpoint's tokens for Exchange Online and answers others as Office365 does.
     @Test func theServersRefusalIsJoinedWithTheClaims() throws {

@@ -26,15 +26,6 @@ public enum DeliveryOutcome: Sendable, Equatable {
         if error.isPermanent { return .failed(text) }
         return .retry(text)
     }
-
-    /// True when the connection cannot carry another message (must be opened again).
-    public static func connectionLost(_ error: SMTPError, connection: SMTPConnection?) -> Bool {
-        if connection?.isClosed ?? true { return true }
-        switch error.code {
-        case .connectionClosed, .network, .timeout, .tls, .malformedReply, .lineTooLong: return true
-        default: return error.reply?.code == 421
-        }
-    }
 }
 
 /// DeliveryFailure is why a request can never be sent as it is: its message cannot be built,

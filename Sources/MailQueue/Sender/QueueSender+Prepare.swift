@@ -10,6 +10,9 @@ extension QueueSender {
         /// The whole message (the queue's limits, 2 MiB of attachments by default, keep it
         /// small), so that its end and the final dot leave in one write after the mark.
         let encoded: [UInt8]
+
+        /// The message as the library's mail transaction engine sends it.
+        var transaction: MailTransaction { MailTransaction(envelope: envelope, content: .bytes(encoded)) }
     }
 
     /// What a server with `capabilities` lets a message use.

@@ -10,7 +10,7 @@ extension SenderWorker {
         let id = batch.ids[index]
         dropStrayAhead(before: id)
         // A request whose envelope is out is in flight: it is finished first.
-        if stop.isStopped && ahead == nil {
+        if stop.isStopped && connection?.envelopeAhead == nil {
             try store.release(Array(batch.ids[index...]), owner: owner)
             return .stop
         }
@@ -26,14 +26,13 @@ extension SenderWorker {
         let request = DeliveryRequest(request: details.request, next: following(index, in: batch))
         // The rate's slot is taken last, right before MAIL: a slow connect or read between the
         // slot and the message would let messages bunch up in a minute.
-        guard paceSend() || ahead != nil else {
+        guard paceSend() || connection?.envelopeAhead != nil else {
             // A stop during the wait: the slot was not reached, the message is not sent.
             try store.release(Array(batch.ids[index...]), owner: owner)
             return .stop
         }
         let started = DispatchTime.now().uptimeNanoseconds
         let result = deliver(request)
-        if connection?.isClosed ?? true { ahead = nil }
         onConnection += 1
         switch result {
         case .claimLost:
@@ -52,10 +51,15 @@ extension SenderWorker {
         return .proceed
     }
 
-    /// Never expected: replies outstanding for a request other than `id` (or on a closed
-    /// connection). Without its final dot the server drops that transaction with the connection.
+    /// Never expected: an envelope sent ahead (`SMTPConnection.envelopeAhead`) for a request
+    /// other than `id`. Without its final dot the server drops that transaction with the
+    /// connection.
     mutating func dropStrayAhead(before id: String) {
-        if let pending = ahead, pending.id != id || connection?.isClosed ?? true { dropConnection() }
+        guard let pending = connection?.envelopeAhead else {
+            ahead = nil
+            return
+        }
+        if ahead?.id != id || ahead?.prepared.envelope != pending { dropConnection() }
     }
 
     /// Renews the claims on the rest of the batch once half the lease has passed.

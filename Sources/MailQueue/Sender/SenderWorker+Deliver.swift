@@ -21,11 +21,12 @@ enum DeliveryResult: Equatable {
     case claimLost
 }
 
-/// One request over the worker's open connection: the envelope (pipelined where offered), the
-/// uncertain mark, then the body and the final dot; each failure mapped to its outcome.
+/// One request over the worker's open connection, through the library's mail transaction
+/// engine (`SMTPConnection.send(_:next:beforeFinalDot:)`): the queue decides what to send and
+/// writes the uncertain mark in the engine's hook right before the final dot.
 extension SenderWorker {
-    /// A request whose envelope (MAIL, RCPT, DATA) went out behind the previous message's final
-    /// dot; its replies are the next ones on the connection.
+    /// A request whose envelope the connection sent ahead, behind the previous message's final
+    /// dot (`SMTPConnection.envelopeAhead`), kept as it was made so that it is not made twice.
     struct Ahead {
         let id: String
         let prepared: QueueSender.Prepared
@@ -36,60 +37,48 @@ extension SenderWorker {
     /// request's envelope, when it rides behind that dot, is kept in `ahead`.
     mutating func deliver(_ delivery: DeliveryRequest) -> DeliveryResult {
         let request = delivery.request
-        let pipelined = ahead.flatMap { $0.id == request.id ? $0.prepared : nil }
+        let madeAhead = ahead.flatMap { $0.id == request.id ? $0.prepared : nil }
         ahead = nil
         guard let open = connection else { return .finished(.retry("no connection"), refused: nil) }
         let prepared: QueueSender.Prepared
-        if let pipelined {
-            prepared = pipelined
+        if let madeAhead {
+            prepared = madeAhead
         } else {
             switch prepare(request, for: open) {
             case .success(let ready): prepared = ready
             case .failure(let failure): return .finished(.failed(failure.text), refused: nil)
             }
         }
-        // MAIL, RCPT and DATA in one write when the server offers PIPELINING; the body and the
-        // final dot stay ours, so the request is marked uncertain before the dot.
-        let replies: MailResult
-        do throws(SMTPError) {
-            replies = pipelined != nil ? try open.envelopeReplies(for: prepared.envelope)
-                : try open.beginMail(from: prepared.envelope.sender, to: prepared.envelope.recipients,
-                                     mailParameters: prepared.envelope.mailParameters)
-            try Self.raiseIfRefused(replies.mailReply)
-        } catch {
-            return abandon(open, error, step: "MAIL FROM", refused: nil)
-        }
-        let refusedLines = replies.recipientReplies.filter { !$0.reply.isPositiveCompletion }
-            .map { "\($0.recipient): \($0.reply.singleLine)" }
-        let refused = refusedLines.isEmpty ? nil : refusedLines.joined(separator: "\n")
-        if replies.acceptedRecipients.isEmpty {
-            if !open.isClosed { _ = try? open.rset() }
-            let text = "RCPT TO: every recipient refused: " + refusedLines.joined(separator: "; ")
-            let transient = replies.recipientReplies.contains { !$0.reply.isPositiveCompletion && $0.reply.code < 500 }
-            return .finished(transient ? .retry(text) : .failed(text), refused: refused)
-        }
-        do throws(SMTPError) {
-            guard let dataReply = replies.dataReply, dataReply.code == 354 else {
-                try Self.raiseIfRefused(replies.dataReply ?? Reply(554, "no reply to DATA"))
-                throw SMTPError(.malformedReply("DATA was answered \(replies.dataReply?.singleLine ?? "nothing"), not 354"))
-            }
-        } catch {
-            return abandon(open, error, step: "DATA", refused: refused)
-        }
-        // The next request's envelope rides behind this final dot (one round trip per message),
-        // made before the mark so that nothing slow comes between the mark and the dot; one that
-        // cannot be built is left for its own turn.
+        // The next request's envelope rides behind this final dot (one round trip per message);
+        // one that cannot be made is left for its own turn.
         var following: Ahead?
         if let next = delivery.next, open.capabilities?.pipelining == true, case .success(let ready) = prepare(next, for: open) {
             following = Ahead(id: next.id, prepared: ready)
         }
-        guard markUncertain(request.id) else {
-            // Never send our final dot: the request stays claimed until its lease expires.
-            open.closeConnection()
-            connection = nil
-            return .claimLost
+        let result: MailResult
+        do throws(SMTPError) {
+            // Marked uncertain right before the final dot; without the mark (the claim is lost,
+            // or the mark could not be written) the dot is withheld and the server discards it.
+            result = try open.send(prepared.transaction, next: following?.prepared.transaction) { _ in
+                markUncertain(request.id)
+            }
+        } catch {
+            // MAIL FROM was not answered: nothing of the message was delivered. An envelope
+            // refused before anything was written leaves the connection as it was.
+            if error.code != .invalidArgument { open.closeConnection() }
+            if open.isClosed { connection = nil }
+            return .finished(DeliveryOutcome.of(error, step: "MAIL FROM"), refused: nil)
         }
-        return finishData(open, prepared, following: following, refused: refused)
+        if SMTPError(refusing: result.mailReply) != nil, open.capabilities?.pipelining != true, !open.isClosed {
+            // A refused MAIL FROM one step at a time: reset, as the queue always has, so that
+            // nothing the server kept of it reaches the next request.
+            _ = try? open.rset()
+        }
+        if open.isClosed { connection = nil }
+        if result.isWithheld { return .claimLost }
+        if let following, open.envelopeAhead == following.prepared.envelope { ahead = following }
+        return .finished(DeliveryOutcome.of(result, recipients: prepared.envelope.recipients.count),
+                         refused: DeliveryOutcome.refusedRecipients(in: result))
     }
 
     /// Made ready by the batch's preparer thread when there is one (and it encoded for what
@@ -112,47 +101,5 @@ extension SenderWorker {
             logger.error("cannot mark a request", metadata: ["id": "\(id)", "error": "\(TerminalText.escaped("\(error)"))"])
             return false
         }
-    }
-
-    /// Writes the rest of the message and the final dot (with `following`'s envelope behind it)
-    /// and reads the reply: the only step after which a lost reply leaves the outcome uncertain.
-    private mutating func finishData(_ open: SMTPConnection, _ prepared: QueueSender.Prepared, following: Ahead?,
-                                     refused: String?) -> DeliveryResult {
-        do throws(SMTPError) {
-            let (reply, began) = try open.closeData(after: prepared.encoded, beginning: following?.prepared.envelope)
-            if began && !open.isClosed { ahead = following }
-            try Self.raiseIfRefused(reply)
-            return .finished(.sent, refused: refused)
-        } catch {
-            if DeliveryOutcome.connectionLost(error, connection: open) {
-                open.closeConnection()
-                connection = nil
-            }
-            if error.code == .invalidArgument {
-                // Refused before anything was written (a bare CR): not delivered.
-                open.closeConnection()
-                connection = nil
-                return .finished(.failed("message: \(error)"), refused: refused)
-            }
-            return .finished(DeliveryOutcome.of(error, step: "final dot", afterFinalDot: true), refused: refused)
-        }
-    }
-
-    /// Ends a transaction that failed before its body: the connection is dropped when it is
-    /// lost, else the transaction is reset for the next request.
-    private mutating func abandon(_ open: SMTPConnection, _ error: SMTPError, step: String, refused: String?) -> DeliveryResult {
-        if DeliveryOutcome.connectionLost(error, connection: open) {
-            open.closeConnection()
-            connection = nil
-        } else {
-            _ = try? open.rset()
-            if open.isClosed { connection = nil }
-        }
-        return .finished(DeliveryOutcome.of(error, step: step), refused: refused)
-    }
-
-    /// Throws the reply as the error `SMTPConnection`'s procedure form would, when it is a 4xx/5xx.
-    static func raiseIfRefused(_ reply: Reply) throws(SMTPError) {
-        if let refused = SMTPError(refusing: reply) { throw refused }
     }
 }

@@ -53,7 +53,8 @@ struct SenderWorker {
     /// one commit per message instead of two. Until then such a request reads "uncertain",
     /// which is never resent silently.
     var sent: [SentMark] = []
-    /// A request whose envelope went out behind the previous final dot (PIPELINING).
+    /// The request whose envelope the connection sent behind the previous final dot
+    /// (PIPELINING), as it was made.
     var ahead: Ahead?
     /// Builds and encodes the messages of what was read on another thread.
     var preparer: Preparer?

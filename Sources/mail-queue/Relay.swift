@@ -11,7 +11,8 @@ struct Relay: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "An SMTP submission server in front of the queue: legacy clients AUTH with a password, the queue delivers upstream (e.g. Office365 over XOAUTH2).",
         discussion: """
-            Each accepted message is committed to the queue before the 250, which names the request \
+            Each accepted message is committed to the queue (on SQLite, synced to disk: synchronous=FULL) \
+            before the 250, which names the request \
             (`250 2.0.0 queued as ID`, see `mail-queue show ID`); a database error is 451 4.3.0 and nothing \
             is stored; a client that drops before the final dot stores nothing. Unless --no-send, the sender \
             runs in this process: one per upstream credential (the user's --upstream, else --credential-alias), \
@@ -163,6 +164,10 @@ struct Relay: ParsableCommand {
             ?? DatabaseURL.defaultValue
         let first = QueueStore(database: try guarded { () throws(QueueError) in try DatabaseURL.open(databaseValue, create: false) })
         try guarded { () throws(QueueError) in try first.checkSchema() }
+        // A 250 takes responsibility for the message: on SQLite it is on disk first, not only committed.
+        if let sqlite = first.database as? SQLiteQueueDatabase {
+            try guarded { () throws(QueueError) in try sqlite.syncEveryCommit() }
+        }
         if !noSend {
             if defaultUpstream == nil, let user = users.byLogin.values.first(where: { $0.upstream == nil }) {
                 throw fail("relay user \(user.alias) names no --upstream credential and no --credential-alias is given")

@@ -1,5 +1,5 @@
 import Foundation
-import MailQueue
+@testable import MailQueue
 import Testing
 
 /// Retention: `purge` removes only finished requests old enough (with their recipients and
@@ -60,6 +60,17 @@ struct RetentionTests {
         #expect(try scalar(old, "PRAGMA auto_vacuum") == 2, "INCREMENTAL after init")
         let report = try store.purge(RetentionPolicy(sentMillis: 30 * Self.day))
         #expect(report.removed[.sent] == 1)
+    }
+
+    @Test("A purge batch that held its transaction past the target is halved, a quick one doubled back, within 10...largest")
+    func batchSizeFollowsTime() {
+        let target = PurgeReport.batchTargetMillis
+        #expect(PurgeReport.nextBatchSize(after: 200, heldMillis: target * 3, largest: 200) == 100)
+        #expect(PurgeReport.nextBatchSize(after: 12, heldMillis: target * 3, largest: 200) == 10)
+        #expect(PurgeReport.nextBatchSize(after: 100, heldMillis: target / 10, largest: 200) == 200)
+        #expect(PurgeReport.nextBatchSize(after: 200, heldMillis: target / 10, largest: 200) == 200)
+        #expect(PurgeReport.nextBatchSize(after: 100, heldMillis: target / 2, largest: 200) == 100)
+        #expect(PurgeReport.nextBatchSize(after: 1, heldMillis: target * 3, largest: 1) == 1)
     }
 
     @Test("Durations: 90s 15m 12h 30d; bad ones named")

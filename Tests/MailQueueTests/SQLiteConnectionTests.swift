@@ -31,6 +31,19 @@ struct SQLiteConnectionTests {
         }
     }
 
+    @Test("synchronous is NORMAL by default; syncEveryCommit (the relay's) makes it FULL on the shared connection")
+    func syncEveryCommit() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sync-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let database = try SQLiteQueueDatabase(path: path)
+        func level() throws -> Int64? {
+            try database.read { (db) throws(QueueError) in try db.query(SQLStatement(.sqlite, "PRAGMA synchronous")).first?.first?.integer }
+        }
+        #expect(try level() == 1)
+        try database.syncEveryCommit()
+        #expect(try level() == 2)
+    }
+
     @Test("WAL and foreign keys on; statements kept and reused; several statements in one text refused")
     func statements() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("conn-\(UUID().uuidString).sqlite").path

@@ -27,15 +27,17 @@ extension QueueStore {
                 continue
             }
             var removed = 0
+            var size = policy.batchSize
             while true {
                 if report.batches >= maxBatches { report.complete = false; break }
                 let started = DispatchTime.now().uptimeNanoseconds
                 let deleted = try database.transaction { (db) throws(QueueError) -> Int in
-                    try db.execute(statements.purgeBatch(status: status, before: before, limit: policy.batchSize))
+                    try db.execute(statements.purgeBatch(status: status, before: before, limit: size))
                 }
                 let held = report.note(batchSince: started)
                 removed += deleted
-                if deleted < policy.batchSize { break }
+                if deleted < size { break }
+                size = PurgeReport.nextBatchSize(after: size, heldMillis: held, largest: policy.batchSize)
                 yieldWriteLock(afterHolding: held)
             }
             report.removed[status] = removed
@@ -73,6 +75,19 @@ extension QueueStore {
 }
 
 extension PurgeReport {
+    /// How long a purge batch should hold its transaction at most, in ms: the bound is on
+    /// time, not rows, so a loaded machine (slow disk, busy CPU) gets smaller batches.
+    static let batchTargetMillis = 20.0
+
+    /// The size of the next batch after one of `size` rows held its transaction `heldMillis`:
+    /// halved (down to 10 rows) when it held longer than the target, doubled back (up to
+    /// `largest`) when it took under a quarter of it, else unchanged.
+    static func nextBatchSize(after size: Int, heldMillis: Double, largest: Int) -> Int {
+        if heldMillis > batchTargetMillis { return max(min(10, largest), size / 2) }
+        if heldMillis < batchTargetMillis / 4 { return min(largest, size * 2) }
+        return size
+    }
+
     /// Counts a batch that started at `started` (uptime ns) and ended now.
     /// - Returns: how long it took, in ms.
     @discardableResult

@@ -49,6 +49,18 @@ public final class SQLiteQueueDatabase: QueueDatabase, @unchecked Sendable {
         return result
     }
 
+    /// Makes every commit on this connection reach the disk before it returns (`PRAGMA
+    /// synchronous = FULL`: the WAL is fsynced at each commit), where the default (`NORMAL`)
+    /// survives a killed process but may lose the last commits to a power loss or an OS crash.
+    /// The relay uses it: its 250 to a client takes responsibility for the message (RFC 5321
+    /// §6.1), as Postfix's fsynced queue file does. Commits other threads make at the same
+    /// moment still share one sync (`GroupCommit`).
+    public func syncEveryCommit() throws(QueueError) {
+        lock.lock()
+        defer { lock.unlock() }
+        try connection.run("PRAGMA synchronous = FULL")
+    }
+
     /// Sets `auto_vacuum = INCREMENTAL` (so a purge can give pages back to the file system)
     /// when the file does not have it: a file never written takes it at once; any other is
     /// rebuilt with `VACUUM` (once; it holds the write lock while it copies the file).

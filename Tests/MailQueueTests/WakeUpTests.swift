@@ -299,7 +299,11 @@ final class PrivatePostgres {
 
     /// Runs `command` with sh, its output in `log`, bounded by timeout(1).
     private static func shell(_ command: String, log: String) throws {
-        let status = system("timeout 120 sh -c \(quoted(command)) </dev/null >\(quoted(log)) 2>&1")
+        // The test process's own descriptors (thousands of pipes in a full run) are closed first:
+        // inherited through runuser they exceed the postgres user's open-file limit and the server
+        // cannot start ("Too many open files"), as scripts/peers also avoids.
+        let closing = "for f in /proc/$$/fd/*; do f=${f##*/}; if [ \"$f\" -gt 2 ] 2>/dev/null; then eval \"exec $f>&-\"; fi; done 2>/dev/null; "
+        let status = system("timeout 120 bash -c \(quoted(closing + command)) </dev/null >\(quoted(log)) 2>&1")
         guard status == 0 else {
             throw PeerFailure(text: "\(command): status \(status): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         }

@@ -20,13 +20,11 @@ struct Cancel: ParsableCommand {
     }
 
     func run() throws {
+        if let pattern {
+            return try changePattern(db, "cancelled") { (store) throws(QueueError) in try store.cancel(pattern: pattern) }
+        }
         let store = try db.open()
         try guarded { () throws(QueueError) in try store.checkSchema() }
-        if let pattern {
-            let n = try guarded { () throws(QueueError) in try store.cancel(pattern: pattern) }
-            print("\(n) request(s) cancelled")
-            return
-        }
         let outcomes = try guarded { () throws(QueueError) in try store.cancel(ids) }
         var cancelled = 0, refused = 0, missing = 0
         for (id, outcome) in outcomes {
@@ -34,10 +32,10 @@ struct Cancel: ParsableCommand {
             case .cancelled: cancelled += 1
             case .refused(let reason):
                 refused += 1
-                FileHandle.standardError.write(Data("mail-queue: \(id): not cancelled: \(reason)\n".utf8))
+                Console.error("mail-queue: \(id): not cancelled: \(reason)")
             case .notFound:
                 missing += 1
-                FileHandle.standardError.write(Data("mail-queue: \(id): no such request\n".utf8))
+                Console.error("mail-queue: \(id): no such request")
             }
         }
         print("\(cancelled) request(s) cancelled")
@@ -55,12 +53,7 @@ struct Hold: ParsableCommand {
     @Option(help: "The send pattern id.") var pattern: String
 
     func run() throws {
-        let store = try db.open()
-        let n = try guarded { () throws(QueueError) in
-            try store.checkSchema()
-            return try store.hold(pattern: pattern)
-        }
-        print("\(n) request(s) held")
+        try changePattern(db, "held") { (store) throws(QueueError) in try store.hold(pattern: pattern) }
     }
 }
 
@@ -71,11 +64,17 @@ struct Release: ParsableCommand {
     @Option(help: "The send pattern id.") var pattern: String
 
     func run() throws {
-        let store = try db.open()
-        let n = try guarded { () throws(QueueError) in
-            try store.checkSchema()
-            return try store.release(pattern: pattern)
-        }
-        print("\(n) request(s) released")
+        try changePattern(db, "released") { (store) throws(QueueError) in try store.release(pattern: pattern) }
     }
+}
+
+/// Opens the queue, checks its schema, runs `change` (a whole send pattern's requests at once)
+/// and prints how many requests it changed, e.g. "3 request(s) held".
+private func changePattern(_ db: DatabaseOptions, _ done: String, _ change: (QueueStore) throws(QueueError) -> Int) throws {
+    let store = try db.open()
+    let n = try guarded { () throws(QueueError) in
+        try store.checkSchema()
+        return try change(store)
+    }
+    print("\(n) request(s) \(done)")
 }

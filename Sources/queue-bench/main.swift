@@ -43,13 +43,13 @@ func fill(_ database: any QueueDatabase, rows: Int, now: Int64) throws(QueueErro
         """
     let sql = dialect == .postgres ? "\(insert) \(select) FROM generate_series(1, \(rows)) AS s(g)"
         : "WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < \(rows)) \(insert) \(select) FROM s"
-    try database.transaction { (db) throws(QueueError) in
+    _ = try database.transaction { (db) throws(QueueError) in
         try db.execute(SQLStatement(dialect, sql))
     }
     // PostgreSQL's planner needs its statistics (autovacuum would gather them soon after a
     // load this size); SQLite's queue never runs ANALYZE, so none there.
     if dialect == .postgres {
-        try database.transaction { (db) throws(QueueError) in try db.execute(SQLStatement(dialect, "ANALYZE mail_request")) }
+        _ = try database.transaction { (db) throws(QueueError) in try db.execute(SQLStatement(dialect, "ANALYZE mail_request")) }
     }
 }
 
@@ -108,17 +108,17 @@ func run(database value: String, rows: Int, claims: Int, batch: Int) throws(Queu
         }
     }
     if database.dialect == .postgres {
-        try database.transaction { (db) throws(QueueError) in try db.execute(SQLStatement(.postgres, "ANALYZE mail_request")) }
+        _ = try database.transaction { (db) throws(QueueError) in try db.execute(SQLStatement(.postgres, "ANALYZE mail_request")) }
     }
     _ = try timeClaims(store, claims: 1, batch: batch)
     let stepping = try timeClaims(store, claims: claims, batch: batch)
     print(String(format: "variant=stepping-over-%d claims=%d batch=%d p50_ms=%.3f p90_ms=%.3f max_ms=%.3f fill_s=0",
                  steppedOver, claims, batch, percentile(stepping, 0.5), percentile(stepping, 0.9), stepping.last ?? 0))
-    try database.transaction { (db) throws(QueueError) in
+    _ = try database.transaction { (db) throws(QueueError) in
         try db.execute(SQLStatement(database.dialect, "DROP INDEX \"\(SchemaStatements.claimIndex(QueueSchema().requests))\""))
     }
     if database.dialect == .postgres {
-        try database.transaction { (db) throws(QueueError) in try db.execute(SQLStatement(.postgres, "ANALYZE mail_request")) }
+        _ = try database.transaction { (db) throws(QueueError) in try db.execute(SQLStatement(.postgres, "ANALYZE mail_request")) }
     }
     let unindexedClaims = max(3, claims / 10)
     _ = try timeClaims(store, claims: 1, batch: batch)

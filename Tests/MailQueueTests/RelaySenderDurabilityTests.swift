@@ -17,19 +17,9 @@ struct RelaySenderDurabilityTests {
                          "--security", "starttls", "--ca-file", TestEnvironment.cert("ca.pem"), "--credential-alias", "up",
                          "--helo", "relay.test", "--idle-poll-seconds", "0.1", "--lease-seconds", "2", "--batch", "5"]
         try relay.start(arguments)
-        let durable = RelayDurabilityTests()
-        let output = relay.queue.directory + "/clients.json"
-        // 12 s: under load a restart can take seconds, and the clients must still get through.
-        let submitters = try durable.clients(relay, threads: 4, seconds: 12, pause: 0.05, output: output)
-        var kills = 0
-        while submitters.isRunning && kills < 4 {
-            usleep(UInt32.random(in: 500_000...1_500_000))  // a random point in the stream of submissions, not a wait for something
-            guard submitters.isRunning else { break }
-            relay.stop(SIGKILL)
-            kills += 1
-            try relay.start(arguments)
-        }
-        #expect(try submitters.wait(timeout: 60) == 0)
+        let clients = try DurableClients(relay, threads: 4, seconds: 120, pause: 0.05)
+        let kills = try relay.killRepeatedly(times: 4, while: clients, restartingWith: arguments)
+        #expect(try clients.finish() == 0)
         // The last relay delivers what is left (claims of the killed ones expire after 2 s).
         let drained = try eventually(timeout: 90) {
             let counts = try relay.queue.counts()
@@ -39,24 +29,11 @@ struct RelaySenderDurabilityTests {
         let counts = try relay.queue.counts()
         #expect(drained, "\(counts)")
 
-        let sent = try durable.messages(output)
+        let sent = clients.messages()
         let acked = sent.filter { $0["acked"] as? Bool == true }
-        #expect(kills >= 2 && acked.count >= 10, "kills \(kills), acknowledged \(acked.count) of \(sent.count)")
-        // Each stored request's status, by marker (its Subject).
-        let rows = try runProcess("sqlite3", ["-separator", "|", relay.queue.path, "SELECT subject, status FROM mail_request"])
-        var stored: [String: [String]] = [:]
-        for line in rows.stdout.split(separator: "\n") {
-            let fields = line.split(separator: "|").map(String.init)
-            if fields.count == 2 { stored[fields[0], default: []].append(fields[1]) }
-        }
-        // How often each marker arrived upstream.
-        var arrived: [String: Int] = [:]
-        for message in peer.messages() {
-            let text = String(decoding: message.content, as: UTF8.self)
-            if let subject = text.split(separator: "\r\n").first(where: { $0.hasPrefix("Subject: durable-") }) {
-                arrived[String(subject.dropFirst("Subject: ".count)), default: 0] += 1
-            }
-        }
+        #expect(kills == 4 && acked.count >= 20, "kills \(kills), acknowledged \(acked.count) of \(sent.count)")
+        let stored = try relay.storedStatuses()
+        let arrived = peer.arrivedMarkers()
         #expect(arrived.values.allSatisfy { $0 == 1 }, "delivered twice: \(arrived.filter { $0.value > 1 })")
         var uncertain = 0
         for message in acked {

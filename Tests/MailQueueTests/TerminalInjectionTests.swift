@@ -61,6 +61,16 @@ struct TerminalInjectionTests {
         #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr.debugDescription)")
     }
 
+    @Test("cancel names an unknown id with its control characters escaped, on one line")
+    func cancelIdEscaped() throws {
+        let queue = try CLIQueue()
+        let result = try queue.run(["cancel", "x\u{1B}]0;pwned\u{07}\nmail-queue: 1 request(s) cancelled"])
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.stderr.contains("x\\x1B]0;pwned\\x07\\nmail-queue: 1 request(s) cancelled: no such request"),
+                "\(result.stderr.debugDescription)")
+        #expect(!hasControl(result.stderr) && result.stderr.split(separator: "\n").count == 1, "\(result.stderr.debugDescription)")
+    }
+
     @Test("template list and show escape the subject; the body keeps its lines")
     func templateEscaped() throws {
         let queue = try CLIQueue()

@@ -255,8 +255,8 @@ struct ConnectionTests {
         #expect(outcome.followed, "\(String(describing: outcome.deviation))")
     }
 
-    @Test("beginMail pipelines MAIL, RCPT and DATA and leaves the body and the final dot to the caller")
-    func beginMailPipelined() throws {
+    @Test("send pipelines MAIL, RCPT and DATA over a socket; a refused recipient leaves the message to the others")
+    func sendPipelined() throws {
         let transcript = try Transcript(parsing: """
             220 mx
             > EHLO client.example.com
@@ -280,22 +280,21 @@ struct ConnectionTests {
             """)
         let server = try serve(transcript, mode: .strict)
         defer { server.stop() }
-        let log = EventLog()
-        let connection = try SMTPConnection.openConnection(
-            host: "127.0.0.1", port: server.port, txTimeout: 10, options: SMTPConnection.Options(observer: log.observer))
+        let connection = try SMTPConnection.openConnection(host: "127.0.0.1", port: server.port, txTimeout: 10)
         try connection.ehlo("client.example.com")
-        let envelope = try connection.beginMail(from: "alice@example.com", to: ["bob@example.com", "nobody@example.com"])
-        #expect(envelope.dataReply?.code == 354 && envelope.acceptedRecipients == ["bob@example.com"])
-        #expect(envelope.finalReply == nil)
-        #expect(connection.phase == .data, "the body is the caller's")
-        try connection.writeRawData(Array("Subject: x\n\nbody\n".utf8))
-        #expect(try connection.closeData().code == 250)
+        let mail = MailTransaction(
+            envelope: Envelope(sender: "alice@example.com", recipients: ["bob@example.com", "nobody@example.com"]),
+            content: .bytes(Array("Subject: x\n\nbody\n".utf8)))
+        let result = try connection.send(mail)
+        #expect(result.dataReply?.code == 354 && result.acceptedRecipients == ["bob@example.com"])
+        #expect(result.refusedRecipients.map(\.recipient) == ["nobody@example.com"])
+        #expect(result.isDelivered && result.finalReply?.singleLine.contains("queued") == true)
         try connection.quit()
         #expect(try #require(server.waitForOutcome()).followed)
     }
 
-    @Test("beginMail without PIPELINING goes step by step and stops when no recipient is accepted")
-    func beginMailStepByStep() throws {
+    @Test("send without PIPELINING goes step by step, stops when no recipient is accepted and resets")
+    func sendStepByStep() throws {
         let transcript = try Transcript(parsing: """
             220 mx
             > EHLO client.example.com
@@ -313,10 +312,12 @@ struct ConnectionTests {
         defer { server.stop() }
         let connection = try SMTPConnection.openConnection(host: "127.0.0.1", port: server.port, txTimeout: 10)
         try connection.ehlo("client.example.com")
-        let envelope = try connection.beginMail(from: "alice@example.com", to: ["nobody@example.com"])
-        #expect(envelope.dataReply == nil && envelope.acceptedRecipients.isEmpty)
-        try connection.rset()
+        let mail = MailTransaction(
+            envelope: Envelope(sender: "alice@example.com", recipients: ["nobody@example.com"]), content: .bytes(Array("x\n".utf8)))
+        let result = try connection.send(mail)
+        #expect(result.dataReply == nil && result.acceptedRecipients.isEmpty && result.failure == nil)
+        #expect(!result.isDelivered && result.isOutcomeKnown)
         try connection.quit()
-        #expect(try #require(server.waitForOutcome()).followed)
+        #expect(try #require(server.waitForOutcome()).followed, "no DATA was sent")
     }
 }

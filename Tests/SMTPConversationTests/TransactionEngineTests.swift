@@ -109,6 +109,47 @@ struct TransactionEngineTests {
         #expect(server.clientWrites == ["EHLO client.example.com\r\n", envelope(1), "m1\r\n.\r\n" + envelope(2), "m2\r\n.\r\n", "QUIT\r\n"])
     }
 
+    @Test("a next message that cannot go ahead (a line break in an address, no recipient, no content file) is left out: the dot goes alone")
+    func unsendableNext() throws {
+        let nexts = [
+            Self.mail(["x@example.com>\r\nRCPT TO:<evil@example.com"]),
+            Self.mail([]),
+            MailTransaction(envelope: Envelope(sender: "alice@example.com", recipients: ["carol@example.com"]),
+                            content: .file("/nonexistent/next.eml")),
+        ]
+        for next in nexts {
+            let (connection, server) = try Self.connect(
+                [.reply("250 ok"), .reply("250 ok"), .reply("354 go"), .reply("250 queued"), .reply("221 bye")], pipelining: true)
+            let result = try connection.send(Self.mail(), next: next)
+            #expect(result.isDelivered && connection.envelopeAhead == nil, "\(next.envelope)")
+            // The next message is the caller's to send in its own turn, where it is refused
+            // before anything of it is written.
+            #expect(throws: SMTPError.self) { try connection.send(next) }
+            try connection.quit()
+            #expect(server.clientWrites == [
+                "EHLO client.example.com\r\n", Self.mailFrom + Self.rcptBob + "DATA\r\n", Self.body, "QUIT\r\n",
+            ], "nothing of the next envelope was written: \(next.envelope)")
+        }
+    }
+
+    @Test("without PIPELINING the dot goes alone, a 4xx is returned, and the next message goes step by step")
+    func nextWithoutPipelining() throws {
+        let (connection, server) = try Self.connect(
+            [.reply("250 ok"), .reply("250 ok"), .reply("354 go"), .reply("451 4.3.0 try later"),
+             .reply("250 ok"), .reply("250 ok"), .reply("354 go"), .reply("250 queued"), .reply("221 bye")],
+            pipelining: false)
+        let next = Self.mail(["carol@example.com"])
+        let first = try connection.send(Self.mail(), next: next)
+        #expect(first.finalReply?.code == 451 && first.isOutcomeKnown && !first.isDelivered)
+        #expect(connection.envelopeAhead == nil)
+        #expect(try connection.send(next).isDelivered)
+        try connection.quit()
+        #expect(server.clientWrites == [
+            "EHLO client.example.com\r\n", Self.mailFrom, Self.rcptBob, "DATA\r\n", Self.body,
+            Self.mailFrom, Self.rcptCarol, "DATA\r\n", Self.body, "QUIT\r\n",
+        ])
+    }
+
     // MARK: - Refusals, one step at a time
 
     struct Refusal: CustomTestStringConvertible, Sendable {

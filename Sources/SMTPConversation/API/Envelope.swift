@@ -1,6 +1,6 @@
-/// Envelope is a message's MAIL FROM and RCPT TOs: what `send(_:next:beforeFinalDot:)` and
-/// `beginMail` send ahead of the message, and what rides behind the previous message's final
-/// dot when the server offers PIPELINING.
+/// Envelope is a message's MAIL FROM and RCPT TOs: what `send(_:next:beforeFinalDot:)` sends
+/// ahead of the message, and what rides behind the previous message's final dot when the
+/// server offers PIPELINING.
 public struct Envelope: Sendable, Equatable {
     /// The envelope sender (MAIL FROM); empty for the null sender.
     public var sender: String

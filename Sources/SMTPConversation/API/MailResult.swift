@@ -1,6 +1,5 @@
 /// MailResult is the outcome of one mail transaction (`send(_:next:beforeFinalDot:)`,
-/// `sendMail`, `beginMail`): each reply the server gave, and whether its verdict on the
-/// message is known.
+/// `sendMail`): each reply the server gave, and whether its verdict on the message is known.
 public struct MailResult: Sendable {
     /// The reply to MAIL FROM.
     public var mailReply: Reply

@@ -122,7 +122,7 @@ extension SMTPConnection {
 
     /// Writes the envelope (unless it went out ahead) and reads its replies: in one group with
     /// PIPELINING, else one step at a time, stopping at the first step that makes the rest
-    /// pointless (MAIL refused, no recipient accepted). Shared by `send` and `beginMail`.
+    /// pointless (MAIL refused, no recipient accepted).
     /// - Throws: when the reply to MAIL FROM could not be read; a failure after it is the
     ///   result's `failure` (the connection is left as the failure left it).
     func readEnvelope(_ envelope: Envelope, sentAhead: Bool) throws(SMTPError) -> MailResult {

@@ -35,10 +35,11 @@ final class DaemonService: @unchecked Sendable {
         logger = Logger(label: "mail-queue.sender")
     }
 
-    /// The sender's logger, its events carrying `pattern` when the sender serves one pattern.
+    /// The sender's logger, its events carrying `sender_pattern` when the sender serves one
+    /// pattern (`pattern` is a request's own, on the lines about one request).
     func logger(pattern: String?) -> Logger {
         var logger = self.logger
-        if let pattern { logger[metadataKey: "pattern"] = "\(pattern)" }
+        if let pattern { logger[metadataKey: "sender_pattern"] = "\(pattern)" }
         return logger
     }
 

@@ -60,11 +60,62 @@ struct JSONLogTests {
         let failed = try #require(objects.first { $0["event"] as? String == "request failed" }, "\(result.stderr)")
         #expect(failed["request_id"] as? String == id)
         #expect(failed["pattern"] as? String == "orders")
+        #expect(failed["sender_pattern"] as? String == "orders", "the pattern the sender serves, under its own name")
         #expect(failed["level"] as? String == "error")
         #expect((failed["reply"] as? String)?.hasPrefix("550 5.1.1 no such user") == true, "\(failed)")
         for secret in [Self.password, Base64.encode(Self.password)] {
             #expect(!result.output.contains(secret), "\(secret) in:\n\(result.output)")
         }
+    }
+
+    @Test("a sender serving every pattern: each request's line names the request's own pattern (none for a request without one)")
+    func requestsOwnPattern() throws {
+        let refused = """
+            > MAIL FROM:<alice@example.com>
+            250 ok
+            > RCPT TO:<bob@example.com>
+            550 5.1.1 no such user
+            > RSET
+            250 ok
+            """
+        let script = """
+            220 hostile.example ESMTP
+            > EHLO client.example.com
+            250-hostile.example
+            250 STARTTLS
+            > STARTTLS
+            220 go ahead
+            @tls
+            > EHLO client.example.com
+            250 hostile.example
+            \(refused)
+            \(refused)
+            \(refused)
+            > QUIT
+            221 bye
+            """
+        let server = try TranscriptServer(
+            transcript: try Transcript(parsing: script), mode: .meaning, tlsCertificatePath: TestEnvironment.cert("server.pem"),
+            tlsKeyPath: TestEnvironment.cert("server.key"), readTimeout: 10)
+        server.start(connections: 1, acceptTimeout: 30)
+        defer { server.stop() }
+        let queue = try CLIQueue()
+        let orders = try queue.enqueue("orders", pattern: "orders")
+        let invoices = try queue.enqueue("invoices", pattern: "invoices")
+        let plain = try queue.enqueue("no pattern")
+        let result = try queue.run(["send", "--once", "--smtp", "127.0.0.1:\(server.port)", "--security", "starttls",
+                                    "--ca-file", TestEnvironment.cert("ca.pem"), "--helo", "client.example.com",
+                                    "--timeout", "5", "--log-format", "json"])
+        #expect(result.status == 1, "\(result.output)")
+        let objects = result.stderr.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        var patterns: [String: String?] = [:]
+        for object in objects where object["event"] as? String == "request failed" {
+            if let id = object["request_id"] as? String { patterns[id] = object["pattern"] as? String }
+            #expect(object["sender_pattern"] == nil, "the sender serves every pattern: \(object)")
+        }
+        #expect(patterns == [orders: "orders", invoices: "invoices", plain: nil], "\(result.stderr)")
     }
 
     @Test("the handler: RFC 3339 time with ms, control characters escaped, secret-named metadata redacted")

@@ -1,3 +1,4 @@
+import Logging
 import SMTPConversation
 
 /// Writing down what became of a request.
@@ -29,20 +30,21 @@ extension SenderWorker {
             report.sent += 1
             if let refused {
                 report.partlyRefused += 1
-                logger.warning("sent, but some recipients were refused", metadata: ["id": "\(id)", "refused": "\(TerminalText.escaped("\(refused)"))"])
+                logger.warning("sent, but some recipients were refused",
+                               metadata: requestMetadata(id, details, ["refused": "\(TerminalText.escaped("\(refused)"))"]))
             }
             sender.note { $0.sent += 1; if refused != nil { $0.partlyRefused += 1 } }
         case .configuration(let error):
             try giveBack([id], error: error)
         case .failed(let error):
-            logger.error("request failed", metadata: ["id": "\(id)", "error": "\(TerminalText.escaped("\(error)"))"])
+            logger.error("request failed", metadata: requestMetadata(id, details, ["error": "\(TerminalText.escaped("\(error)"))"]))
             try sender.markFailed(id, details: details, error: error, refused: refused, store: store, owner: owner)
             report.failed += 1
             sender.note { $0.failed += 1 }
         case .retry(let error):
             try recordRetry(id: id, attempts: attempts, error: error, refused: refused, details: details)
         case .uncertain(let error):
-            logger.warning("delivery uncertain", metadata: ["id": "\(id)", "error": "\(TerminalText.escaped("\(error)"))"])
+            logger.warning("delivery uncertain", metadata: requestMetadata(id, details, ["error": "\(TerminalText.escaped("\(error)"))"]))
             try store.noteUncertain(id, owner: owner, error: error)
             report.uncertain += 1
             sender.note { $0.uncertain += 1 }
@@ -63,5 +65,16 @@ extension SenderWorker {
             report.failed += 1
             sender.note { $0.failed += 1 }
         }
+    }
+
+    /// The metadata of a log line about one request: `more`, its `id` and, when it has one, the
+    /// request's own send pattern as `pattern` (not the pattern the sender serves, which a
+    /// sender serving every pattern does not have). Escaped like the error: a row written by
+    /// another program is not checked as `enqueue` checks a pattern.
+    func requestMetadata(_ id: String, _ details: RequestDetails?, _ more: Logger.Metadata = [:]) -> Logger.Metadata {
+        var metadata = more
+        metadata["id"] = "\(id)"
+        if let pattern = details?.request.patternID { metadata["pattern"] = "\(TerminalText.escaped(pattern))" }
+        return metadata
     }
 }

@@ -4,7 +4,7 @@ import CSystem
 import Glibc
 #endif
 
-/// Listener is a listening TCP socket (the transcript server's).
+/// Listener is a listening TCP socket: the transcript server's and `SMTPServer`'s (the relay's).
 package final class Listener {
     private(set) var fd: Int32
     /// The port actually bound (useful with port 0).

@@ -5,18 +5,6 @@ import Testing
 /// greeting), tested on `Conversation` alone: bytes in, bytes out, no sockets.
 @Suite("Conversation rules")
 struct ConversationRuleTests {
-    func greeted(ehlo capabilities: [String]? = nil, allowsCleartextAuth: Bool = false) throws -> Conversation {
-        var conversation = Conversation(allowsCleartextAuth: allowsCleartextAuth)
-        conversation.receive(Array("220 mx ready\r\n".utf8))
-        _ = try #require(try conversation.nextReply())
-        if let capabilities {
-            _ = try conversation.send(.ehlo("client"))
-            conversation.receive(Reply(code: 250, lines: ["mx"] + capabilities).wireBytes)
-            _ = try #require(try conversation.nextReply())
-        }
-        return conversation
-    }
-
     func thrown(_ body: () throws -> Void) -> SMTPError? {
         do { try body() } catch { return error as? SMTPError }
         return nil
@@ -36,13 +24,13 @@ struct ConversationRuleTests {
             #expect(error.code == code && error.reply == reply && error.isTransient == transient, "\(line): \(error)")
             #expect(thrown { _ = try conversation.send(.ehlo("client")) }?.code == .invalidOperation)
         }
-        let ok = try greeted()
+        let ok = try Conversation.greeted()
         #expect(ok.phase == .connected && ok.closingError == nil)
     }
 
     @Test("STARTTLS the latest EHLO did not advertise is refused: tlsRequired, nothing sent, conversation closed")
     func startTLSNotAdvertised() throws {
-        var conversation = try greeted(ehlo: ["AUTH PLAIN"])
+        var conversation = try Conversation.greeted(ehlo: ["AUTH PLAIN"])
         var bytes: [UInt8]?
         let error = thrown { bytes = try conversation.send(.startTLS) }
         #expect(bytes == nil)
@@ -51,9 +39,9 @@ struct ConversationRuleTests {
         #expect(conversation.phase == .closed, "never goes on without TLS")
         #expect(conversation.outstandingSteps.isEmpty)
 
-        var advertised = try greeted(ehlo: ["STARTTLS"])
+        var advertised = try Conversation.greeted(ehlo: ["STARTTLS"])
         #expect(String(decoding: try advertised.send(.startTLS), as: UTF8.self) == "STARTTLS\r\n")
-        var afterHelo = try greeted()
+        var afterHelo = try Conversation.greeted()
         #expect(try afterHelo.send(.startTLS).isEmpty == false, "no EHLO: nothing advertised to check against")
     }
 
@@ -61,7 +49,7 @@ struct ConversationRuleTests {
     func startTLSRefused() throws {
         for (line, transient) in [("454 4.7.0 TLS not available", true), ("502 5.5.1 not implemented", false),
                                   ("250 sure", false), ("421 4.3.2 going away", true)] {
-            var conversation = try greeted(ehlo: ["STARTTLS"])
+            var conversation = try Conversation.greeted(ehlo: ["STARTTLS"])
             _ = try conversation.send(.startTLS)
             conversation.receive(Array((line + "\r\n").utf8))
             let reply = try #require(try conversation.nextReply())
@@ -71,7 +59,7 @@ struct ConversationRuleTests {
             #expect(error.isTransient == transient && error.isPermanent == !transient, "\(line)")
             #expect(thrown { _ = try conversation.send(.ehlo("client")) }?.code == .invalidOperation, "\(line)")
         }
-        var accepted = try greeted(ehlo: ["STARTTLS"])
+        var accepted = try Conversation.greeted(ehlo: ["STARTTLS"])
         _ = try accepted.send(.startTLS)
         accepted.receive(Array("220 go ahead\r\n".utf8))
         _ = try accepted.nextReply()
@@ -81,33 +69,28 @@ struct ConversationRuleTests {
     @Test("AUTH that sends the secret is refused without TLS unless opted in; CRAM-MD5 and TLS are fine")
     func cleartextAuth() throws {
         for mechanism in ["PLAIN", "LOGIN", "XOAUTH2", "plain"] {
-            var conversation = try greeted(ehlo: ["AUTH PLAIN LOGIN XOAUTH2"])
+            var conversation = try Conversation.greeted(ehlo: ["AUTH PLAIN LOGIN XOAUTH2"])
             let error = thrown { _ = try conversation.send(.auth(mechanism: mechanism, initialResponse: nil)) }
             #expect(error?.code == .cleartextAuthRefused && error?.isPermanent == true, "\(mechanism)")
             #expect(error?.message?.contains("STARTTLS") == true && error?.message?.contains("allowCleartextAuth") == true)
             #expect(conversation.outstandingSteps.isEmpty && conversation.phase == .session, "nothing sent, still usable")
         }
-        var optedIn = try greeted(ehlo: ["AUTH PLAIN"], allowsCleartextAuth: true)
+        var optedIn = try Conversation.greeted(ehlo: ["AUTH PLAIN"], allowsCleartextAuth: true)
         #expect(String(decoding: try optedIn.send(.auth(mechanism: "PLAIN", initialResponse: "AGEAYg==")), as: UTF8.self)
             == "AUTH PLAIN AGEAYg==\r\n")
-        var cram = try greeted(ehlo: ["AUTH CRAM-MD5"])
+        var cram = try Conversation.greeted(ehlo: ["AUTH CRAM-MD5"])
         #expect(try cram.send(.auth(mechanism: "CRAM-MD5", initialResponse: nil)).isEmpty == false)
 
-        var tls = Conversation(isTLS: true)
-        tls.receive(Array("220 mx\r\n".utf8))
-        _ = try tls.nextReply()
-        _ = try tls.send(.ehlo("client"))
-        tls.receive(Array("250-mx\r\n250 AUTH PLAIN\r\n".utf8))
-        _ = try tls.nextReply()
+        var tls = try Conversation.greeted(ehlo: ["AUTH PLAIN"], isTLS: true)
         #expect(try tls.send(.auth(mechanism: "PLAIN", initialResponse: "AGEAYg==")).isEmpty == false)
     }
 
     @Test("scheme choice: the caller's first scheme the server offers; with no EHLO the first; unknown and unoffered refused")
     func schemeChoice() throws {
-        let offering = try greeted(ehlo: ["AUTH LOGIN XOAUTH2 PLAIN"])
+        let offering = try Conversation.greeted(ehlo: ["AUTH LOGIN XOAUTH2 PLAIN"])
         #expect(try offering.authMechanism(choosingFrom: ["CRAM-MD5", "xoauth2", "LOGIN"]) == "XOAUTH2")
         #expect(try offering.authMechanism(choosingFrom: ["PLAIN LOGIN"]) == "PLAIN", "a scheme may hold several names")
-        #expect(try greeted().authMechanism(choosingFrom: ["LOGIN", "PLAIN"]) == "LOGIN")
+        #expect(try Conversation.greeted().authMechanism(choosingFrom: ["LOGIN", "PLAIN"]) == "LOGIN")
 
         let unknown = thrown { _ = try offering.authMechanism(choosingFrom: ["LOGIN", "GSSAPI"]) }
         #expect(unknown?.code == .unsupportedScheme && unknown?.message == "GSSAPI")

@@ -4,19 +4,6 @@ import Testing
 /// The state machine alone: bytes in, bytes out, no sockets.
 @Suite("Conversation state machine")
 struct ConversationTests {
-    /// A conversation that has read `220` and, optionally, a 250 to EHLO with `capabilities`.
-    func greeted(ehlo capabilities: [String]? = nil, allowsCleartextAuth: Bool = false) throws -> Conversation {
-        var conversation = Conversation(allowsCleartextAuth: allowsCleartextAuth)
-        conversation.receive(Array("220 mx ready\r\n".utf8))
-        _ = try #require(try conversation.nextReply())
-        if let capabilities {
-            _ = try conversation.send(.ehlo("client"))
-            conversation.receive(Reply(code: 250, lines: ["mx"] + capabilities).wireBytes)
-            _ = try #require(try conversation.nextReply())
-        }
-        return conversation
-    }
-
     func expectInvalid(_ conversation: inout Conversation, _ command: Command, mentioning text: String) {
         #expect {
             _ = try conversation.send(command)
@@ -28,13 +15,13 @@ struct ConversationTests {
 
     @Test("mail before helo or ehlo is an invalid operation")
     func mailBeforeEhlo() throws {
-        var conversation = try greeted()
+        var conversation = try Conversation.greeted()
         expectInvalid(&conversation, .mail(from: "a@example.com", parameters: []), mentioning: "before helo or ehlo")
     }
 
     @Test("rcpt before mail, data before rcpt")
     func ordering() throws {
-        var conversation = try greeted(ehlo: [])
+        var conversation = try Conversation.greeted(ehlo: [])
         expectInvalid(&conversation, .rcpt(to: "b@example.com", parameters: []), mentioning: "rcpt before mail")
         expectInvalid(&conversation, .data, mentioning: "data before")
         _ = try conversation.send(.mail(from: "a@example.com", parameters: []))
@@ -45,7 +32,7 @@ struct ConversationTests {
 
     @Test("after open_data only body data and close_data are allowed")
     func dataMode() throws {
-        var conversation = try greeted(ehlo: [])
+        var conversation = try Conversation.greeted(ehlo: [])
         for (command, reply) in [(Command.mail(from: "a@x", parameters: []), "250 ok"), (.rcpt(to: "b@x", parameters: []), "250 ok"), (.data, "354 go")] {
             _ = try conversation.send(command)
             conversation.receive(Array((reply + "\r\n").utf8))
@@ -64,7 +51,7 @@ struct ConversationTests {
 
     @Test("rset cancels a transaction; quit closes")
     func rsetAndQuit() throws {
-        var conversation = try greeted(ehlo: [])
+        var conversation = try Conversation.greeted(ehlo: [])
         _ = try conversation.send(.mail(from: "a@x", parameters: []))
         conversation.receive(Array("250 ok\r\n".utf8))
         _ = try conversation.nextReply()
@@ -82,7 +69,7 @@ struct ConversationTests {
 
     @Test("a 421 to any command closes the conversation")
     func shutdown421() throws {
-        var conversation = try greeted(ehlo: [])
+        var conversation = try Conversation.greeted(ehlo: [])
         _ = try conversation.send(.noop)
         conversation.receive(Array("421 4.3.2 shutting down\r\n".utf8))
         #expect(try conversation.nextReply()?.code == 421)
@@ -91,7 +78,7 @@ struct ConversationTests {
 
     @Test("STARTTLS forgets the capabilities and requires EHLO again")
     func startTLSResets() throws {
-        var conversation = try greeted(ehlo: ["STARTTLS", "AUTH PLAIN"])
+        var conversation = try Conversation.greeted(ehlo: ["STARTTLS", "AUTH PLAIN"])
         #expect(conversation.capabilities?.authMechanisms == ["PLAIN"])
         _ = try conversation.send(.startTLS)
         conversation.receive(Array("220 go\r\n".utf8))
@@ -108,7 +95,7 @@ struct ConversationTests {
 
     @Test("bytes after the 220 to STARTTLS are refused as an injection")
     func injectionAfterStartTLS() throws {
-        var conversation = try greeted(ehlo: ["STARTTLS"])
+        var conversation = try Conversation.greeted(ehlo: ["STARTTLS"])
         _ = try conversation.send(.startTLS)
         conversation.receive(Array("220 go\r\n250 AUTH PLAIN\r\n".utf8))
         #expect {
@@ -121,10 +108,10 @@ struct ConversationTests {
 
     @Test("unsolicited bytes before a command are a protocol error; a 421 is reported as such")
     func unsolicited() throws {
-        var conversation = try greeted(ehlo: [])
+        var conversation = try Conversation.greeted(ehlo: [])
         conversation.receive(Array("250 surprise\r\n".utf8))
         #expect(throws: SMTPError.self) { _ = try conversation.send(.noop) }
-        var other = try greeted(ehlo: [])
+        var other = try Conversation.greeted(ehlo: [])
         other.receive(Array("421 4.4.2 timeout\r\n".utf8))
         #expect {
             _ = try other.send(.noop)
@@ -135,11 +122,11 @@ struct ConversationTests {
 
     @Test("pipelining: MAIL, RCPT and DATA may go out together only when advertised")
     func pipelining() throws {
-        var without = try greeted(ehlo: [])
+        var without = try Conversation.greeted(ehlo: [])
         _ = try without.send(.mail(from: "a@x", parameters: []))
         expectInvalid(&without, .rcpt(to: "b@x", parameters: []), mentioning: "still outstanding")
 
-        var with = try greeted(ehlo: ["PIPELINING"])
+        var with = try Conversation.greeted(ehlo: ["PIPELINING"])
         var bytes: [UInt8] = []
         bytes += try with.send(.mail(from: "a@x", parameters: []))
         bytes += try with.send(.rcpt(to: "b@x", parameters: []))
@@ -156,7 +143,7 @@ struct ConversationTests {
 
     @Test("a refused MAIL in a pipelined group leaves the session usable")
     func pipelinedFailure() throws {
-        var conversation = try greeted(ehlo: ["PIPELINING"])
+        var conversation = try Conversation.greeted(ehlo: ["PIPELINING"])
         _ = try conversation.send(.mail(from: "a@x", parameters: []))
         _ = try conversation.send(.rcpt(to: "b@x", parameters: []))
         _ = try conversation.send(.data)
@@ -168,7 +155,7 @@ struct ConversationTests {
 
     @Test("auth answers only a 334; not twice; not inside a transaction")
     func authRules() throws {
-        var conversation = try greeted(ehlo: ["AUTH LOGIN"], allowsCleartextAuth: true)
+        var conversation = try Conversation.greeted(ehlo: ["AUTH LOGIN"], allowsCleartextAuth: true)
         expectInvalid(&conversation, .authResponse("eA=="), mentioning: "no AUTH challenge")
         _ = try conversation.send(.auth(mechanism: "LOGIN", initialResponse: nil))
         conversation.receive(Array("334 VXNlcm5hbWU6\r\n".utf8))

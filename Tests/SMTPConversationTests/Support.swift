@@ -55,3 +55,21 @@ final class EventLog: @unchecked Sendable {
 
     var all: [ConversationEvent] { lock.withLock { events } }
 }
+
+extension Conversation {
+    /// A conversation that has read `220` and, optionally, a 250 to EHLO with `capabilities`
+    /// (the state machine alone, no socket).
+    static func greeted(ehlo capabilities: [String]? = nil, isTLS: Bool = false, allowsCleartextAuth: Bool = false)
+        throws -> Conversation
+    {
+        var conversation = Conversation(isTLS: isTLS, allowsCleartextAuth: allowsCleartextAuth)
+        conversation.receive(Array("220 mx ready\r\n".utf8))
+        _ = try #require(try conversation.nextReply())
+        if let capabilities {
+            _ = try conversation.send(.ehlo("client"))
+            conversation.receive(Reply(code: 250, lines: ["mx"] + capabilities).wireBytes)
+            _ = try #require(try conversation.nextReply())
+        }
+        return conversation
+    }
+}

@@ -118,7 +118,8 @@ public struct SMTPError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 }
 
-func formatSeconds(_ seconds: Double) -> String {
+/// `5 s`, `2.5 s`: seconds as messages show them.
+package func formatSeconds(_ seconds: Double) -> String {
     if seconds == seconds.rounded() { return "\(Int(seconds)) s" }
     return "\(seconds) s"
 }

@@ -11,13 +11,4 @@ extension String {
         }
         return result + rest
     }
-
-    /// `self` with every `target` character replaced.
-    package func replacingAll(_ target: Character, with replacement: String) -> String {
-        var result = ""
-        for character in self {
-            if character == target { result += replacement } else { result.append(character) }
-        }
-        return result
-    }
 }

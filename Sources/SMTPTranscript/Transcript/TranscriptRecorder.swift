@@ -76,8 +76,9 @@ public final class TranscriptRecorder: @unchecked Sendable {
         }
     }
 
+    /// `text` with `{` and `}` doubled, so a transcript pattern reads it literally.
     static func escaped(_ text: String) -> String {
-        text.replacingAll("{", with: "{{").replacingAll("}", with: "}}")
+        text.replacingOccurrences(of: "{", with: "{{").replacingOccurrences(of: "}", with: "}}")
     }
 
     static func generalized(_ header: String) -> String {

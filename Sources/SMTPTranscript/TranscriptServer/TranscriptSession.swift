@@ -106,14 +106,7 @@ struct TranscriptSession {
                             return try refuse(step, actual: shown, reason: "the transcript's message content does not end (no \"> .\" after it)")
                         }
                         if case .exchange = steps[next].kind {
-                            var line = actual
-                            while line != "." {
-                                guard let (more, _) = try reader.readLine(deadline: Deadline(seconds: readTimeout)) else {
-                                    return deviation(step, actual: nil, reason: "the client closed the connection in the message content")
-                                }
-                                line = String(decoding: more, as: UTF8.self)
-                                record(line, as: Transcript.Entry(.content(line)))
-                            }
+                            if let closed = try readContent(after: actual, step) { return closed }
                             try send(steps[next].reply)
                             index = next + 1
                         } else {
@@ -132,14 +125,7 @@ struct TranscriptSession {
                     if actual != "." && matcher.mode == .meaning {
                         // The transcript shows no content (a capture that left it out): content is
                         // not compared by meaning, so read it through to its end.
-                        var line = actual
-                        while line != "." {
-                            guard let (more, _) = try reader.readLine(deadline: Deadline(seconds: readTimeout)) else {
-                                return deviation(step, actual: nil, reason: "the client closed the connection in the message content")
-                            }
-                            line = String(decoding: more, as: UTF8.self)
-                            record(line, as: Transcript.Entry(.content(line)))
-                        }
+                        if let closed = try readContent(after: actual, step) { return closed }
                     } else if actual != "." {
                         return try refuse(step, actual: shown, reason: "an extra line: the transcript's message content ended at the line before")
                     }
@@ -149,6 +135,20 @@ struct TranscriptSession {
                 try send(step.reply)
             }
             index += 1
+        }
+        return nil
+    }
+
+    /// Reads and records the client's message content through its final dot, `first` being the
+    /// line already read; a deviation when the client closes the connection before the dot.
+    private mutating func readContent(after first: String, _ step: TranscriptStep) throws(SMTPError) -> Deviation? {
+        var line = first
+        while line != "." {
+            guard let (more, _) = try reader.readLine(deadline: Deadline(seconds: readTimeout)) else {
+                return deviation(step, actual: nil, reason: "the client closed the connection in the message content")
+            }
+            line = String(decoding: more, as: UTF8.self)
+            record(line, as: Transcript.Entry(.content(line)))
         }
         return nil
     }
@@ -188,10 +188,7 @@ struct TranscriptSession {
         return "connecting"
     }
 
-    static func seconds(_ value: Double?) -> String {
-        guard let value else { return "forever" }
-        return value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
-    }
+    static func seconds(_ value: Double?) -> String { value.map(formatSeconds) ?? "forever" }
 
     /// A client that speaks plaintext (or waits for a greeting) where the transcript starts with
     /// TLS: implicit TLS (port 465) needs a client that starts the handshake at once.

@@ -62,7 +62,7 @@ struct CredentialTest: ParsableCommand {
             let user = try smtpUser(walletPassword: walletSecret)
             let checked: (diagnosis: CredentialDiagnosis, token: AccessToken)
             do {
-                checked = try CredentialDiagnosis.checkToken(alias: alias, username: user ?? username, walletPath: wallet.path,
+                checked = try CredentialDiagnosis.checkToken(alias: alias, username: username, walletPath: wallet.path,
                                                              walletPassword: walletSecret, settings: settings)
             } catch let error as OAuth2Error {
                 throw CLIError("credential \(alias): \(error.message)")

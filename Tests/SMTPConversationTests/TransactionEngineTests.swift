@@ -92,6 +92,24 @@ struct TransactionEngineTests {
         #expect(beforeDot[2].hasSuffix("m2\r\n.\r\n" + envelope(3)) && !beforeDot[2].contains("m3"))
     }
 
+    @Test("sendMails checks every envelope before the first message goes out: a bad one later sends nothing")
+    func sendMailsChecksAllFirst() throws {
+        let (connection, server) = try Self.connect([.reply("221 bye")], pipelining: true)
+        for bad in [["x@example.com>\r\nRCPT TO:<evil@example.com"], []] {
+            #expect {
+                _ = try connection.sendMails([
+                    OutgoingMail(sender: "alice@example.com", recipients: ["r1@example.com"], body: Array("m1\r\n".utf8)),
+                    OutgoingMail(sender: "alice@example.com", recipients: bad, body: Array("m2\r\n".utf8)),
+                ])
+            } throws: { error in
+                (error as? SMTPError)?.code == .invalidArgument && "\(error)".contains("send_mail")
+            }
+        }
+        try connection.quit()
+        // The first message was not sent either: a caller retrying the list sends it once.
+        #expect(server.clientWrites == ["EHLO client.example.com\r\n", "QUIT\r\n"])
+    }
+
     @Test("sendMails is the engine: the same writes as send(_:next:)")
     func sendMailsSameBytes() throws {
         let (connection, server) = try Self.connect(

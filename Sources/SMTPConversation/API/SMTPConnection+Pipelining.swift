@@ -39,11 +39,16 @@ extension SMTPConnection {
     /// With PIPELINING the end of one message and the next message's MAIL, RCPTs and DATA go
     /// out in one write (RFC 2920 allows message content first in a group), so each message
     /// costs one round trip. Without it, each message goes step by step.
-    /// - Throws: network, timeout and protocol errors (the results of earlier messages are lost
-    ///   with them: use `send` one by one when each outcome must be recorded as it happens).
+    /// - Throws: `invalidArgument` for a message that cannot be sent (no recipient, a line break
+    ///   in an address or parameter) before anything is written; network, timeout and protocol
+    ///   errors (the results of earlier messages are lost with them: use `send` one by one when
+    ///   each outcome must be recorded as it happens).
     public func sendMails(_ mails: [OutgoingMail]) throws(SMTPError) -> [MailResult] {
-        for mail in mails where mail.recipients.isEmpty {
-            throw SMTPError(.invalidArgument(field: "recipients", reason: "at least one recipient is needed"), context: context("send_mail"))
+        // Every envelope is checked before the first goes out: a bad one later in the list
+        // would otherwise throw after earlier messages were delivered, their results lost, and a
+        // caller that retries the list would send them twice.
+        for mail in mails {
+            do throws(SMTPError) { try mail.transaction.envelope.check() } catch { throw error.filling(context("send_mail")) }
         }
         var results: [MailResult] = []
         results.reserveCapacity(mails.count)

@@ -7,10 +7,7 @@ extension SMTPConnection {
                              options: Options = Options()) throws(SMTPError) -> SMTPConnection {
         let connection = SMTPConnection(
             host: host, port: port, txTimeout: txTimeout, options: options, socket: Socket(fd: -1, remoteAddress: "memory"),
-            stream: stream,
-            conversation: Conversation(
-                isTLS: false, maxReplyLineLength: options.maxReplyLineLength, maxReplyLines: options.maxReplyLines,
-                maxReplyBytes: options.maxReplyBytes, allowsCleartextAuth: options.allowCleartextAuth))
+            stream: stream, isTLS: false)
         do throws(SMTPError) { try connection.readGreeting() } catch {
             throw error.filling(connection.context("open_connection"))
         }

@@ -38,8 +38,10 @@ public final class SMTPConnection {
     /// The envelope written behind the last final dot whose replies are unread (`envelopeAhead`).
     var ahead: Envelope?
 
+    /// Creates a connection over `stream`, its conversation waiting for the greeting and set up
+    /// from `options` (reply bounds, cleartext AUTH); `isTLS` when TLS came before SMTP.
     init(host: String, port: Int, txTimeout: Double?, options: Options, socket: Socket, stream: any ByteStream,
-         conversation: Conversation) {
+         isTLS: Bool) {
         self.host = host
         self.port = port
         self.txTimeout = txTimeout
@@ -47,7 +49,9 @@ public final class SMTPConnection {
         self.socket = socket
         self.stream = stream
         self.remoteAddress = socket.remoteAddress
-        self.conversation = conversation
+        self.conversation = Conversation(
+            isTLS: isTLS, maxReplyLineLength: options.maxReplyLineLength, maxReplyLines: options.maxReplyLines,
+            maxReplyBytes: options.maxReplyBytes, allowsCleartextAuth: options.allowCleartextAuth)
         self.greeting = Reply(0, "")
     }
 
@@ -86,10 +90,7 @@ public final class SMTPConnection {
             }
             let connection = SMTPConnection(
                 host: host, port: port, txTimeout: txTimeout, options: options, socket: socket, stream: stream,
-                conversation: Conversation(
-                    isTLS: secureConnectionBeforeSMTP, maxReplyLineLength: options.maxReplyLineLength,
-                    maxReplyLines: options.maxReplyLines, maxReplyBytes: options.maxReplyBytes,
-                    allowsCleartextAuth: options.allowCleartextAuth))
+                isTLS: secureConnectionBeforeSMTP)
             connection.peerCertificates = peer
             connection.secureHost = secureHost
             try connection.readGreeting()

@@ -60,7 +60,7 @@ public struct SMTPServerOptions: Sendable {
     }
 
     /// The user a client at `address` acts as without AUTH, if its address is trusted.
-    public func trustedUser(for address: String) -> String? {
+    func trustedUser(for address: String) -> String? {
         trustedClients.first { $0.network.contains(address) }?.user
     }
 

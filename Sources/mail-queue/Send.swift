@@ -180,15 +180,21 @@ struct Send: ParsableCommand {
     func startMetrics(_ metrics: SenderMetrics, settings: SMTPSettings, options: SenderOptions, databaseValue: String,
                       logger: Logger) throws -> MetricsServer? {
         guard let address = service.metrics else { return nil }
-        // HOST:PORT or [IPv6]:PORT; port 0 picks a free one (the log names it).
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-              (0...65535).contains(port), colon != address.startIndex else {
-            Console.error("mail-queue: configuration: --metrics \(address): expected HOST:PORT, e.g. 127.0.0.1:9464")
-            throw ExitStatus.configuration
+        // HOST:PORT or [IPv6]:PORT, as --smtp; port 0 picks a free one (the log names it).
+        func refused(_ reason: String) -> ExitCode {
+            Console.error("mail-queue: configuration: --metrics \(address): \(reason)")
+            return ExitStatus.configuration
         }
-        var host = String(address[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        let endpoint = (host: host, port: port)
+        let parsed: HostPort
+        let port: Int?
+        do throws(SMTPError) {
+            parsed = try HostPort(parsing: address)
+            port = try parsed.port(in: 0...65535)
+        } catch {
+            throw refused(HostPort.reason(error))
+        }
+        guard let port, !parsed.host.isEmpty else { throw refused("expected HOST:PORT, e.g. 127.0.0.1:9464") }
+        let endpoint = (host: parsed.host, port: port)
         let health = DaemonHealth(
             openStore: { () throws(QueueError) in QueueStore(database: try DatabaseURL.open(databaseValue, create: false)) },
             metrics: metrics,

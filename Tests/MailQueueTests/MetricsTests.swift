@@ -123,6 +123,12 @@ struct MetricsTests {
         #expect(remote.status == 2 && remote.stderr.contains("0.0.0.0 is not a loopback address"), "\(remote.output)")
         let malformed = try queue.run(["send", "--daemon", "--smtp", "127.0.0.1:1", "--metrics", "localhost"])
         #expect(malformed.status == 2 && malformed.stderr.contains("--metrics localhost"), "\(malformed.output)")
+        // Read as --smtp is: an IPv6 address in brackets, a port in range.
+        let bare = try queue.run(["send", "--daemon", "--smtp", "127.0.0.1:1", "--metrics", "::1:0"])
+        #expect(bare.status == 2 && bare.stderr.contains("--metrics ::1:0: an IPv6 address goes in brackets"), "\(bare.output)")
+        let range = try queue.run(["send", "--daemon", "--smtp", "127.0.0.1:1", "--metrics", "127.0.0.1:65536"])
+        #expect(range.status == 2 && range.stderr.contains("--metrics 127.0.0.1:65536: the port must be a number from 0 to 65535"),
+                "\(range.output)")
         let once = try queue.run(["send", "--once", "--smtp", "127.0.0.1:1", "--metrics", "127.0.0.1:0"])
         #expect(once.status == 2 && once.stderr.contains("--metrics needs --daemon"), "\(once.output)")
         #expect(queue.path.isEmpty == false)

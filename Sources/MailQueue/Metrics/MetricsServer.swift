@@ -1,4 +1,6 @@
 import Foundation
+import SMTPConversation
+import SMTPListener
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,10 +29,10 @@ public final class MetricsServer: @unchecked Sendable {
     public static let maxConnections = 8
 
     /// The address bound.
-    public let host: String
+    public var host: String { listener.host }
     /// The port bound (useful with port 0).
-    public let port: Int
-    private let fd: Int32
+    public var port: Int { listener.port }
+    private let listener: Listener
     private let handler: Handler
     private let lock = NSLock()
     private var active = 0
@@ -43,52 +45,38 @@ public final class MetricsServer: @unchecked Sendable {
     ///   (without `allowRemote`), or in use.
     public init(host: String, port: Int, allowRemote: Bool = false, handler: @escaping Handler) throws(QueueError) {
         let field = "--metrics"
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST
-        var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &list) == 0, let info = list else {
+        guard let loopback = Self.isLoopback(numeric: host) else {
             throw QueueError(.configuration, field: field, reason: "'\(host)' is not a numeric address (e.g. 127.0.0.1:9464)")
         }
-        defer { freeaddrinfo(list) }
-        if !allowRemote && !Self.isLoopback(info.pointee.ai_addr) {
+        if !allowRemote && !loopback {
             throw QueueError(.configuration, field: field, reason: "\(host) is not a loopback address; the metrics tell anyone "
                 + "who connects how much mail is sent (give --metrics-allow-remote to serve them there anyway)")
         }
-        let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw QueueError(.configuration, field: field, reason: "socket(): \(String(cString: strerror(errno)))") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0, listen(fd, 16) == 0 else {
-            let message = String(cString: strerror(errno))
-            close(fd)
-            throw QueueError(.configuration, field: field, reason: "cannot listen on \(host) port \(port): \(message)")
+        do throws(SMTPError) {
+            listener = try Listener(host: host, port: port)
+        } catch {
+            throw QueueError(.configuration, field: field, reason: error.message ?? error.description)
         }
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
-        }
-        // sin_port and sin6_port sit at the same offset.
-        self.port = withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
-        }
-        self.host = host
-        self.fd = fd
         self.handler = handler
         let thread = Thread { [self] in acceptLoop() }
         thread.name = "metrics-http"
         thread.start()
     }
 
-    /// Stops accepting connections.
+    /// Stops accepting connections (within a quarter of a second).
     public func stop() {
-        lock.withLock {
-            guard !closed else { return }
-            closed = true
-            shutdown(fd, Int32(SHUT_RDWR))
-        }
+        lock.withLock { closed = true }
+    }
+
+    /// True when numeric `host` is a loopback address; nil when it is not a numeric address.
+    static func isLoopback(numeric host: String) -> Bool? {
+        var hints = addrinfo()
+        hints.ai_flags = AI_NUMERICHOST
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &list) == 0, let info = list else { return nil }
+        defer { freeaddrinfo(list) }
+        return isLoopback(info.pointee.ai_addr)
     }
 
     /// True for 127.0.0.0/8, ::1 and ::ffff:127.x.y.z.
@@ -110,47 +98,55 @@ public final class MetricsServer: @unchecked Sendable {
     }
 
     private func acceptLoop() {
-        while true {
-            let client = accept(fd, nil, nil)
-            if client < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                if lock.withLock({ closed }) { close(fd); return }
-                // EMFILE and the like: wait a little rather than spin.
-                usleep(100_000)
+        while !lock.withLock({ closed }) {
+            let client: Socket
+            do throws(SMTPError) {
+                // A short wait, so that `stop` is seen soon.
+                client = try listener.accept(deadline: Deadline(seconds: 0.25))
+            } catch {
+                // A timeout; or EMFILE and the like: wait a little rather than spin.
+                if error.code != .timeout { usleep(100_000) }
                 continue
             }
-            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
             let admitted = lock.withLock { () -> Bool in
                 guard active < Self.maxConnections else { return false }
                 active += 1
                 return true
             }
             guard admitted else {
-                close(client)
+                client.close()
                 continue
             }
+            let handoff = Handoff(client)
             let thread = Thread { [self] in
-                serve(client)
-                close(client)
+                serve(handoff.socket)
+                handoff.socket.close()
                 lock.withLock { active -= 1 }
             }
             thread.start()
         }
+        listener.close()
     }
 
-    private func serve(_ client: Int32) {
-        let flags = fcntl(client, F_GETFL)
-        _ = fcntl(client, F_SETFL, flags | O_NONBLOCK)
-        switch Self.readHead(client, deadline: Date(timeIntervalSinceNow: Self.requestTimeout)) {
+    /// Hands an accepted connection to the thread that answers it (one owner at a time).
+    private final class Handoff: @unchecked Sendable {
+        let socket: Socket
+        init(_ socket: Socket) { self.socket = socket }
+    }
+
+    private func serve(_ client: Socket) {
+        let deadline = Deadline(seconds: Self.requestTimeout)
+        let answer: String
+        switch Self.readHead(client, deadline: deadline) {
         case .tooLarge:
-            write(client, Self.response(431, "text/plain; charset=utf-8",
-                                        "request head over \(Self.maxRequestBytes) bytes\n", head: false))
+            answer = Self.response(431, "text/plain; charset=utf-8", "request head over \(Self.maxRequestBytes) bytes\n", head: false)
         case .timedOut, .closed:
             return
         case .head(let head):
-            let answer = Self.answer(head, handler: handler)
-            write(client, answer)
+            answer = Self.answer(head, handler: handler)
         }
+        // A client that does not read is given up on after `requestTimeout`.
+        try? client.write(Array(answer.utf8), deadline: Deadline(seconds: Self.requestTimeout))
     }
 
     /// The response to a request head.
@@ -183,38 +179,21 @@ public final class MetricsServer: @unchecked Sendable {
     enum Head { case head(String), tooLarge, timedOut, closed }
 
     /// Reads up to the blank line that ends a request head, within the limits.
-    static func readHead(_ fd: Int32, deadline: Date) -> Head {
+    static func readHead(_ client: Socket, deadline: Deadline) -> Head {
         var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 2048)
         while true {
             if let end = bytes.firstRange(of: [13, 10, 13, 10]) {
                 return .head(String(decoding: bytes[..<end.lowerBound], as: UTF8.self))
             }
             if bytes.count > maxRequestBytes { return .tooLarge }
-            let left = deadline.timeIntervalSinceNow
-            if left <= 0 { return .timedOut }
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pfd, 1, Int32(min(left * 1000 + 1, 60_000)))
-            if ready < 0 && errno != EINTR { return .closed }
-            if ready <= 0 { continue }
-            let count = read(fd, &buffer, min(buffer.count, maxRequestBytes + 4 - bytes.count))
-            if count < 0 && (errno == EAGAIN || errno == EINTR) { continue }
-            if count <= 0 { return .closed }
-            bytes += buffer[0..<count]
-        }
-    }
-
-    /// Writes `text` whole, giving up after `requestTimeout` (a client that does not read).
-    private func write(_ fd: Int32, _ text: String) {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        let deadline = Date(timeIntervalSinceNow: Self.requestTimeout)
-        while offset < bytes.count, deadline.timeIntervalSinceNow > 0 {
-            let count = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if count > 0 { offset += count; continue }
-            if count < 0 && errno != EAGAIN && errno != EINTR { return }
-            var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            _ = poll(&pfd, 1, 1000)
+            let chunk: [UInt8]
+            do throws(SMTPError) {
+                chunk = try client.read(max: min(2048, maxRequestBytes + 4 - bytes.count), deadline: deadline)
+            } catch {
+                return error.code == .timeout ? .timedOut : .closed
+            }
+            if chunk.isEmpty { return .closed }
+            bytes += chunk
         }
     }
 }

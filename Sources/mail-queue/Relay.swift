@@ -101,11 +101,7 @@ struct Relay: ParsableCommand {
         var result: [HostPort] = []
         for text in listen.isEmpty ? ["127.0.0.1:2525"] : listen {
             do throws(SMTPError) {
-                let parsed = try HostPort(parsing: text)
-                guard !parsed.host.isEmpty, try parsed.port(in: 0...65535) != nil else {
-                    throw SMTPError(.invalidArgument(field: "host:port", reason: "give HOST:PORT, e.g. 127.0.0.1:2525"))
-                }
-                result.append(parsed)
+                result.append(try HostPort.listening(text, example: "127.0.0.1:2525").address)
             } catch {
                 throw fail("--listen \(text): \(HostPort.reason(error))")
             }
@@ -285,9 +281,4 @@ struct Relay: ParsableCommand {
         _ = sources
         log("relay: stopped")
     }
-}
-
-extension HostPort {
-    /// The host part of `host:port` text (brackets removed); the text itself when it does not parse.
-    static func hostOf(_ text: String) -> String { (try? HostPort(parsing: text))?.host ?? text }
 }

@@ -181,20 +181,14 @@ struct Send: ParsableCommand {
                       logger: Logger) throws -> MetricsServer? {
         guard let address = service.metrics else { return nil }
         // HOST:PORT or [IPv6]:PORT, as --smtp; port 0 picks a free one (the log names it).
-        func refused(_ reason: String) -> ExitCode {
-            Console.error("mail-queue: configuration: --metrics \(address): \(reason)")
-            return ExitStatus.configuration
-        }
-        let parsed: HostPort
-        let port: Int?
+        let endpoint: (host: String, port: Int)
         do throws(SMTPError) {
-            parsed = try HostPort(parsing: address)
-            port = try parsed.port(in: 0...65535)
+            let (parsed, port) = try HostPort.listening(address, example: "127.0.0.1:9464")
+            endpoint = (parsed.host, port)
         } catch {
-            throw refused(HostPort.reason(error))
+            Console.error("mail-queue: configuration: --metrics \(address): \(HostPort.reason(error))")
+            throw ExitStatus.configuration
         }
-        guard let port, !parsed.host.isEmpty else { throw refused("expected HOST:PORT, e.g. 127.0.0.1:9464") }
-        let endpoint = (host: parsed.host, port: port)
         let health = DaemonHealth(
             openStore: { () throws(QueueError) in QueueStore(database: try DatabaseURL.open(databaseValue, create: false)) },
             metrics: metrics,

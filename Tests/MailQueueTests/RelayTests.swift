@@ -103,6 +103,13 @@ struct RelayTests {
         let tooMany = try runProcess(TestEnvironment.binary, ["relay", "--database", relay.queue.database, "--wallet", relay.wallet,
                                                               "--max-recipients", "101", "--no-send"])
         #expect(tooMany.status == 2 && tooMany.stderr.contains("--max-recipients 101: must be from 1 to 100"), "\(tooMany.output)")
+        // A --listen address is read as send's --metrics and --smtp are: a port required, IPv6 in brackets.
+        for (listen, reason) in [("127.0.0.1", "give HOST:PORT, e.g. 127.0.0.1:2525"), ("::1:2525", "an IPv6 address goes in brackets"),
+                                 ("127.0.0.1:70000", "the port must be a number from 0 to 65535")] {
+            let bad = try runProcess(TestEnvironment.binary, ["relay", "--database", relay.queue.database, "--wallet", relay.wallet,
+                                                              "--listen", listen, "--no-send"])
+            #expect(bad.status == 2 && bad.stderr.contains("--listen \(listen): \(reason)"), "\(bad.output)")
+        }
     }
 
     @Test("smtplib (PLAIN, LOGIN), swaks and JavaMail submit through the relay; each message arrives once, byte for byte, with the client's envelope")

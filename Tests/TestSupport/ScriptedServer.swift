@@ -56,7 +56,7 @@ package final class ScriptedServer: @unchecked Sendable {
                     buffer.removeSubrange(...end)
                     return text.hasSuffix("\r") ? String(text.dropLast()) : text
                 }
-                guard let chunk = try? server.read(timeout: 10), !chunk.isEmpty else { return nil }
+                guard let chunk = try? server.read(max: 16384, deadline: Deadline(seconds: 10)), !chunk.isEmpty else { return nil }
                 buffer += chunk
             }
         }
@@ -77,16 +77,19 @@ package final class ScriptedServer: @unchecked Sendable {
                 }
                 inData = !inData && text == "DATA" && reply?.hasPrefix("354") == true
             }
+            func send(_ reply: String) {
+                try? server.write(Array((reply.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n").utf8), deadline: Deadline(seconds: 10))
+            }
             switch turn {
-            case .reply(let reply): try? server.write(Array((reply.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n").utf8))
+            case .reply(let reply): send(reply)
             case .held(let gate, let reply):
                 gate.wait()
-                try? server.write(Array((reply.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n").utf8))
+                send(reply)
             case .drop: return server.close()
             }
         }
         // The script is played: read until the client closes, so its writes never fail.
-        while let chunk = try? server.read(timeout: 10), !chunk.isEmpty {}
+        while let chunk = try? server.read(max: 16384, deadline: Deadline(seconds: 10)), !chunk.isEmpty {}
         server.close()
     }
 }

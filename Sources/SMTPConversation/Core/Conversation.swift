@@ -432,7 +432,6 @@ public struct Conversation: Sendable {
 
     /// Bytes from the server when no reply is due: a 421 is reported as such, anything else is
     /// a protocol error.
-
     private func unsolicitedBytesError() -> SMTPError? {
         guard outstanding.isEmpty, parser.bufferedByteCount > 0 else { return nil }
         var probe = parser

@@ -30,19 +30,13 @@ package final class MemoryStream: ByteStream, @unchecked Sendable {
     /// Each write this end made, in order: what went out together (a pipelined group is one).
     package var writes: [[UInt8]] { outbound.log }
 
-    /// Reads what is available (up to `max` bytes), waiting up to `timeout` seconds (nil:
-    /// forever, 0: not at all); empty once the other end closed and everything was read.
+    /// Reads what is available (up to `max` bytes), waiting until `deadline`; empty once the
+    /// other end closed and everything was read.
     /// - Throws: `timeout` when nothing comes in time.
-    package func read(max: Int = 16384, timeout: Double?) throws(SMTPError) -> [UInt8] {
-        try inbound.take(max: max, deadline: Deadline(seconds: timeout))
-    }
-
-    /// Writes `bytes` for the other end.
-    /// - Throws: `connectionClosed` when the other end has closed.
-    package func write(_ bytes: [UInt8]) throws(SMTPError) { try outbound.put(bytes) }
-
     package func read(max: Int, deadline: Deadline) throws(SMTPError) -> [UInt8] { try inbound.take(max: max, deadline: deadline) }
 
+    /// Writes `bytes` for the other end at once (the buffer is unbounded; `deadline` is not needed).
+    /// - Throws: `connectionClosed` when the other end has closed.
     package func write(_ bytes: [UInt8], deadline: Deadline) throws(SMTPError) { try outbound.put(bytes) }
 
     /// Closes this end: the other end reads the end of the stream, and its writes fail.

@@ -17,16 +17,11 @@ struct CurlReader: CaptureReader {
     static func startsConversation(_ line: ArraySlice<UInt8>) -> Bool { line.offset(of: "* Connected to ") != nil }
 
     mutating func read(_ line: CaptureLine, into builder: inout ImportBuilder) {
-        if !prefix.isLearnt {
-            // The progress meter may share the first line: learn from "* Connected to" or "< 220".
-            let reply = line.bytes.offset(of: "< ").flatMap { line.bytes.dropFirst($0 + 2).isReplyLine ? $0 : nil }
-            guard let offset = line.bytes.offset(of: "* Connected to ") ?? reply else {
-                builder.skip(line.bytes, line: line.number)
-                return
-            }
-            prefix.learn(line.bytes, markerAt: offset)
+        // The progress meter may share the first line: learn from "* Connected to" or "< 220".
+        let learnt = prefix.strip(line.bytes) { bytes in
+            bytes.offset(of: "* Connected to ") ?? bytes.offset(of: "< ").flatMap { bytes.dropFirst($0 + 2).isReplyLine ? $0 : nil }
         }
-        guard let rest = prefix.strip(line.bytes) else {
+        guard let rest = learnt else {
             builder.skip(line.bytes, line: line.number)
             return
         }

@@ -22,6 +22,18 @@ struct LinePrefix: Sendable {
         shape = line[line.startIndex..<(line.startIndex + offset)].map(Self.masked)
     }
 
+    /// The line without the prefix, learning the prefix first from this line while it is not
+    /// learnt yet (`marker` gives the offset where the format's own marker starts in a line, nil
+    /// when the line has none). nil for a line that is not part of the capture: no marker was
+    /// seen yet, or the line does not carry the prefix.
+    mutating func strip(_ line: ArraySlice<UInt8>, learningFrom marker: (ArraySlice<UInt8>) -> Int?) -> ArraySlice<UInt8>? {
+        if !isLearnt {
+            guard let offset = marker(line) else { return nil }
+            learn(line, markerAt: offset)
+        }
+        return strip(line)
+    }
+
     static func masked(_ byte: UInt8) -> UInt8 { byte >= 48 && byte <= 57 ? 48 : byte }
 
     /// The line without the prefix, or nil when it does not carry it. A line that is the prefix

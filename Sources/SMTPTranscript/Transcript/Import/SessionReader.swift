@@ -28,17 +28,12 @@ struct SessionReader: CaptureReader {
     static func startsConversation(_ line: ArraySlice<UInt8>) -> Bool { line.offset(of: "CONNECTED(") != nil || line.offset(of: "Escape character is") != nil }
 
     mutating func read(_ line: CaptureLine, into builder: inout ImportBuilder) {
-        if !prefix.isLearnt {
-            let trimmed = line.bytes.trimmingLeadingBlanks
-            let offset = line.bytes.offset(of: "CONNECTED(") ?? line.bytes.offset(of: "Trying ")
-                ?? (trimmed.isReplyLine ? line.bytes.count - trimmed.count : nil)
-            guard let offset else {
-                builder.skip(line.bytes, line: line.number)
-                return
-            }
-            prefix.learn(line.bytes, markerAt: offset)
+        let learnt = prefix.strip(line.bytes) { bytes in
+            let trimmed = bytes.trimmingLeadingBlanks
+            return bytes.offset(of: "CONNECTED(") ?? bytes.offset(of: "Trying ")
+                ?? (trimmed.isReplyLine ? bytes.count - trimmed.count : nil)
         }
-        guard let unprefixed = prefix.strip(line.bytes) else {
+        guard let unprefixed = learnt else {
             builder.skip(line.bytes, line: line.number)
             return
         }

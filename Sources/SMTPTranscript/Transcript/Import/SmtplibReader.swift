@@ -30,14 +30,7 @@ struct SmtplibReader: CaptureReader {
             take(pending.isSend, pending.text[...], line: pending.line, into: &builder)
             return
         }
-        if !prefix.isLearnt {
-            guard let offset = Self.marker(line.bytes) else {
-                builder.skip(line.bytes, line: line.number)
-                return
-            }
-            prefix.learn(line.bytes, markerAt: offset)
-        }
-        guard let rest = prefix.strip(line.bytes) else {
+        guard let rest = prefix.strip(line.bytes, learningFrom: Self.marker) else {
             builder.skip(line.bytes, line: line.number)
             return
         }

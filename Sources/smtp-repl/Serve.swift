@@ -114,7 +114,7 @@ struct Serve: ParsableCommand {
                 tlsCertificatePath: tlsCert, tlsKeyPath: tlsKey, readTimeout: readTimeout)
         } catch {
             printer.error(error.description)
-            throw ExitCode(error.kindName == "network" ? 3 : 2)
+            throw ExitCode(error.code == .network ? 3 : 2)
         }
         let then = later.isEmpty ? "" : ", then " + later.joined(separator: ", then ")
         printer.info("serving \(transcript)\(then) on \(address.host):\(server.port) (\(strict ? "strict" : "by meaning"))")

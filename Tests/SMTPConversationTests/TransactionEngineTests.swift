@@ -110,6 +110,18 @@ struct TransactionEngineTests {
         #expect(server.clientWrites == ["EHLO client.example.com\r\n", "QUIT\r\n"])
     }
 
+    @Test("sendMails stops where the server closed the connection: the results end with the message it answered 421")
+    func sendMailsStopsAtClose() throws {
+        let (connection, server) = try Self.connect(
+            [.reply("250 ok"), .reply("250 ok"), .reply("354 go"), .reply("421 4.3.2 shutting down")], pipelining: true)
+        let results = try connection.sendMails((1...3).map {
+            OutgoingMail(sender: "alice@example.com", recipients: ["r\($0)@example.com"], body: Array("m\($0)\r\n".utf8))
+        })
+        #expect(results.count == 1 && results[0].finalReply?.code == 421 && !results[0].isDelivered)
+        #expect(connection.isClosed)
+        #expect(!server.clientBytes.contains("m2") && !server.clientBytes.contains("r3@"))
+    }
+
     @Test("sendMails is the engine: the same writes as send(_:next:)")
     func sendMailsSameBytes() throws {
         let (connection, server) = try Self.connect(

@@ -34,7 +34,9 @@ extension SMTPConnection {
 
     /// Sends several messages over this connection, one transaction each, and returns each
     /// one's result in order: `send(_:next:beforeFinalDot:)` for each, with the following
-    /// message as its `next`.
+    /// message as its `next`. When the server closes the connection in between (a 421), the
+    /// results stop at the last message it answered: those after it were not delivered (with
+    /// PIPELINING the next one's envelope went out behind the dot, its message never did).
     ///
     /// With PIPELINING the end of one message and the next message's MAIL, RCPTs and DATA go
     /// out in one write (RFC 2920 allows message content first in a group), so each message

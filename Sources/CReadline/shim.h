@@ -16,4 +16,5 @@ static inline void creadline_set_startup_hook(rl_hook_func_t *hook) { rl_startup
 static inline const char *creadline_line_buffer(void) { return rl_line_buffer; }
 static inline void creadline_completion_over(void) { rl_attempted_completion_over = 1; }
 static inline void creadline_suppress_append(void) { rl_completion_suppress_append = 1; }
+static inline void creadline_set_getc(rl_getc_func_t *function) { rl_getc_function = function; }
 #endif

@@ -23,9 +23,15 @@ static struct termios csystem_saved_terminal;
 static int csystem_terminal_fd = -1;
 static char csystem_farewell[64];
 static size_t csystem_farewell_length;
+static volatile sig_atomic_t csystem_interrupt_only_noted = 0;
+static volatile sig_atomic_t csystem_interrupt_noted = 0;
 
 /* Async-signal-safe only: tcsetattr, write, sigaction, pthread_sigmask and raise. */
 static void csystem_restore_and_end(int signal_number) {
+    if (signal_number == SIGINT && csystem_interrupt_only_noted) {
+        csystem_interrupt_noted = 1;
+        return;
+    }
     tcsetattr(csystem_terminal_fd, TCSANOW, &csystem_saved_terminal);
     if (csystem_farewell_length > 0) {
         ssize_t ignored = write(STDOUT_FILENO, csystem_farewell, csystem_farewell_length);
@@ -61,6 +67,17 @@ int csystem_restore_terminal_on_signals(int fd, const char *farewell, unsigned l
     csystem_catch(SIGINT);
     csystem_catch(SIGQUIT);
     return 0;
+}
+
+void csystem_note_interrupts_only(int on) {
+    csystem_interrupt_noted = 0;
+    csystem_interrupt_only_noted = on != 0;
+}
+
+int csystem_take_interrupt(void) {
+    int noted = csystem_interrupt_noted;
+    csystem_interrupt_noted = 0;
+    return noted;
 }
 
 void csystem_reclaim_terminating_signals(void) {

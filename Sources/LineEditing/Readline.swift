@@ -27,11 +27,53 @@ public enum Readline {
         }
     }
 
-    /// Reads a line with `prompt`; nil at end of input (Ctrl-D).
+    /// Reads a line with `prompt`; nil at end of input (Ctrl-D). After `discardLineOnInterrupt`,
+    /// a line Ctrl-C discarded comes back as "" with `lineWasInterrupted` true.
     public static func readLine(prompt: String) -> String? {
+        State.interruptedLine = false
         guard let raw = readline(prompt) else { return nil }
         defer { free(raw) }
-        return String(cString: raw)
+        return State.interruptedLine ? "" : String(cString: raw)
+    }
+
+    /// lineWasInterrupted is true when the last `readLine` ended with Ctrl-C rather than Enter.
+    public static var lineWasInterrupted: Bool { State.interruptedLine }
+
+    /// Makes Ctrl-C at the prompt discard the line being typed, as a shell does, instead of
+    /// leaving it to the application's SIGINT handler to end the program. readline handles the
+    /// signal as usual (it shows `^C`, puts the terminal back and calls the application's
+    /// handler); when that handler returns and `interrupted` then says it noted the signal, the
+    /// line is emptied and accepted: `readLine` returns "" and `lineWasInterrupted` is true.
+    public static func discardLineOnInterrupt(when interrupted: @escaping () -> Bool) {
+        State.interrupted = interrupted
+        creadline_set_getc { stream in Readline.readKey(stream) }
+    }
+
+    /// readline's key reader (one byte per read, as its own `rl_getc`), which also lets readline
+    /// act on a signal that interrupted the read and ends the line after a noted Ctrl-C.
+    private static func readKey(_ stream: UnsafeMutablePointer<FILE>?) -> Int32 {
+        let descriptor = stream.map { fileno($0) } ?? 0
+        while true {
+            if State.interrupted?() == true {
+                State.interruptedLine = true
+                rl_replace_line("", 0)
+                return Int32(UInt8(ascii: "\n"))  // accept-line, with the line emptied
+            }
+            var byte: UInt8 = 0
+            let count = read(descriptor, &byte, 1)
+            if count == 1 { return Int32(byte) }
+            if count == 0 { return EOF }
+            switch errno {
+            case EINTR:
+                rl_check_signals()  // SIGINT: ^C, the terminal restored, the application's handler
+            case EAGAIN, EWOULDBLOCK:
+                // Someone left the terminal non-blocking: wait for keys as readline does.
+                let flags = fcntl(descriptor, F_GETFL)
+                guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) == 0 else { return EOF }
+            default:
+                return EOF
+            }
+        }
     }
 
     /// Starts the history list.
@@ -59,6 +101,8 @@ public enum Readline {
     private enum State {
         nonisolated(unsafe) static var completer: Completer?
         nonisolated(unsafe) static var lineStart: (() -> Void)?
+        nonisolated(unsafe) static var interrupted: (() -> Bool)?
+        nonisolated(unsafe) static var interruptedLine = false
         nonisolated(unsafe) static var candidates: [String] = []
         nonisolated(unsafe) static var index = 0
     }

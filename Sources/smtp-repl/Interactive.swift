@@ -20,14 +20,19 @@ struct Interactive: ParsableCommand {
         }
         let session = Session(printer: printer, variables: try common.parsedVariables(), interactive: true)
         let editor = LineEditor()
-        session.readDataLine = { prompt in editor.readLine(prompt: prompt, remember: false) }
+        session.readDataLine = { (prompt) throws(ScriptError) -> String? in
+            let line = editor.readLine(prompt: prompt, remember: false)
+            if editor.lineWasInterrupted { throw ScriptError(exitCode: 1, message: Self.discarded) }
+            return line
+        }
         session.readSecret = { prompt in readSecret(prompt: prompt) }
-        printer.info("smtp-repl: UTL_SMTP's calls as commands. help lists them, Tab completes, Ctrl-D leaves.")
+        printer.info("smtp-repl: UTL_SMTP's calls as commands. help lists them, Tab completes, Ctrl-C discards the line, Ctrl-D leaves.")
         var number = 0
         while true {
             let prompt = session.prompt
             let answering = session.answersChallenge
             guard let text = editor.readLine(prompt: prompt, answersChallenge: answering) else { break }
+            if editor.lineWasInterrupted { continue }
             if answering { editor.retype(prompt: prompt, typed: text, shown: LineRedaction.redacted(text, answersChallenge: true)) }
             number += 1
             let trimmed = text.trimmingCharacters(in: .whitespaces)
@@ -36,7 +41,13 @@ struct Interactive: ParsableCommand {
             if let (command, delimiter) = TextCommand.hereDocument(text) {
                 line.text = command
                 var document: [String] = []
-                while let next = editor.readLine(prompt: "data> ", remember: false), next != delimiter { document.append(next) }
+                while let next = editor.readLine(prompt: "data> ", remember: false), next != delimiter, !editor.lineWasInterrupted {
+                    document.append(next)
+                }
+                if editor.lineWasInterrupted {
+                    printer.error(Self.discarded)
+                    continue
+                }
                 line.hereDocument = document
             }
             do { try session.execute(line) } catch { printer.error(error.message) }
@@ -44,6 +55,9 @@ struct Interactive: ParsableCommand {
         session.connection?.closeConnection()
         common.finish(session)
     }
+
+    /// What Ctrl-C at a `data>` prompt says: the message typed so far is dropped.
+    static let discarded = "data: message discarded (Ctrl-C); nothing was sent"
 }
 
 /// `run FILE`: the REPL language, or PL/SQL, from a file or standard input.

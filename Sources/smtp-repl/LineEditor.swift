@@ -13,6 +13,7 @@ final class LineEditor {
         self.historyPath = historyPath
         Readline.configure(name: "smtp-repl", completer: completions)
         Self.endPromptlyOnSignals()
+        Readline.discardLineOnInterrupt { csystem_take_interrupt() != 0 }
         Readline.startHistory()
         if FileManager.default.fileExists(atPath: historyPath) {
             Readline.readHistory(historyPath)
@@ -45,14 +46,22 @@ final class LineEditor {
     /// (`auth … password={secret}`): the history file must never hold a password.
     /// `answersChallenge`: a raw AUTH waits for its answer, so the line is kept as
     /// `command {secret}` (see `LineRedaction`).
+    /// Ctrl-C discards the line typed (`lineWasInterrupted`, the line ""); elsewhere (a command
+    /// running, the password prompt) it still ends the REPL at once.
     func readLine(prompt: String, remember: Bool = true, answersChallenge: Bool = false) -> String? {
-        guard let line = Readline.readLine(prompt: prompt) else { return nil }
-        if remember, !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        csystem_note_interrupts_only(1)
+        let read = Readline.readLine(prompt: prompt)
+        csystem_note_interrupts_only(0)
+        guard let line = read else { return nil }
+        if remember, !lineWasInterrupted, !line.trimmingCharacters(in: .whitespaces).isEmpty {
             Readline.addHistory(LineRedaction.redacted(line, answersChallenge: answersChallenge))
             Readline.appendHistory(1, to: historyPath)
         }
         return line
     }
+
+    /// lineWasInterrupted is true when the last `readLine` ended with Ctrl-C: nothing to run.
+    var lineWasInterrupted: Bool { Readline.lineWasInterrupted }
 
     /// Replaces the line just typed on the terminal with `shown` (its secrets hidden): the
     /// answer to a raw AUTH challenge must not stay on the screen or in the scrollback.

@@ -249,7 +249,7 @@ extension Session {
             body = text
         } else if interactive, let read = readDataLine {
             body = ""
-            while let next = read("data> "), next != "." { body += next + "\r\n" }
+            while let next = try read("data> "), next != "." { body += next + "\r\n" }
         } else {
             throw .usage("data: give the message as data <<EOF … EOF or data \"TEXT\"")
         }

@@ -20,8 +20,9 @@ final class Session {
     var connection: SMTPConnection?
     var lastReply: Reply?
     let interactive: Bool
-    /// Reads lines for `data` typed interactively (until a lone `.`).
-    var readDataLine: ((String) -> String?)?
+    /// Reads lines for `data` typed interactively (until a lone `.`); throws when the message
+    /// is abandoned (Ctrl-C), so nothing is sent.
+    var readDataLine: ((String) throws(ScriptError) -> String?)?
     /// Reads a secret without echo.
     var readSecret: ((String) -> String?)?
     /// The trust used when a command names none (e.g. the demo's CA).

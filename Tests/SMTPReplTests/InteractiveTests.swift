@@ -202,4 +202,61 @@ struct InteractiveTests {
             #expect(before == after, "the terminal is restored after the \(atPasswordPrompt ? "password" : "first") prompt")
         }
     }
+
+    @Test("Ctrl-C at the prompt discards the line typed and the REPL goes on, as in a shell; at a data> prompt it drops the message unsent")
+    func interruptDiscardsTheLine() throws {
+        guard let tmux = Repl.require("tmux") else { return }
+        // No DATA in the transcript: a message sent after all, or the discarded MAIL, leaves it.
+        let script = """
+            220 mail.example.test ESMTP
+            > EHLO client.example.com
+            250 mail.example.test
+            > MAIL FROM:<a@example.com>
+            250 2.1.0 OK
+            > RCPT TO:<b@example.com>
+            250 2.1.5 OK
+            > QUIT
+            221 2.0.0 Bye
+            """
+        let server = try TranscriptServer(transcript: try Transcript(parsing: script), mode: .meaning, readTimeout: 20)
+        server.start(connections: 1, acceptTimeout: 30)
+        defer { server.stop() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("int-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let command = "sh -c 'exec \(Repl.binary)'; echo exit=$? > \(directory)/status.partial; mv \(directory)/status.partial \(directory)/status; sleep 30"
+        let pane = try Pane(tmux: tmux, command: command, environment: ["HOME": directory, "NO_COLOR": "1", "TERM": "xterm"])
+        defer { pane.close() }
+        try pane.await("the prompt") { $0.contains("smtp>") }
+        try pane.send("open_connection 127.0.0.1 \(server.port)", "Enter")
+        try pane.send("ehlo client.example.com", "Enter")
+        try pane.await("the ehlo prompt") { $0.contains("smtp[ehlo]>") }
+        try pane.send("mail dropped@example.com")
+        try pane.await("the line typed") { $0.contains("smtp[ehlo]> mail dropped@example.com") }
+        try pane.send("C-c")
+        try pane.await("a fresh prompt under the discarded line") { $0.contains("mail dropped@example.com^C\nsmtp[ehlo]>") }
+        try pane.send("mail a@example.com", "Enter")
+        try pane.send("rcpt b@example.com", "Enter")
+        try pane.await("the rcpt prompt") { $0.contains("smtp[rcpt]>") }
+        try pane.send("data <<EOF", "Enter")
+        try pane.send("Subject: dropped", "Enter")
+        try pane.await("the here-document prompt") { $0.contains("data> Subject: dropped") }
+        try pane.send("C-c")
+        try pane.await("the here-document discarded") { $0.contains("data: message discarded (Ctrl-C); nothing was sent") }
+        try pane.send("data", "Enter")
+        try pane.send("typed", "Enter")
+        try pane.await("the message prompt") { $0.contains("data> typed") }
+        try pane.send("C-c")
+        try pane.await("the message discarded") { $0.components(separatedBy: "message discarded (Ctrl-C)").count == 3 }
+        try pane.send("quit", "Enter")
+        try pane.await("the 221") { $0.contains("221 2.0.0 Bye") }
+        try pane.send("C-d")
+        try pane.await("the REPL to end") { _ in FileManager.default.fileExists(atPath: directory + "/status") }
+        let status = try String(contentsOfFile: directory + "/status", encoding: .utf8)
+        let screen = try pane.captureAll()
+        #expect(status == "exit=0\n", "\(status)\n\(screen)")
+        let outcome = try #require(server.waitForOutcome(timeout: 10))
+        #expect(outcome.followed, "\(String(describing: outcome.deviation))\n\(screen)")
+        let history = try String(contentsOfFile: directory + "/.smtp_repl_history", encoding: .utf8)
+        #expect(!history.contains("dropped"), "\(history)")
+    }
 }

@@ -23,6 +23,15 @@ int csystem_pipe_cloexec(int ends[2]);
 /// terminal (nothing is installed then).
 int csystem_restore_terminal_on_signals(int fd, const char *farewell, unsigned long length);
 
+/// With `on` non-zero, the SIGINT handler of `csystem_restore_terminal_on_signals` only notes
+/// the signal (for `csystem_take_interrupt`) instead of ending the process: Ctrl-C at the line
+/// editor's prompt discards the line typed, as in a shell. With `on` zero (a command running,
+/// the password prompt) SIGINT ends the process as before. Either way a noted one is forgotten.
+void csystem_note_interrupts_only(int on);
+
+/// 1 when a SIGINT was noted (see `csystem_note_interrupts_only`) since the last call, else 0.
+int csystem_take_interrupt(void);
+
 /// Installs the SIGTERM and SIGHUP handlers of `csystem_restore_terminal_on_signals` again:
 /// readline replaces them with its own for every line it reads, and its own only notes the
 /// signal for later, which a signal arriving just before readline waits for a key defers

@@ -83,11 +83,11 @@ struct BounceTests {
 
     @Test("the reply and status are read from what the sender recorded")
     func recordedReplies() {
-        #expect(DeliveryReport.reply(in: "RCPT TO: 550 5.1.1 <x@y>: unknown") == "550 5.1.1 <x@y>: unknown")
-        #expect(DeliveryReport.reply(in: "gave up after 8 attempts: final dot: 451 4.3.0 try later") == "451 4.3.0 try later")
-        #expect(DeliveryReport.reply(in: "MAIL FROM: 550 5.7.60 SMTP; Client does not have permissions")
+        #expect(RecordedReply.reply(in: "RCPT TO: 550 5.1.1 <x@y>: unknown") == "550 5.1.1 <x@y>: unknown")
+        #expect(RecordedReply.reply(in: "gave up after 8 attempts: final dot: 451 4.3.0 try later") == "451 4.3.0 try later")
+        #expect(RecordedReply.reply(in: "MAIL FROM: 550 5.7.60 SMTP; Client does not have permissions")
                 == "550 5.7.60 SMTP; Client does not have permissions")
-        #expect(DeliveryReport.reply(in: "message: the content has 8-bit octets and the server does not offer 8BITMIME") == nil)
+        #expect(RecordedReply.reply(in: "message: the content has 8-bit octets and the server does not offer 8BITMIME") == nil)
         #expect(DeliveryReport.Recipient(address: "a", reply: "550 5.7.60 x", reason: "").status == "5.7.60")
         #expect(DeliveryReport.Recipient(address: "a", reply: "554 transaction failed", reason: "").status == "5.0.0")
         #expect(DeliveryReport.Recipient(address: "a", reply: "451 4.3.0 later", reason: "").status == "4.3.0")

@@ -127,7 +127,8 @@ public struct DeliveryReport: Sendable {
 
     /// The failed recipients of a request from what the sender recorded: each refused
     /// recipient with its own reply (`refused`: `ADDRESS: REPLY` lines), the others with the
-    /// reply in `error` (`STEP: CODE …`), or with `error` as the reason when it holds no reply;
+    /// reply in `error` (`STEP: CODE …`, read by `RecordedReply`), or with `error` as the reason
+    /// when it holds no reply;
     /// with `onlyRefused` (a message sent to the others), only the refused ones.
     public static func recipients(of request: StoredRequest, error: String, refused: String?, onlyRefused: Bool = false)
         -> [Recipient]
@@ -137,28 +138,12 @@ public struct DeliveryReport: Sendable {
             guard let split = entry.range(of: ": ") else { continue }
             byAddress[String(entry[..<split.lowerBound])] = String(entry[split.upperBound...])
         }
-        let common = reply(in: error)
+        let common = RecordedReply.reply(in: error)
         return request.recipients.compactMap { recipient in
             if onlyRefused && byAddress[recipient.address] == nil { return nil }
             if let own = byAddress[recipient.address] { return Recipient(address: recipient.address, reply: own, reason: own) }
             return Recipient(address: recipient.address, reply: common, reason: error)
         }
-    }
-
-    /// The SMTP reply in a recorded error (`RCPT TO: 550 5.1.1 …`, `gave up after 8 attempts:
-    /// final dot: 451 …`): the text from the first word that is a 4xx/5xx code after a `: `, or nil.
-    public static func reply(in error: String) -> String? {
-        var rest = Substring(error)
-        while let split = rest.range(of: ": ") {
-            rest = rest[split.upperBound...]
-            let code = rest.prefix(4)
-            if code.count >= 3, let first = code.first, first == "4" || first == "5",
-               code.prefix(3).allSatisfy(\.isNumber), code.count == 3 || code.last == " " || code.last == "-"
-            {
-                return String(rest)
-            }
-        }
-        return nil
     }
 
     /// True for an RFC 3463 enhanced code: class 2, 4 or 5, then two numbers (1–3 digits each).

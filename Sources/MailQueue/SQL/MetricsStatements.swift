@@ -1,13 +1,13 @@
 /// MetricsStatements are the read-only statements `/metrics` runs beside `counts()`: the
 /// oldest due request.
-public struct MetricsStatements: Sendable {
+struct MetricsStatements: Sendable {
     /// The dialect.
-    public let dialect: SQLDialect
+    let dialect: SQLDialect
     /// The names.
-    public let schema: QueueSchema
+    let schema: QueueSchema
 
     /// Creates the builder.
-    public init(dialect: SQLDialect, schema: QueueSchema = QueueSchema()) {
+    init(dialect: SQLDialect, schema: QueueSchema = QueueSchema()) {
         self.dialect = dialect
         self.schema = schema
     }
@@ -16,7 +16,7 @@ public struct MetricsStatements: Sendable {
 
     /// The earliest time (ms since 1970) an unsent request became due, among those due at `now`:
     /// one row, NULL when nothing is due.
-    public func oldestDue(now: Int64) -> SQLStatement {
+    func oldestDue(now: Int64) -> SQLStatement {
         SQLStatement(dialect, """
             SELECT MIN(\(q(r.nextAttemptAt))) FROM \(q(r.table)) WHERE \(q(r.status)) = ? AND \(q(r.nextAttemptAt)) <= ?
             """, [.text(RequestStatus.unsent.rawValue), .integer(now)])

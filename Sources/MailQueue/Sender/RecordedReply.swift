@@ -24,6 +24,12 @@ public enum RecordedReply {
         return nil
     }
 
+    /// The reply in `lastError` on one line, `CODE TEXT` (`MAIL FROM: 451 4.3.0 busy` →
+    /// `451 4.3.0 busy`); nil when it records no server reply.
+    public static func reply(in lastError: String) -> String? {
+        parse(lastError).map { $0.text.isEmpty ? "\($0.code)" : "\($0.code) \($0.text)" }
+    }
+
     /// The step named before the first `: ` (`MAIL FROM`, `RCPT TO`, `final dot`), or the word
     /// before `: permanent error` in an error's description (`auth`).
     static func step(in head: String) -> String? {

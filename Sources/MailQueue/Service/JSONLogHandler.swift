@@ -53,7 +53,7 @@ public struct JSONLogHandler: LogHandler {
             case "id": fields.append(("request_id", text))
             case "error":
                 fields.append(("error", text))
-                if let reply = Self.reply(in: text) { fields.append(("reply", reply)) }
+                if let reply = RecordedReply.reply(in: text) { fields.append(("reply", reply)) }
             default: fields.append((key, text))
             }
         }
@@ -64,12 +64,6 @@ public struct JSONLogHandler: LogHandler {
     static func mayHoldSecret(_ key: String) -> Bool {
         let lowered = key.lowercased()
         return ["password", "secret", "token", "authorization", "credential"].contains(where: lowered.contains)
-    }
-
-    /// The server reply an error text quotes (`MAIL FROM: 451 4.3.0 busy` → `451 4.3.0 busy`),
-    /// as `RecordedReply` reads it.
-    static func reply(in text: String) -> String? {
-        RecordedReply.parse(text).map { $0.text.isEmpty ? "\($0.code)" : "\($0.code) \($0.text)" }
     }
 
     /// A JSON string: quotes, backslashes and control characters escaped (the rest as UTF-8).

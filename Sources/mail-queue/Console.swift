@@ -9,6 +9,12 @@ enum Console {
     /// character escaped, LF included.
     static func field(_ text: String) -> String { TerminalText.escaped(text) }
 
+    /// One line of a message shown as it is (a raw message's header): every control character
+    /// escaped but TAB, so a header folded with a tab shows its real whitespace.
+    static func messageLine(_ text: String) -> String {
+        text.split(separator: "\t", omittingEmptySubsequences: false).map { TerminalText.escaped(String($0)) }.joined(separator: "\t")
+    }
+
     /// Writes `message` and a line end to stderr, escaped unless the caller did it (`escaping: false`).
     static func error(_ message: String, escaping: Bool = true) {
         FileHandle.standardError.write(Data(((escaping ? TerminalText.escaped(message) : message) + "\n").utf8))

@@ -51,7 +51,7 @@ struct Show: ParsableCommand {
             // The headers only: the body stays private unless asked for with --raw.
             print("raw message: \(content.count) octets, as received; headers (`show --raw ID` for all of it):")
             let headers = RawMessage.headerSection(of: content)
-            for line in String(decoding: headers, as: UTF8.self).split(separator: "\r\n") { print("  " + Console.field(String(line))) }
+            for line in String(decoding: headers, as: UTF8.self).split(separator: "\r\n") { print("  " + Console.messageLine(String(line))) }
         }
     }
 }

@@ -91,6 +91,19 @@ struct RawMessageTests {
         #expect(refused.status == 2 && refused.stderr.contains("not a raw message"))
     }
 
+    @Test("show prints a header folded with a tab as it is, the tab kept, other control characters still escaped")
+    func showFoldedHeader() throws {
+        let queue = try CLIQueue()
+        let store = QueueStore(database: try SQLiteQueueDatabase(path: queue.path))
+        let content = Array("From: alice@example.com\r\nSubject: long\r\n\tfolded\u{1B}[2J\r\nX-Tab:\tvalue\r\n\r\nbody\r\n".utf8)
+        let id = try store.enqueue(RawMessage(sender: "alice@example.com", recipients: ["bob@example.com"], content: content))
+        let shown = try queue.run(["show", id])
+        #expect(shown.status == 0, "\(shown.output)")
+        let lines = shown.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("  \tfolded\\x1B[2J") && lines.contains("  X-Tab:\tvalue"), "\(shown.stdout.debugDescription)")
+        #expect(!shown.stdout.contains("\\t") && !shown.stdout.contains("\u{1B}"), "\(shown.stdout.debugDescription)")
+    }
+
     @Test("sent upstream byte for byte, re-dot-stuffed, with BODY=8BITMIME; the envelope recipients only in RCPT")
     func sentByteForByte() throws {
         guard let peer = TestEnvironment.peer("SMTP_AIOSMTPD"), let maildir = TestEnvironment.required("SMTP_AIOSMTPD_MAILDIR") else { return }

@@ -93,7 +93,7 @@ struct CredentialAdd: ParsableCommand {
         guard let parsed = WalletCredential.Kind(rawValue: kind) else {
             throw ValidationError("--kind must be one of \(WalletCredential.Kind.allCases.map(\.rawValue).joined(separator: ", ")), not '\(kind)'")
         }
-        // Checked here, before any prompt, so that they are usage errors (exit 64) like the others.
+        // Checked here, before any prompt, so that they are usage errors (exit 2) like the others.
         if !WalletCredential.isValidAlias(alias) {
             throw ValidationError("the alias '\(alias)' must be letters, digits, '-', '_', '.' or '@'")
         }

@@ -22,14 +22,15 @@ struct SMTPWallet: ParsableCommand {
             --password-file FILE, or type it at the prompt. An auto-login wallet has no password.
 
             Exit status: 0 success; 1 `check` found a certificate expiring within the threshold; \
-            2 the wallet, a file, a server or a chain verification failed (the message says which); \
-            64 a usage error.
+            2 a usage error, or the wallet, a file, a server or a chain verification failed (the \
+            message says which), as smtp-repl and mail-queue exit 2.
             """,
         subcommands: [Create.self, Add.self, Remove.self, Display.self, Check.self, Renew.self, Export.self, Credential.self]
     )
 
     /// Runs the command line. ArgumentParser's own error messages repeat what was typed, so
-    /// they are printed escaped (`TerminalText`), like every other message.
+    /// they are printed escaped (`TerminalText`), like every other message. A usage error exits
+    /// 2 as the help says (ArgumentParser's own code for it is 64).
     static func main() {
         do {
             var command = try parseAsRoot()
@@ -40,7 +41,7 @@ struct SMTPWallet: ParsableCommand {
             if code == .success || error is ExitCode { exit(withError: error) }
             let message = TerminalText.escaped(fullMessage(for: error), keepingLineBreaks: true)
             FileHandle.standardError.write(Data((message + "\n").utf8))
-            Foundation.exit(code.rawValue)
+            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
         }
     }
 }

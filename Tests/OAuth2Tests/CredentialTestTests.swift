@@ -124,7 +124,7 @@ import TrustStore
         let missing = try Self.test("nosuch", wallet: wallet)
         #expect(missing.status == 2 && missing.output.contains("nosuch"), "\(missing.output)")
         let badServer = try Self.test("nosuch", wallet: wallet, ["--smtp", "mail.example.com"])
-        #expect(badServer.status == 64 && badServer.output.contains("--smtp takes HOST:PORT"), "\(badServer.output)")
+        #expect(badServer.status == 2 && badServer.output.contains("--smtp takes HOST:PORT"), "\(badServer.output)")
     }
 
     /// `--smtp` names a mailbox by the one rule (`CredentialResolver`): `--username` wins, else

@@ -51,14 +51,18 @@ struct ConnectionTests {
         #expect(server.clientWrites == ["NOOP\r\n", "QUIT\r\n"])
     }
 
-    @Test("a refused port is a network error")
+    @Test("a refused port is a network error that names host:port and says network error once")
     func refused() throws {
         let listener = try TranscriptServer(transcript: Transcript(parsing: "220 x\n"))
         let port = listener.port
         listener.stop()
         #expect {
             _ = try SMTPConnection.openConnection(host: "127.0.0.1", port: port, txTimeout: 5)
-        } throws: { ($0 as? SMTPError)?.kindName == "network" }
+        } throws: { error in
+            // Said once: the host and port, the step, the kind, the system's reason.
+            (error as? SMTPError)?.kindName == "network"
+                && "\(error)" == "127.0.0.1:\(port) open_connection: network error: cannot connect: Connection refused"
+        }
     }
 
     @Test("an unknown host is a network error naming it")

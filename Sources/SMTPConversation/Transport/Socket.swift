@@ -19,6 +19,9 @@ package final class Socket {
     deinit { close() }
 
     /// Resolves `host` (IPv4 and IPv6) and connects to the first address that answers.
+    /// - Throws: `network` naming each address tried with the system's reason (an address that
+    ///   is `host` itself is not repeated: the caller's context names host and port);
+    ///   `timeout` when the only address did not answer in time.
     package static func connect(host: String, port: Int, timeout: Double?) throws(SMTPError) -> Socket {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
@@ -39,11 +42,12 @@ package final class Socket {
             do throws(SMTPError) {
                 return try connect(info: info.pointee, address: address, timeout: timeout)
             } catch {
-                failures.append("\(address): \(error.kind.text)")
+                let reason = error.code == .network ? error.message ?? error.kind.text : error.kind.text
+                failures.append(address == host ? reason : "\(address): \(reason)")
                 if error.code == .timeout, failures.count == 1, info.pointee.ai_next == nil { throw error }
             }
         }
-        throw SMTPError(.network("cannot connect to \(host) port \(port): " + failures.joined(separator: "; ")))
+        throw SMTPError(.network("cannot connect: " + failures.joined(separator: "; ")))
     }
 
     private static func connect(info: addrinfo, address: String, timeout: Double?) throws(SMTPError) -> Socket {

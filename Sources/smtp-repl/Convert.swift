@@ -44,22 +44,12 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         let format = try format()
-        let handle: FileHandle
-        if file == "-" {
-            handle = FileHandle.standardInput
-        } else {
-            guard let opened = FileHandle(forReadingAtPath: file) else {
-                FileHandle.standardError.write(Data("smtp-repl convert: cannot read \(TerminalText.escaped(file))\n".utf8))
-                throw ExitCode(2)
-            }
-            handle = opened
-        }
         var importer = CaptureImport(format: format, name: file, keepSkipped: verbose)
-        // A chunk at a time: a log of any size is read in bounded memory.
-        while true {
-            let chunk = handle.readData(ofLength: 1 << 20)
-            if chunk.isEmpty { break }
-            importer.feed([UInt8](chunk))
+        do throws(CaptureFile.Failure) {
+            try CaptureFile(path: file).read { importer.feed($0) }
+        } catch {
+            FileHandle.standardError.write(Data("smtp-repl convert: \(TerminalText.escaped(error.description))\n".utf8))
+            throw ExitCode(2)
         }
         let result: TranscriptImporter.Result
         do { result = try importer.finish() } catch {

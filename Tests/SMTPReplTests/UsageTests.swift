@@ -33,6 +33,20 @@ struct UsageTests {
         #expect(!result.output.contains("Usage: smtp-repl <subcommand>"), "\(result.output)")
     }
 
+    @Test("convert of a capture it cannot read: exit 2 naming the path and the system's reason, no transcript")
+    func convertUnreadable() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("convert-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cases = [("/nonexistent/capture.log", "No such file or directory"), (directory, "Is a directory")]
+        for (path, reason) in cases {
+            let result = try Repl.repl(["convert", path])
+            #expect(result.status == 2, "\(result.output)")
+            #expect(result.output.contains("smtp-repl convert: cannot read \(path): \(reason)"), "\(result.output)")
+            #expect(!result.output.contains("# converted"), "\(result.output)")
+        }
+    }
+
     @Test("serve --tls-cert without --tls-key: a usage error naming --tls-key, unless the PEM holds the key too")
     func tlsKeyMissing() throws {
         let transcript = Repl.path("fixtures/transcripts/plain-submission.txt")

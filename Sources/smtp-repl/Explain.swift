@@ -38,6 +38,7 @@ extension Session {
         if let connection, !connection.isClosed {
             context.inTLS = connection.isTLS
             context.authenticated = connection.isAuthenticated
+            context.host = connection.host
         }
         if arguments.named["tls"] != nil { context.inTLS = try arguments.flag("tls") }
         guard let explanation = ReplyCatalogue.explain(code: request.code, text: request.text, context: context) else {
@@ -57,7 +58,8 @@ struct Explain: ParsableCommand {
             reply as the server sent it: one code can mean different things by its text \
             (e.g. the four texts of Office365's 5.7.139). Say what the client had done with --tls or \
             --no-tls, --after COMMAND and --auth MECHANISM: an explanation never tells a client \
-            already in TLS to start TLS.
+            already in TLS to start TLS. A text every server sends (530 5.7.0 Authentication required) \
+            is read as one vendor's only when the reply or --host names it (gsmtp, smtp.gmail.com).
             Example: smtp-repl explain --tls --after AUTH --auth XOAUTH2 535 5.7.3 Authentication unsuccessful
             Exit codes: 0 explained; 1 not in the catalogue; 2 usage.
             """)
@@ -70,6 +72,9 @@ struct Explain: ParsableCommand {
 
     @Option(help: ArgumentHelp("The AUTH mechanism used (XOAUTH2, LOGIN, PLAIN…).", valueName: "MECHANISM"))
     var auth: String?
+
+    @Option(help: ArgumentHelp("The server's host name, e.g. smtp.gmail.com.", valueName: "HOST"))
+    var host: String?
 
     @Flag(help: "AUTH had succeeded on the connection.")
     var authenticated = false
@@ -84,7 +89,7 @@ struct Explain: ParsableCommand {
         case .failure(let error): throw ValidationError(String(error.message.dropFirst("explain: ".count)))
         }
         let context = ReplyContext(inTLS: tls, authenticated: authenticated ? true : nil, command: after ?? (auth == nil ? nil : "AUTH"),
-                                   mechanism: auth)
+                                   mechanism: auth, host: host)
         guard let explanation = ReplyCatalogue.explain(code: request.code, text: request.text, context: context) else {
             print("no explanation known for \(TerminalText.escaped(words.joined(separator: " ")))")
             throw ExitCode(1)

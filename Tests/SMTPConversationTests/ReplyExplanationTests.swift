@@ -69,6 +69,7 @@ import Testing
             default:
                 if item.hasPrefix("after=") { context.command = String(item.dropFirst(6)) }
                 if item.hasPrefix("auth=") { context.mechanism = String(item.dropFirst(5)) }
+                if item.hasPrefix("host=") { context.host = String(item.dropFirst(5)) }
             }
         }
         return context

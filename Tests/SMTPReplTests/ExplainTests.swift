@@ -24,6 +24,37 @@ import Testing
         #expect(plain.output.contains("starttls"), "\(plain.output)")
     }
 
+    @Test("530 5.7.0 Authentication required is Gmail's only when the reply or --host says so")
+    func authRequiredIsGmailsOnlyWhenSaid() throws {
+        let plain = try Repl.repl(["explain", "--tls", "--after", "MAIL", "530", "5.7.0 Authentication required"])
+        #expect(plain.status == 0 && plain.output.contains("rfc4954.530.auth-required"), "\(plain.output)")
+        #expect(!plain.output.contains("Gmail") && !plain.output.contains("google"), "\(plain.output)")
+        let byHost = try Repl.repl(["explain", "--tls", "--after", "MAIL", "--host", "smtp.gmail.com", "530", "5.7.0 Authentication Required."])
+        #expect(byHost.output.contains("gmail.5.7.0.auth-required"), "\(byHost.output)")
+        let byText = try Repl.repl(["explain", "530", "5.7.0 Authentication Required. https://support.google.com/mail/?p=WantAuthError x - gsmtp"])
+        #expect(byText.output.contains("gmail.5.7.0.auth-required"), "\(byText.output)")
+    }
+
+    /// aiosmtpd (`--auth-required`) answers MAIL before AUTH with RFC 4954's 530 5.7.0: the REPL
+    /// prints it with the standard's reading, not Gmail's.
+    @Test func aiosmtpdAuthRequiredIsNotExplainedAsGmail() throws {
+        guard let peer = try AiosmtpdPeer.start(authRequired: true) else { return }
+        defer { peer.stop() }
+        let script = """
+            open_connection 127.0.0.1 ${PORT} secure_host=localhost
+            ehlo client.example.com
+            starttls
+            ehlo client.example.com
+            mail sender@example.com expect=530
+            quit
+            """
+        let result = try Repl.run(Repl.binary, ["run", "-", "--var", "PORT=\(peer.port)", "--trust", Repl.path("certs/ca.pem")], input: script)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("530 5.7.0 Authentication required"), "\(result.output)")
+        #expect(result.output.contains("5.7.0 (RFC 4954)") && result.output.contains("authenticate (auth) before mail"), "\(result.output)")
+        #expect(!result.output.contains("Gmail"), "\(result.output)")
+    }
+
     @Test func unknownAndBadCodes() throws {
         let unknown = try Repl.repl(["explain", "250", "2.0.0 fine"])
         #expect(unknown.status == 1 && unknown.output.contains("no explanation known"), "\(unknown.output)")

@@ -13,8 +13,8 @@ public struct ReplyContextTracker: Sendable {
     /// Takes one event into account.
     public mutating func observe(_ event: ConversationEvent) {
         switch event {
-        case .connecting:
-            context = ReplyContext(inTLS: false, authenticated: false)
+        case .connecting(let host, _):
+            context = ReplyContext(inTLS: false, authenticated: false, host: host)
         case .sent(let line):
             // AUTH continuation lines are `{secret}` and not verbs: the command stays AUTH.
             let words = line.split(separator: " ", maxSplits: 2).map { String($0).uppercased() }

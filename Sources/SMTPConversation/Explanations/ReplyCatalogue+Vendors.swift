@@ -10,7 +10,7 @@ extension ReplyCatalogue {
     static let eximSMTP = "https://www.exim.org/exim-html-current/doc/html/spec_html/ch-smtp_processing.html"
 
     /// Every entry, in the order they are tried.
-    static let entries: [CatalogueEntry] = startTLS + office365 + gmail + postfix + exim
+    static let entries: [CatalogueEntry] = startTLS + office365 + gmail + authRequired + postfix + exim
 
     /// "Must issue a STARTTLS command first" (Postfix, Gmail): what to do depends on whether the
     /// client is already in TLS, and a client in TLS is never told to start it.
@@ -34,9 +34,17 @@ extension ReplyCatalogue {
         }
     ]
 
+    /// True when the reply is Google's: its replies end with `gsmtp` and link
+    /// support.google.com, and its servers are under gmail.com, googlemail.com and google.com.
+    /// RFC 4954's "530 5.7.0 Authentication required" is every server's text, not Gmail's.
+    static let fromGoogle: @Sendable (String, ReplyContext) -> Bool = { text, context in
+        text.contains("gsmtp") || text.contains("support.google.com")
+            || ["gmail.com", "googlemail.com", "google.com"].contains { context.hostIs(under: $0) }
+    }
+
     static let gmail: [CatalogueEntry] = [
         CatalogueEntry("gmail.5.7.0.auth-required", "Gmail", codes: [530], status: "5.7.0", phrases: ["authentication required"],
-                       source: gmailPage) { context in
+                       sender: fromGoogle, source: gmailPage) { context in
             ("the server accepts mail only from an authenticated client, and this one had not authenticated",
              context.inTLS == false
                 ? "start TLS (starttls, ehlo again; Gmail offers AUTH only over TLS), then authenticate (auth) before mail"
@@ -58,6 +66,18 @@ extension ReplyCatalogue {
              "sign in to the account in a web browser from the same network and confirm the activity, then retry; "
                 + "XOAUTH2 avoids the check")
         },
+    ]
+
+    /// RFC 4954's "530 5.7.0 Authentication required", as any server sends it (Postfix,
+    /// aiosmtpd, Gmail when the reply is not known to be Google's).
+    static let authRequired: [CatalogueEntry] = [
+        CatalogueEntry("rfc4954.530.auth-required", "RFC 4954", codes: [530], phrases: ["authentication required"],
+                       source: "https://www.rfc-editor.org/rfc/rfc4954#section-6") { context in
+            ("the server accepts this command only from an authenticated client, and this one had not authenticated",
+             context.inTLS == false
+                ? "many servers offer AUTH only over TLS: starttls, ehlo again, then authenticate (auth) before mail"
+                : "authenticate (auth) before mail")
+        }
     ]
 
     static let postfix: [CatalogueEntry] = [

@@ -1,7 +1,8 @@
-/// ReplyContext is what the client had done when a reply came: whether the connection was in
-/// TLS, whether AUTH had succeeded, which command the reply answers and with which AUTH
-/// mechanism. An explanation reads it so that it never gives advice the client already
-/// followed (a client in TLS is never told to start TLS).
+/// ReplyContext is what the client had done when a reply came: which server it talked to,
+/// whether the connection was in TLS, whether AUTH had succeeded, which command the reply
+/// answers and with which AUTH mechanism. An explanation reads it so that it never gives advice
+/// the client already followed (a client in TLS is never told to start TLS), nor a vendor's
+/// reading of a reply another server sent.
 public struct ReplyContext: Sendable, Equatable {
     /// True in TLS, false in plaintext, nil when not known (e.g. `smtp-repl explain` without `--tls`).
     public var inTLS: Bool?
@@ -11,13 +12,23 @@ public struct ReplyContext: Sendable, Equatable {
     public var command: String?
     /// The AUTH mechanism used (`XOAUTH2`, `LOGIN`, `PLAIN`…), nil when not known.
     public var mechanism: String?
+    /// The server's host name as the client named it (`smtp.gmail.com`), nil when not known.
+    public var host: String?
 
     /// Creates a context; every field defaults to "not known".
-    public init(inTLS: Bool? = nil, authenticated: Bool? = nil, command: String? = nil, mechanism: String? = nil) {
+    public init(inTLS: Bool? = nil, authenticated: Bool? = nil, command: String? = nil, mechanism: String? = nil,
+                host: String? = nil) {
         self.inTLS = inTLS
         self.authenticated = authenticated
         self.command = command?.uppercased()
         self.mechanism = mechanism?.uppercased()
+        self.host = host
+    }
+
+    /// True when `host` is `domain` or a name under it.
+    func hostIs(under domain: String) -> Bool {
+        guard let host = host?.lowercased() else { return false }
+        return host == domain || host.hasSuffix("." + domain)
     }
 
     /// True when the client used OAuth2 (XOAUTH2 or OAUTHBEARER).
@@ -102,17 +113,22 @@ struct CatalogueEntry: Sendable {
     let status: String?
     /// Lower-case fragments that must all appear in the text (empty: any text).
     let phrases: [String]
+    /// Whether the reply is this vendor's, for a text other servers send too: given the
+    /// lower-cased text and the context (nil: any server's).
+    let sender: (@Sendable (String, ReplyContext) -> Bool)?
     let source: String?
     /// Cause and fix, which may depend on what the client did.
     let explain: @Sendable (ReplyContext) -> (cause: String, fix: String?)
 
-    init(_ id: String, _ vendor: String, codes: Set<Int> = [], status: String? = nil, phrases: [String] = [], source: String?,
+    init(_ id: String, _ vendor: String, codes: Set<Int> = [], status: String? = nil, phrases: [String] = [],
+         sender: (@Sendable (String, ReplyContext) -> Bool)? = nil, source: String?,
          _ explain: @escaping @Sendable (ReplyContext) -> (cause: String, fix: String?)) {
         self.id = id
         self.vendor = vendor
         self.codes = codes
         self.status = status
         self.phrases = phrases
+        self.sender = sender
         self.source = source
         self.explain = explain
     }
@@ -121,7 +137,8 @@ struct CatalogueEntry: Sendable {
         if let code, !codes.isEmpty, !codes.contains(code) { return false }
         if code == nil, status == nil, self.status != nil { return false }
         if let wanted = self.status, status?.description != wanted { return false }
-        return phrases.allSatisfy { text.contains($0) }
+        guard phrases.allSatisfy({ text.contains($0) }) else { return false }
+        return sender?(text, context) ?? true
     }
 
     func explanation(_ context: ReplyContext) -> ReplyExplanation {

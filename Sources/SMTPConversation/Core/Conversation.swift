@@ -36,6 +36,10 @@
 /// - Replies to AUTH (also one sent as a raw command) are kept and returned with any echo of
 ///   what the client sent removed (`AuthEchoes`): a server quoting the password back must not
 ///   put it in a console, a transcript or a queue's last error.
+/// - Every later reply (to RCPT, to the final dot, a 421, an EHLO), and every error made from
+///   one, loses what carried the secret in this connection's AUTH exchanges (`SentSecrets`): the
+///   password or token and the base64 lines that held it. The user name stays readable. EHLO's
+///   capabilities are read from the redacted reply, so `show capabilities` cannot print it either.
 /// - Bytes that arrive after the 220 to STARTTLS and before the handshake are an error, not
 ///   data: they were not protected and may have been injected (CVE-2011-0411).
 public struct Conversation: Sendable {
@@ -81,13 +85,19 @@ public struct Conversation: Sendable {
     /// What the latest AUTH exchange sent, removed from the replies to it (see `AuthEchoes`);
     /// kept until the next AUTH or the end of the connection.
     public private(set) var authEchoes = AuthEchoes()
-    /// The most recent reply (a reply to AUTH with any echo of the credential removed).
+    /// What this connection's AUTH exchanges sent that carries the secret, removed from every
+    /// later reply (see `SentSecrets`); kept until the conversation is gone, even after it closes,
+    /// as an unsolicited 421 may still be read.
+    public private(set) var sentSecrets = SentSecrets()
+    /// The most recent reply (with any echo of the credential removed).
     public private(set) var lastReply: Reply?
     /// The latest 334 challenge as the server sent it, for the SASL client to answer (the
     /// redacted copy in `lastReply` may have lost the bytes it needs).
     private(set) var unredactedChallenge: Reply?
     /// True while a raw AUTH line (or an answer to its challenge) waits for its reply.
     private var rawAuthOutstanding = false
+    /// The mechanism of the latest AUTH sent as a raw command, upper-cased.
+    private var rawAuthMechanism = ""
     /// Recipients accepted in the current transaction.
     public private(set) var acceptedRecipients = 0
     /// True when AUTH may send the secret itself (PLAIN, LOGIN, XOAUTH2) without TLS.
@@ -276,29 +286,41 @@ public struct Conversation: Sendable {
     /// - Throws: `malformedReply`/`lineTooLong` for bytes that are not SMTP, or bytes after a
     ///   220 to STARTTLS. The conversation is closed after such an error.
     public mutating func nextReply() throws(SMTPError) -> Reply? {
-        guard !outstanding.isEmpty else { return nil }
+        guard let step = outstanding.first else { return nil }
+        let isAuthReply = step == .auth || (step == .command && rawAuthOutstanding)
+        var secrets: SecretPatterns { isAuthReply ? authReplySecrets : sentSecrets.patterns }
         let reply: Reply
         do throws(SMTPError) {
+            // A malformed line is quoted in the parser's error: it may quote the secret too.
+            if !authEchoes.isEmpty || !sentSecrets.isEmpty { parser.secrets = secrets }
             guard let parsed = try parser.nextReply() else { return nil }
             reply = parsed
         } catch {
             close()
             throw error
         }
-        let step = outstanding.removeFirst()
-        let isAuthReply = step == .auth || (step == .command && rawAuthOutstanding)
+        outstanding.removeFirst()
         unredactedChallenge = isAuthReply && reply.code == 334 ? reply : nil
-        let shown = isAuthReply ? authEchoes.redacting(reply) : reply
+        let shown = secrets.redacting(reply)
         lastReply = shown
-        try apply(reply, to: step)
+        try apply(reply, shown: shown, to: step)
         if outstanding.isEmpty { projected = phase }
         return shown
+    }
+
+    /// What a reply to AUTH must not show: everything the exchange sent, and what earlier
+    /// exchanges sent that carried a secret.
+    private var authReplySecrets: SecretPatterns {
+        var patterns = authEchoes.patterns
+        patterns.formUnion(sentSecrets.patterns)
+        return patterns
     }
 
     /// Adds the secret of the AUTH exchange just started (the password or token, known to the
     /// caller even when the mechanism never sends it alone) to what its replies must not echo.
     public mutating func rememberAuthSecret(_ secret: String) {
         authEchoes.add(secret: secret)
+        sentSecrets.add(secret: secret)
     }
 
     /// The line a transcript or log shows for `command` sent now: `Command.redactedLine`, and
@@ -316,22 +338,45 @@ public struct Conversation: Sendable {
         switch command {
         case .auth(_, let initial):
             authEchoes = AuthEchoes()
-            if let initial { authEchoes.add(response: initial) }
+            if let initial {
+                authEchoes.add(response: initial)
+                sentSecrets.add(line: initial)
+            }
         case .authResponse(let response):
             authEchoes.add(response: response)
+            sentSecrets.add(line: response)
         case .raw(let line):
             if isAwaitingRawAuthResponse {
                 authEchoes.add(response: line)
+                sentSecrets.add(line: line)
+                if rawAuthMechanism == "LOGIN", !Self.asksForUserName(unredactedChallenge),
+                    let answer = Base64.decode(line.trimmingSpaces())
+                {
+                    // The caller typed the password's base64 itself: it was never given in clear.
+                    sentSecrets.add(secret: String(decoding: answer, as: UTF8.self))
+                }
                 rawAuthOutstanding = true
             } else if command.verb == "AUTH" {
                 authEchoes = AuthEchoes()
-                for word in line.split(separator: " ").dropFirst(2) { authEchoes.add(response: String(word)) }
+                let words = line.split(separator: " ")
+                rawAuthMechanism = words.count > 1 ? words[1].uppercased() : ""
+                for word in words.dropFirst(2) {
+                    authEchoes.add(response: String(word))
+                    sentSecrets.add(line: String(word))
+                }
                 rawAuthOutstanding = true
             }
         default:
             // Anything else ends a raw exchange: the server reads it as the answer and refuses it.
             isAwaitingRawAuthResponse = false
         }
+    }
+
+    /// True when a LOGIN challenge asks for the user name (`Username:`, `User Name`): its
+    /// answer is not the secret. Any other challenge (`Password:`) is answered with the secret.
+    private static func asksForUserName(_ challenge: Reply?) -> Bool {
+        guard let challenge, let decoded = Base64.decode(challenge.lines.joined().trimmingSpaces()) else { return false }
+        return String(decoding: decoded, as: UTF8.self).lowercased().contains("user")
     }
 
     /// Records that the TLS handshake after STARTTLS completed. EHLO is required again.
@@ -355,8 +400,10 @@ public struct Conversation: Sendable {
         authEchoes = AuthEchoes()
     }
 
-    private mutating func apply(_ reply: Reply, to step: Step) throws(SMTPError) {
-        if step == .greeting, let refusal = SMTPError(refusing: reply, expected: 220) {
+    /// Applies `reply`'s transition; `shown` (the redacted reply) is what errors and
+    /// capabilities keep.
+    private mutating func apply(_ reply: Reply, shown: Reply, to step: Step) throws(SMTPError) {
+        if step == .greeting, let refusal = SMTPError(refusing: shown, expected: 220) {
             // The server refuses the session (554, 421 busy, or not SMTP's 220 at all).
             close()
             closingError = refusal
@@ -366,7 +413,7 @@ public struct Conversation: Sendable {
             // TLS is required once asked for: a refused STARTTLS ends the conversation.
             close()
             closingError = SMTPError(.tlsRequired(
-                "the server answered STARTTLS with \(reply.singleLine); refusing to continue without TLS", refusal: reply))
+                "the server answered STARTTLS with \(shown.singleLine); refusing to continue without TLS", refusal: shown))
             return
         }
         if reply.code == 421 {
@@ -381,7 +428,7 @@ public struct Conversation: Sendable {
             guard reply.isPositiveCompletion else { return }
             phase = .session
             acceptedRecipients = 0
-            capabilities = step == .ehlo ? Capabilities(ehloReply: reply) : nil
+            capabilities = step == .ehlo ? Capabilities(ehloReply: shown) : nil
         case .startTLS:
             if parser.bufferedByteCount > 0 {
                 let count = parser.bufferedByteCount
@@ -436,7 +483,7 @@ public struct Conversation: Sendable {
         guard outstanding.isEmpty, parser.bufferedByteCount > 0 else { return nil }
         var probe = parser
         if let reply = try? probe.nextReply(), reply.code == 421 {
-            return SMTPError(.transientError(reply))
+            return SMTPError(.transientError(sentSecrets.redacting(reply)))
         }
         return SMTPError(.malformedReply("the server sent \(parser.bufferedByteCount) bytes when no reply was due"))
     }

@@ -23,6 +23,9 @@ public struct ReplyParser: Sendable {
     private var pendingCode: Int?
     private var pendingLines: [String] = []
     private var pendingBytes = 0
+    /// What an error quoting a malformed line must not show (set by `Conversation`: the secrets
+    /// its AUTH exchanges sent).
+    public var secrets = SecretPatterns()
 
     /// The default cap on a reply's lines: 512.
     public static let defaultMaxLines = 512
@@ -83,20 +86,20 @@ public struct ReplyParser: Sendable {
 
     private mutating func accept(_ line: [UInt8]) throws(SMTPError) -> Reply? {
         guard line.count >= 3, let code = Self.code(line) else {
-            throw SMTPError(.malformedReply("expected a three-digit reply code, got \(Self.quote(line))"))
+            throw SMTPError(.malformedReply("expected a three-digit reply code, got \(quoteRedacted(line))"))
         }
         if let expected = pendingCode, expected != code {
             throw SMTPError(
-                .malformedReply("continuation line has code \(code), the reply started with \(expected): \(Self.quote(line))"))
+                .malformedReply("continuation line has code \(code), the reply started with \(expected): \(quoteRedacted(line))"))
         }
         if line.count > 3, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(line[3]) {
-            throw SMTPError(.malformedReply("a reply code has three digits, got \(Self.quote(line))"))
+            throw SMTPError(.malformedReply("a reply code has three digits, got \(quoteRedacted(line))"))
         }
         let isContinuation = line.count > 3 && line[3] == UInt8(ascii: "-")
         var textStart = 3
         if line.count > 3, line[3] == UInt8(ascii: " ") || isContinuation { textStart = 4 }
         if line.contains(0) {
-            throw SMTPError(.malformedReply("reply contains a NUL byte: \(Self.quote(line))"))
+            throw SMTPError(.malformedReply("reply contains a NUL byte: \(quoteRedacted(line))"))
         }
         pendingBytes += line.count + 2
         guard pendingLines.count < maxLines, pendingBytes <= maxBytes else {
@@ -147,6 +150,11 @@ public struct ReplyParser: Sendable {
         return values[0] * 100 + values[1] * 10 + values[2]
     }
 
+    /// `line` quoted for an error message with `secrets` removed first, so the cut at 80 octets
+    /// cannot leave half of one.
+    private func quoteRedacted(_ line: [UInt8]) -> String { Self.quote(secrets.redacting(bytes: line)) }
+
+    /// The start of `line` for an error message: 80 octets at most, escaped.
     static func quote(_ line: [UInt8]) -> String {
         let shown = line.prefix(80).map { byte -> String in
             switch byte {

@@ -152,7 +152,7 @@ extension SMTPError {
             case .malformedReply(let text): return .malformedReply(transform(text))
             case .authenticationFailed(let text): return .authenticationFailed(transform(text))
             case .connectionClosed(let text): return .connectionClosed(transform(text))
-            case .tlsRequired(let text, let refusal): return .tlsRequired(text, refusal: refusal.map(replyTransform))
+            case .tlsRequired(let text, let refusal): return .tlsRequired(transform(text), refusal: refusal.map(replyTransform))
             default: return self
             }
         }

@@ -29,7 +29,7 @@ struct SenderSettingOptions: ParsableArguments {
     @Option(help: "Attempts before a request fails (default 8).") var maxAttempts: Int?
     @Option(help: "Milliseconds before the first retry, doubling each time (default 60000).") var retryBaseMs: Int64?
     @Option(help: "Seconds to wait for each whole SMTP reply or write (default 60); a server dripping a reply slowly is cut off.") var timeout: Double?
-    @Option(help: "--daemon: seconds between looks at an empty queue (default 2).") var idlePollSeconds: Double?
+    @Option(help: "--daemon: seconds between looks at an empty queue (default 2); a scheduled request or a retry due sooner ends the wait at its time.") var idlePollSeconds: Double?
     @Flag(help: "Also send delivery-uncertain requests again (may duplicate).") var resendUncertain = false
     @Flag(help: "A relayed message the upstream refuses for good gets a delivery status notification (RFC 3464) back to its envelope sender, through the same upstream, with the null sender <> (none for a message that came with <>).")
     var bounce = false

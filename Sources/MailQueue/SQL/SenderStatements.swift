@@ -212,6 +212,15 @@ public struct SenderStatements: Sendable {
             """, [.integer(leaseUntil), .text(id), .text(owner), .text(RequestStatus.sending.rawValue)])
     }
 
+    /// The earliest time after `now` an unsent request falls due (scheduled, or waiting for a
+    /// retry), or NULL: what an idle sender waits for. One probe of the `(status, next attempt
+    /// at)` index, whatever the number of rows.
+    public func nextDue(after now: Int64) -> SQLStatement {
+        SQLStatement(dialect, """
+            SELECT MIN(\(q(r.nextAttemptAt))) FROM \(q(r.table)) WHERE \(q(r.status)) = ? AND \(q(r.nextAttemptAt)) > ?
+            """, [.text(RequestStatus.unsent.rawValue), .integer(now)])
+    }
+
     /// Unsent requests waiting for a retry (not due before `now`, and not scheduled for later
     /// than `now`): count, earliest next attempt.
     public func waiting(now: Int64) -> SQLStatement {

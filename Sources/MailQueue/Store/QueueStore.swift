@@ -276,6 +276,13 @@ public final class QueueStore {
         return counts
     }
 
+    /// When the next unsent request that is not due now falls due (ms since 1970): the
+    /// earliest scheduled time or retry; nil when there is none.
+    public func nextDue() throws(QueueError) -> Int64? {
+        let statement = sender.nextDue(after: now())
+        return try database.read { (db) throws(QueueError) -> Int64? in try db.query(statement).first?.first?.integer }
+    }
+
     /// Unsent requests that are not yet due (waiting for a retry after a 4xx, a timeout or a
     /// refused connection), and when the first of them is due (ms since 1970).
     public func waiting() throws(QueueError) -> (count: Int, next: Int64?) {

@@ -44,7 +44,7 @@ extension Session {
             throw ScriptError(exitCode: 2, message: "auth: credential=\(alias): \(error.message)")
         }
         let user = resolved.username
-        let requested = schemes.flatMap { $0.split(separator: " ").map { String($0).uppercased() } }
+        let requested = Conversation.mechanisms(in: schemes)
         if let credentials = resolved.passwordCredentials {
             if requested == ["XOAUTH2"] { throw .usage("auth: credential \(alias) holds a password, which XOAUTH2 cannot use; use schemes=\"LOGIN PLAIN\"") }
             let chosen = requested.isEmpty ? ["LOGIN", "PLAIN"] : requested.filter { $0 != "XOAUTH2" }

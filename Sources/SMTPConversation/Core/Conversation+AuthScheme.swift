@@ -5,7 +5,7 @@ extension Conversation {
     /// - Throws: `invalidArgument` when no scheme is given, `unsupportedScheme` for a name this
     ///   library does not implement, `noSupportedScheme` when the server offers none of them.
     public func authMechanism(choosingFrom schemes: [String]) throws(SMTPError) -> String {
-        let requested = schemes.flatMap { $0.split(separator: " ").map { String($0).uppercased() } }
+        let requested = Self.mechanisms(in: schemes)
         guard !requested.isEmpty else {
             throw SMTPError(.invalidArgument(field: "schemes", reason: "no AUTH scheme given"))
         }
@@ -18,5 +18,11 @@ extension Conversation {
             throw SMTPError(.noSupportedScheme(requested: requested, offered: offered))
         }
         return chosen
+    }
+
+    /// The mechanism names in `schemes`, upper-cased, in order: a scheme may hold several names
+    /// separated by spaces (`"LOGIN PLAIN"`).
+    public static func mechanisms(in schemes: [String]) -> [String] {
+        schemes.flatMap { $0.split(separator: " ").map { String($0).uppercased() } }
     }
 }

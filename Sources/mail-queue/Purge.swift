@@ -16,7 +16,7 @@ struct Purge: ParsableCommand {
     @OptionGroup var db: DatabaseOptions
     @Option(help: "Remove sent requests sent longer ago than this.") var sentOlderThan: String?
     @Option(help: "Remove failed and cancelled requests finished longer ago than this.") var failedOlderThan: String?
-    @Option(help: "Requests deleted per transaction (default 200).") var batch: Int = 200
+    @Option(help: "Requests deleted per transaction.") var batch: Int = 200
     @Flag(help: "Print what would be removed; change nothing.") var dryRun = false
 
     func validate() throws {

@@ -40,6 +40,10 @@ struct Interactive: ParsableCommand {
             var line = ScriptLine(file: "<repl>", number: number, text: text, hereDocument: nil)
             if let (command, delimiter) = TextCommand.hereDocument(text) {
                 line.text = command
+                // Refused now rather than after the message is typed; its lines are still read
+                // (a pasted message must not run as commands) and dropped.
+                let refusal = session.refusalBeforeMessage(command)
+                if let refusal { printer.error(refusal.message + " (the lines up to \(delimiter) are read and dropped)") }
                 var document: [String] = []
                 while let next = editor.readLine(prompt: "data> ", remember: false), next != delimiter, !editor.lineWasInterrupted {
                     document.append(next)
@@ -48,6 +52,7 @@ struct Interactive: ParsableCommand {
                     printer.error(Self.discarded)
                     continue
                 }
+                if refusal != nil { continue }
                 line.hereDocument = document
             }
             do { try session.execute(line) } catch { printer.error(error.message) }

@@ -254,7 +254,7 @@ struct Replay: ParsableCommand {
             if same == "=" { printer.plain(row) } else { printer.error(row) }
         }
         if let error = result.error {
-            printer.error(error.description)
+            printer.error((result.errorLine.map { "\(transcript):\($0): " } ?? "") + error.description)
             throw ExitCode(Session.exitCode(for: error))
         }
         if !result.mismatches.isEmpty {

@@ -239,6 +239,21 @@ extension Session {
         }
     }
 
+    /// The error `command` (typed with a message to follow) would end with before sending
+    /// anything: not connected, or DATA before an accepted recipient. The REPL says it before the
+    /// message is typed rather than after.
+    func refusalBeforeMessage(_ command: String) -> ScriptError? {
+        let verb = command.split(separator: " ").first.map { $0.lowercased() } ?? ""
+        guard verb == "data" else { return nil }
+        do throws(ScriptError) {
+            let connection = try requireConnection(verb)
+            try smtp { try connection.check(.data) }
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     private func data(_ arguments: Arguments, _ line: ScriptLine) throws(ScriptError) {
         let connection = try requireConnection("data")
         var body: String
@@ -248,8 +263,13 @@ extension Session {
         } else if let text = arguments.value("body", position: 0) {
             body = text
         } else if interactive, let read = readDataLine {
+            // Refused now rather than after the message is typed; its lines are still read (a
+            // pasted message must not run as commands) and dropped.
+            let refusal = refusalBeforeMessage("data")
+            if let refusal { printer.error(refusal.message + " (the lines up to a lone . are read and dropped)") }
             body = ""
             while let next = try read("data> "), next != "." { body += next + "\r\n" }
+            if let refusal { throw ScriptError(exitCode: refusal.exitCode, message: "data: message dropped; nothing was sent") }
         } else {
             throw .usage("data: give the message as data <<EOF … EOF or data \"TEXT\"")
         }

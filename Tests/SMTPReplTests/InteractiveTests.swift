@@ -259,4 +259,36 @@ struct InteractiveTests {
         let history = try String(contentsOfFile: directory + "/.smtp_repl_history", encoding: .utf8)
         #expect(!history.contains("dropped"), "\(history)")
     }
+
+    @Test("data before a recipient is refused before the message is typed; the lines typed then are dropped, never run as commands")
+    func dataRefusedBeforeTheMessage() throws {
+        guard let tmux = Repl.require("tmux") else { return }
+        // Only EHLO and QUIT: an RSET typed as a message line and run as a command leaves it.
+        let script = "220 mail.example.test ESMTP\n> EHLO client.example.com\n250 mail.example.test\n> QUIT\n221 2.0.0 Bye\n"
+        let server = try TranscriptServer(transcript: try Transcript(parsing: script), mode: .meaning, readTimeout: 20)
+        server.start(connections: 1, acceptTimeout: 30)
+        defer { server.stop() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("early-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let pane = try Pane(tmux: tmux, command: "\(Repl.binary); sleep 30", environment: ["HOME": directory, "NO_COLOR": "1", "TERM": "xterm"])
+        defer { pane.close() }
+        try pane.await("the prompt") { $0.contains("smtp>") }
+        try pane.send("open_connection 127.0.0.1 \(server.port)", "Enter")
+        try pane.send("ehlo client.example.com", "Enter")
+        try pane.await("the ehlo prompt") { $0.contains("smtp[ehlo]>") }
+        try pane.send("data", "Enter")
+        try pane.await("the refusal before any message line") {
+            $0.contains("data before mail and rcpt (the lines up to a lone . are read and dropped)\ndata>")
+        }
+        for line in ["rset", "."] { try pane.send(line, "Enter") }
+        try pane.await("the message dropped") { $0.contains("data: message dropped; nothing was sent") }
+        try pane.send("data <<EOF", "Enter")
+        try pane.await("the here-document refused at once") { $0.contains("(the lines up to EOF are read and dropped)\ndata>") }
+        for line in ["rset", "EOF", "quit"] { try pane.send(line, "Enter") }
+        try pane.await("the 221") { $0.contains("221 2.0.0 Bye") }
+        let outcome = try #require(server.waitForOutcome(timeout: 10))
+        let screen = try pane.captureAll()
+        #expect(outcome.followed, "\(String(describing: outcome.deviation))\n\(screen)")
+        #expect(!screen.contains("-> RSET"), "\(screen)")
+    }
 }

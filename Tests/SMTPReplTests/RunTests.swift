@@ -178,6 +178,24 @@ struct RunTests {
         #expect(differs.output.contains("250 ≠ 550"), "\(differs.output)")
     }
 
+    @Test("replay: a client line the API refuses (the seed's placeholder address) is reported as FILE:LINE, exit 2")
+    func replayNamesTheLine() throws {
+        let text = """
+            220 mx
+            > EHLO client.example.com
+            250 mx
+            > MAIL FROM:<sender's office365 mail address>
+            250 ok
+            """
+        let script = try Repl.temporaryFile(text, suffix: ".txt")
+        let server = try TranscriptServer(transcript: try Transcript(parsing: text), mode: .meaning, readTimeout: 10)
+        server.start(connections: 1, acceptTimeout: 30)
+        defer { server.stop() }
+        let result = try Repl.repl(["replay", script, "--server", "127.0.0.1:\(server.port)"])
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.output.contains("\(script):4: ") && result.output.contains("is not a mailbox"), "\(result.output)")
+    }
+
     @Test("replay --starttls upgrades a transcript recorded without STARTTLS, against aiosmtpd requiring it")
     func replayStartTLS() throws {
         guard let peer = ProcessInfo.processInfo.environment["SMTP_AIOSMTPD_TLS"] else {

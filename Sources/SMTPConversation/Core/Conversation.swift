@@ -190,7 +190,8 @@ public struct Conversation: Sendable {
         return bytes
     }
 
-    private func checkCanSend(_ step: Step) throws(SMTPError) {
+    /// Throws when `step` may not be sent now (see `send(_:)`); `SMTPConnection.check(_:)`.
+    func checkCanSend(_ step: Step) throws(SMTPError) {
         if let unsolicited = unsolicitedBytesError() { throw unsolicited }
         let phase = projected
         switch phase {

@@ -24,6 +24,9 @@ public struct PlayResult: Sendable {
     public var replies: [(line: Int, command: String, expected: [String], reply: Reply)] = []
     /// The error that ended the conversation early, if any.
     public var error: SMTPError?
+    /// The transcript line being played when `error` ended the conversation (nil when it ended
+    /// while connecting or on the greeting).
+    public var errorLine: Int?
     /// True when the connection was closed by the end (QUIT, a 421, or the server).
     public var connectionClosed = false
     /// True when every reply matched and nothing failed.
@@ -102,6 +105,7 @@ public struct TranscriptPlayer {
             let step = steps[index]
             index += 1
             guard case .exchange(let entry) = step.kind else { continue }
+            result.errorLine = entry.line  // kept only if this step throws
             switch entry.kind {
             case .content(let text):
                 guard inData else { continue }
@@ -154,6 +158,7 @@ public struct TranscriptPlayer {
                 continue
             }
         }
+        result.errorLine = nil
     }
 
     private func compare(_ reply: Reply, with step: TranscriptStep, line: Int, command: String, into result: inout PlayResult) {

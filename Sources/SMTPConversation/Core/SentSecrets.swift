@@ -13,7 +13,7 @@
 ///   lines), with and without padding: no one needs to read them back.
 ///
 /// Matching ignores ASCII case (`SecretPatterns`). The list holds a handful of patterns per
-/// exchange (at most seven for the mechanisms this library runs), and only the client adds to it.
+/// exchange (five for each mechanism this library runs), and only the client adds to it.
 /// Not covered: a secret shorter than `SecretPatterns.minimumLength`, or one a server re-encodes
 /// (percent-escaped, split over lines, truncated).
 public struct SentSecrets: Sendable, Equatable {

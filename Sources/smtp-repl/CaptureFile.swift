@@ -40,6 +40,19 @@ struct CaptureFile {
         }
     }
 
+    /// The whole of `path` as UTF-8 text (a script, a transcript); a file that cannot be read,
+    /// or is not UTF-8, is a `Failure` naming the path and why.
+    static func text(of path: String) throws(Failure) -> String {
+        var bytes: [UInt8] = []
+        try CaptureFile(path: path).read { bytes += $0 }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            let valid = String(decoding: bytes, as: UTF8.self).prefix { $0 != "\u{FFFD}" }
+            let line = valid.reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
+            throw Failure(description: "\(path):\(line): not UTF-8 text (save it as UTF-8)")
+        }
+        return text
+    }
+
     private static func failure(_ path: String) -> Failure {
         Failure(description: "cannot read \(path == "-" ? "standard input" : path): \(String(cString: strerror(errno)))")
     }

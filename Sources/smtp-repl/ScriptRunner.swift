@@ -8,8 +8,8 @@ extension Session {
         if path == "-" {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         } else {
-            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw ScriptError(exitCode: 2, message: "cannot read \(path): \(error.localizedDescription)")
+            do throws(CaptureFile.Failure) { text = try CaptureFile.text(of: path) } catch {
+                throw ScriptError(exitCode: 2, message: error.description)
             }
         }
         let file = path == "-" ? "<stdin>" : path

@@ -27,8 +27,8 @@ func loadTranscript(_ path: String) throws -> Transcript {
         return ExitCode(2)
     }
     let text: String
-    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-        throw fail("cannot read \(path): \(error.localizedDescription)")
+    do throws(CaptureFile.Failure) { text = try CaptureFile.text(of: path) } catch {
+        throw fail(error.description)
     }
     // Checked before any socket is opened: a file that is not a playable transcript is a usage error.
     do {

@@ -47,6 +47,25 @@ struct UsageTests {
         }
     }
 
+    @Test("run, serve and replay of a file they cannot read, or that is not UTF-8: exit 2 naming the path and the reason")
+    func scriptUnreadable() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("unreadable-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let latin1 = directory + "/latin1.txt"
+        try Data("ehlo x\n".utf8 + [0x23, 0x20, 0x63, 0x61, 0x66, 0xE9, 0x0A]).write(to: URL(fileURLWithPath: latin1))  // "# café" in Latin-1
+        let cases = [("/nonexistent/script.txt", "cannot read /nonexistent/script.txt: No such file or directory"),
+                     (directory, "cannot read \(directory): Is a directory"),
+                     (latin1, "\(latin1):2: not UTF-8 text")]
+        for (path, message) in cases {
+            for arguments in [["run", path], ["serve", path, "--once"], ["replay", path, "--server", "127.0.0.1:1"]] {
+                let result = try Repl.repl(arguments)
+                #expect(result.status == 2, "\(arguments): \(result.output)")
+                #expect(result.output.contains(message), "\(arguments): \(result.output)")
+            }
+        }
+    }
+
     @Test("serve --tls-cert without --tls-key: a usage error naming --tls-key, unless the PEM holds the key too")
     func tlsKeyMissing() throws {
         let transcript = Repl.path("fixtures/transcripts/plain-submission.txt")

@@ -1,9 +1,10 @@
 import Foundation
 
-/// CaptureFile is the capture `convert` reads, a chunk at a time (a log of any size in bounded
-/// memory): a file, or standard input for `-`. A file that cannot be read is an error naming the
-/// path and why, in the system's words ("No such file or directory", "Permission denied",
-/// "Is a directory").
+/// CaptureFile is the capture `convert` reads: a file, or standard input for `-`.
+///
+/// It is read a chunk at a time (a log of any size in bounded memory). A file that cannot be
+/// read is an error naming the path and why, in the system's words ("No such file or
+/// directory", "Permission denied", "Is a directory").
 struct CaptureFile {
     /// Why the capture could not be read: the path and the system's reason.
     struct Failure: Error, CustomStringConvertible {

@@ -1,6 +1,7 @@
 import MailQueue
-@testable import SMTPConversation
 import Testing
+
+@testable import SMTPConversation
 
 /// `DeliveryOutcome.of(_:recipients:)`: what the engine's `MailResult` comes to for a request,
 /// one branch at a time, from results built here (no server: the mapping is pure).

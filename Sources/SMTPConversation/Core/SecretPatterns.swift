@@ -53,9 +53,14 @@ public struct SecretPatterns: Sendable, Equatable {
 
     /// `text` with every match replaced by `{secret}`; `text` itself when nothing matched.
     public func redacting(_ text: String) -> String {
-        guard !compiled.isEmpty, let redacted = redacted(Array(text.utf8)) else { return text }
+        guard !compiled.isEmpty else { return text }
+        // Every reply after AUTH passes here: read the bytes in place, copy only on a match.
+        var text = text
+        text.makeContiguousUTF8()
+        let output = text.utf8.withContiguousStorageIfAvailable { redacted($0) } ?? redacted(Array(text.utf8))
+        guard let output else { return text }
         // Patterns are whole UTF-8 sequences, so a match never splits a character.
-        return String(decoding: redacted, as: UTF8.self)
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// `bytes` (a line as received, any encoding) with every match replaced by `{secret}`.
@@ -65,15 +70,14 @@ public struct SecretPatterns: Sendable, Equatable {
     }
 
     /// The redacted bytes, nil when nothing matched.
-    private func redacted(_ bytes: [UInt8]) -> [UInt8]? {
-        let folded = bytes.map(Self.folded)
+    private func redacted<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes) -> [UInt8]? where Bytes.Index == Int {
         var matches: [Range<Int>] = []
-        for pattern in compiled { Self.search(pattern, in: folded, into: &matches) }
+        for pattern in compiled { Self.search(pattern, in: bytes, into: &matches) }
         guard !matches.isEmpty else { return nil }
         matches.sort { $0.lowerBound < $1.lowerBound }
         var result: [UInt8] = []
         result.reserveCapacity(bytes.count)
-        var position = 0
+        var position = bytes.startIndex
         var index = 0
         while index < matches.count {
             var end = matches[index].upperBound
@@ -123,10 +127,14 @@ public struct SecretPatterns: Sendable, Equatable {
         return table
     }
 
-    private static func search(_ pattern: Compiled, in text: [UInt8], into matches: inout [Range<Int>]) {
+    /// Appends every match of `pattern` in `text` (ASCII case folded as it is read).
+    private static func search<Bytes: RandomAccessCollection<UInt8>>(
+        _ pattern: Compiled, in text: Bytes, into matches: inout [Range<Int>]
+    ) where Bytes.Index == Int {
         let needle = pattern.bytes
         var matched = 0
-        for (index, byte) in text.enumerated() {
+        for index in text.indices {
+            let byte = folded(text[index])
             while matched > 0 && byte != needle[matched] { matched = pattern.failure[matched] }
             if byte == needle[matched] { matched += 1 }
             if matched == needle.count {

@@ -373,10 +373,13 @@ public struct Conversation: Sendable {
         }
     }
 
-    /// True when a LOGIN challenge asks for the user name (`Username:`, `User Name`): its
-    /// answer is not the secret. Any other challenge (`Password:`) is answered with the secret.
+    /// True when a LOGIN challenge asks for the user name (`Username:`, `User Name`).
+    ///
+    /// Its answer is not the secret; the answer to any other challenge (`Password:`) is.
     private static func asksForUserName(_ challenge: Reply?) -> Bool {
-        guard let challenge, let decoded = Base64.decode(challenge.lines.joined().trimmingSpaces()) else { return false }
+        guard let challenge, let decoded = Base64.decode(challenge.lines.joined().trimmingSpaces()) else {
+            return false
+        }
         return String(decoding: decoded, as: UTF8.self).lowercased().contains("user")
     }
 

@@ -13,5 +13,12 @@ struct DatabaseOptions: ParsableArguments {
         QueueStore(database: try guarded { () throws(QueueError) in try DatabaseURL.open(value, create: create) })
     }
 
-    var value: String { database ?? ProcessInfo.processInfo.environment["MAIL_QUEUE_DATABASE"] ?? DatabaseURL.defaultValue }
+    /// The value: the flag, else $MAIL_QUEUE_DATABASE, else the default.
+    var value: String { value(file: nil) }
+
+    /// The value for `send` and `relay`: the flag, else $MAIL_QUEUE_DATABASE, else the
+    /// `--config` file's `database`, else the default.
+    func value(file: SenderConfigFile?) -> String {
+        database ?? ProcessInfo.processInfo.environment["MAIL_QUEUE_DATABASE"] ?? file?["database"] ?? DatabaseURL.defaultValue
+    }
 }

@@ -156,8 +156,7 @@ struct Relay: ParsableCommand {
         // The senders, one per upstream credential, before anything is accepted.
         var senders: [(String, QueueSender)] = []
         let stop = StopSignal()
-        let databaseValue = db.database ?? ProcessInfo.processInfo.environment["MAIL_QUEUE_DATABASE"] ?? file?["database"]
-            ?? DatabaseURL.defaultValue
+        let databaseValue = db.value(file: file)
         let first = QueueStore(database: try guarded { () throws(QueueError) in try DatabaseURL.open(databaseValue, create: false) })
         try guarded { () throws(QueueError) in try first.checkSchema() }
         // A 250 takes responsibility for the message: on SQLite it is on disk first, not only committed.

@@ -55,8 +55,7 @@ struct Send: ParsableCommand {
             Console.error("mail-queue: configuration: \(error.message)")
             throw ExitStatus.configuration
         }
-        let databaseValue = db.database ?? ProcessInfo.processInfo.environment["MAIL_QUEUE_DATABASE"] ?? file?["database"]
-            ?? DatabaseURL.defaultValue
+        let databaseValue = db.value(file: file)
         let first = QueueStore(database: try guarded { () throws(QueueError) in try DatabaseURL.open(databaseValue, create: false) })
         try guarded { () throws(QueueError) in try first.checkSchema() }
         let metrics = SenderMetrics()

@@ -4,7 +4,7 @@ import ArgumentParser
 struct ServiceOptions: ParsableArguments {
     @Option(help: "text (default) or json: one JSON object per line (time, level, event, request_id, pattern, reply) on stderr.")
     var logFormat: String = "text"
-    @Option(help: "--daemon: serve Prometheus metrics at /metrics and a health check at /healthz on this loopback HOST:PORT (e.g. 127.0.0.1:9464).")
+    @Option(help: "--daemon: serve Prometheus metrics at /metrics and a health check at /healthz on this loopback HOST:PORT (e.g. 127.0.0.1:9464, or [::1]:9464).")
     var metrics: String?
     @Flag(help: "Allow --metrics on a non-loopback address (anyone who can connect sees the queue's figures).")
     var metricsAllowRemote = false

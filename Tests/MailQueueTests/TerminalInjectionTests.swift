@@ -1,4 +1,5 @@
 import Foundation
+import SMTPTranscript
 import Testing
 
 /// Text from a user or a server cannot drive the terminal or forge a line: `show`, `template`
@@ -69,6 +70,29 @@ struct TerminalInjectionTests {
         #expect(result.stderr.contains("x\\x1B]0;pwned\\x07\\nmail-queue: 1 request(s) cancelled: no such request"),
                 "\(result.stderr.debugDescription)")
         #expect(!hasControl(result.stderr) && result.stderr.split(separator: "\n").count == 1, "\(result.stderr.debugDescription)")
+    }
+
+    @Test("a 530 to MAIL holding ESC and BEL is logged escaped")
+    func authRequiredEscaped() throws {
+        let script = """
+            220 hostile.example ESMTP
+            > EHLO client.example.com
+            250 hostile.example
+            > MAIL FROM:<alice@example.com>
+            530 5.7.0 \u{1B}]0;pwned\u{07}\u{1B}[2J authentication required
+            > QUIT
+            221 bye
+            """
+        let server = try TranscriptServer(transcript: try Transcript(parsing: script), mode: .meaning, readTimeout: 10)
+        server.start(connections: 1, acceptTimeout: 30)
+        defer { server.stop() }
+        let queue = try CLIQueue()
+        _ = try queue.enqueue("s")
+        let result = try queue.run(["send", "--once", "--smtp", "127.0.0.1:\(server.port)", "--helo", "client.example.com"])
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.stderr.contains("the server requires authentication"), "\(result.stderr)")
+        #expect(result.stderr.contains("530 5.7.0 \\x1B]0;pwned\\x07\\x1B[2J authentication required"), "\(result.stderr)")
+        #expect(!hasControl(result.stderr), "\(result.stderr.debugDescription)")
     }
 
     @Test("template list and show escape the subject; the body keeps its lines")

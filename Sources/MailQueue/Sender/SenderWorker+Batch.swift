@@ -40,7 +40,7 @@ extension SenderWorker {
         case .finished(.configuration(let text), _):
             // 530 "authentication required" to MAIL: the settings lack AUTH, and every request
             // would be refused the same way. Nothing of this one was sent.
-            logger.error("the server requires authentication", metadata: ["error": "\(text)"])
+            logger.error("the server requires authentication", metadata: ["error": "\(TerminalText.escaped(text))"])
             dropConnection()
             try giveBack(batch.ids[index...], error: text)
             return .stop

@@ -1,6 +1,7 @@
 import Foundation
 
-/// CaptureFile is the capture `convert` reads: a file, or standard input for `-`.
+/// CaptureFile is the capture `convert` reads (and, whole, through `text(of:)`, the script or
+/// transcript `run`, `serve` and `replay` read): a file, or standard input for `-`.
 ///
 /// It is read a chunk at a time (a log of any size in bounded memory). A file that cannot be
 /// read is an error naming the path and why, in the system's words ("No such file or

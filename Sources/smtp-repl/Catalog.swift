@@ -41,9 +41,15 @@ enum Catalog {
 
     static func find(_ name: String) -> CommandInfo? { commands.first { $0.name == name.lowercased() } }
 
+    /// Commands people bring from shells and other REPLs, with what this REPL has instead.
+    static let elsewhere = [
+        "history": "Up/Down and Ctrl-R at the prompt walk and search the history (kept in ~/.smtp_repl_history)",
+    ]
+
     /// The message for a name that is no command, with the nearest command when one is close
     /// (`mial` → "did you mean mail?").
     static func unknown(_ name: String) -> String {
+        if let instead = elsewhere[name.lowercased()] { return "unknown command \"\(name)\"; \(instead)" }
         let typed = Array(name.lowercased())
         let nearest = commands.map { ($0.name, distance(typed, Array($0.name))) }.min { $0.1 < $1.1 }
         let hint = nearest.flatMap { $0.1 <= (typed.count >= 3 ? 2 : 1) ? "did you mean \($0.0)? " : nil } ?? ""

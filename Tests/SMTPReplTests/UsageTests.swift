@@ -110,6 +110,7 @@ struct UsageTests {
         ("mial a@example.com\n", "unknown command \"mial\"; did you mean mail?"),
         ("rcp b@example.com\n", "unknown command \"rcp\"; did you mean rcpt?"),
         ("xyzzy\n", "unknown command \"xyzzy\"; type help for the list"),
+        ("history\n", "unknown command \"history\"; Up/Down and Ctrl-R at the prompt walk and search the history (kept in ~/.smtp_repl_history)"),
     ])
     func didYouMean(_ script: String, _ message: String) throws {
         let result = try Repl.repl(["run", "-"], input: script)

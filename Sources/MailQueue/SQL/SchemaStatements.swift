@@ -2,7 +2,7 @@
 /// version table records the last one applied, so `init` can be run again safely.
 public struct SchemaStatements: Sendable {
     /// The schema version this build writes and reads.
-    public static let currentVersion = 4
+    public static let currentVersion = 5
 
     /// The dialect.
     public let dialect: SQLDialect
@@ -32,6 +32,7 @@ public struct SchemaStatements: Sendable {
         if version < 2 { statements += version2 }
         if version < 3 { statements += version3 }
         if version < 4 { statements += version4 }
+        if version < 5 { statements += version5 }
         return statements
     }
 
@@ -79,7 +80,39 @@ public struct SchemaStatements: Sendable {
         ]
     }
 
-    /// The name of the claim's index (schema version 4).
+    /// Version 5: the claim's index holds unsent requests only, and the finished index finished
+    /// ones only. An index entry moves whenever a column it holds changes, and `status` changes
+    /// three times for every message sent (claimed, marked uncertain before the final dot,
+    /// sent): with `status` in three full indexes every message rewrote nine index entries. Now
+    /// the claim index loses its entry once (the claim), the finished index gains one (sent or
+    /// failed), and only `(status, next attempt at)` follows every change. The claim's other
+    /// scans (expired leases, uncertain requests) read the few in-flight rows through that
+    /// index; purges name a `finished_at` bound, which implies it is set.
+    private var version5: [SQLStatement] {
+        let r = schema.requests
+        return [
+            SQLStatement(dialect, "DROP INDEX IF EXISTS \(q(Self.claimIndex(r)))"),
+            SQLStatement(dialect, """
+                CREATE INDEX IF NOT EXISTS \(q(Self.claimIndex(r))) ON \(q(r.table)) \
+                (\(q(r.priority)) DESC, \(q(r.nextAttemptAt)), \(q(r.id))) WHERE \(Self.unsentCondition(r))
+                """),
+            SQLStatement(dialect, "DROP INDEX IF EXISTS \(q(r.table + "_finished"))"),
+            SQLStatement(dialect, """
+                CREATE INDEX IF NOT EXISTS \(q(r.table + "_finished")) ON \(q(r.table)) \
+                (\(q(r.status)), \(q(r.finishedAt))) WHERE \(q(r.finishedAt)) IS NOT NULL
+                """),
+            SQLStatement(dialect, "INSERT INTO \(q(schema.versionTable)) (version) VALUES (?)", [.integer(5)]),
+        ]
+    }
+
+    /// The claim index's condition, `status = 'unsent'`, written out as a literal: a planner
+    /// uses a partial index only for a query whose condition implies the index's, and a bound
+    /// parameter implies nothing. The claim's scan of unsent requests says the same words.
+    public static func unsentCondition(_ requests: QueueSchema.Requests) -> String {
+        "\(q(requests.status)) = '\(RequestStatus.unsent.rawValue)'"
+    }
+
+    /// The name of the claim's index (schema version 4; partial since version 5).
     public static func claimIndex(_ requests: QueueSchema.Requests) -> String { requests.table + "_claim" }
 
     private var version1: [SQLStatement] {

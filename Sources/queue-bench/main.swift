@@ -114,8 +114,16 @@ func run(database value: String, rows: Int, claims: Int, batch: Int) throws(Queu
     let stepping = try timeClaims(store, claims: claims, batch: batch)
     print(String(format: "variant=stepping-over-%d claims=%d batch=%d p50_ms=%.3f p90_ms=%.3f max_ms=%.3f fill_s=0",
                  steppedOver, claims, batch, percentile(stepping, 0.5), percentile(stepping, 0.9), stepping.last ?? 0))
+    // Without the claim index's order. SQLite's claim names the index (INDEXED BY), so there it
+    // becomes a partial index of ids: every unsent row read, then sorted, as with no index.
+    let requests = QueueSchema().requests, claimIndex = "\"\(SchemaStatements.claimIndex(requests))\""
     _ = try database.transaction { (db) throws(QueueError) in
-        try db.execute(SQLStatement(database.dialect, "DROP INDEX \"\(SchemaStatements.claimIndex(QueueSchema().requests))\""))
+        _ = try db.execute(SQLStatement(database.dialect, "DROP INDEX \(claimIndex)"))
+        if database.dialect == .sqlite {
+            _ = try db.execute(SQLStatement(.sqlite, """
+                CREATE INDEX \(claimIndex) ON mail_request (id) WHERE \(SchemaStatements.unsentCondition(requests))
+                """))
+        }
     }
     if database.dialect == .postgres {
         _ = try database.transaction { (db) throws(QueueError) in try db.execute(SQLStatement(.postgres, "ANALYZE mail_request")) }

@@ -18,6 +18,14 @@ public struct RefusedRecipient: Sendable {
     public let error: SMTPError
 }
 
+extension EncodingOptions {
+    /// Creates the options a server with `capabilities` allows: 8bit text where it offers
+    /// 8BITMIME, UTF-8 addresses where it offers SMTPUTF8; 7-bit and ASCII after HELO (nil).
+    public init(offeredBy capabilities: Capabilities?) {
+        self.init(allow8Bit: capabilities?.eightBitMIME ?? false, allowSMTPUTF8: capabilities?.smtpUTF8 ?? false)
+    }
+}
+
 /// EnvelopePlan is what a connection's capabilities mean for one message: the MAIL FROM
 /// parameters and the encoding options to use.
 public struct EnvelopePlan: Sendable, Hashable {
@@ -29,32 +37,40 @@ public struct EnvelopePlan: Sendable, Hashable {
 
 extension MailMessage {
     /// Decides how to send this message to a server with `capabilities` (nil when the server did
-    /// not answer EHLO, i.e. after HELO: 7-bit only).
-    ///
-    /// 8bit text parts are used when the server offers 8BITMIME (`BODY=8BITMIME` is declared);
-    /// `SMTPUTF8` is declared when an address is not ASCII.
+    /// not answer EHLO, i.e. after HELO: 7-bit only): `plan(allowing:)` with what it offers.
     /// - Throws: `smtpUTF8Required` naming the first non-ASCII address when the server does not
     ///   offer SMTPUTF8; the message cannot be sent there as it is.
     public func plan(for capabilities: Capabilities?) throws(MessageError) -> EnvelopePlan {
-        let eightBit = capabilities?.eightBitMIME ?? false
-        let utf8 = capabilities?.smtpUTF8 ?? false
+        try plan(allowing: EncodingOptions(offeredBy: capabilities))
+    }
+
+    /// Decides how to send this message to a server that allows `options` (what its EHLO
+    /// offered, as `EncodingOptions(offeredBy:)` reads it).
+    ///
+    /// 8bit text parts are used when the server allows 8BITMIME (`BODY=8BITMIME` is declared);
+    /// `SMTPUTF8` is declared when an address is not ASCII.
+    /// - Throws: `smtpUTF8Required` naming the first non-ASCII address when the server does not
+    ///   allow SMTPUTF8; the message cannot be sent there as it is.
+    public func plan(allowing options: EncodingOptions) throws(MessageError) -> EnvelopePlan {
         var parameters: [String] = []
+        if options.allow8Bit { parameters.append("BODY=8BITMIME") }
         if needsSMTPUTF8 {
-            guard utf8 else {
-                let fields: [(String, MailAddress?)] =
-                    [("From", from), ("Sender", sender), ("Return-Path", returnPath)]
-                    + to.enumerated().map { ("To[\($0)]", $1) } + cc.enumerated().map { ("Cc[\($0)]", $1) }
-                    + bcc.enumerated().map { ("Bcc[\($0)]", $1) } + replyTo.enumerated().map { ("Reply-To[\($0)]", $1) }
-                let (field, address) = fields.first { $0.1?.needsSMTPUTF8 == true }!
-                throw MessageError(
-                    .smtpUTF8Required, field: field,
-                    reason: "\"\(address!.address)\" is not ASCII and the server does not offer SMTPUTF8")
-            }
+            guard options.allowSMTPUTF8 else { throw smtpUTF8Refusal() }
             parameters.append("SMTPUTF8")
         }
-        if eightBit { parameters.insert("BODY=8BITMIME", at: 0) }
-        return EnvelopePlan(
-            mailParameters: parameters, options: EncodingOptions(allow8Bit: eightBit, allowSMTPUTF8: utf8))
+        return EnvelopePlan(mailParameters: parameters, options: options)
+    }
+
+    /// The error for a server without SMTPUTF8, naming the first address that is not ASCII.
+    private func smtpUTF8Refusal() -> MessageError {
+        let fields: [(String, MailAddress?)] =
+            [("From", from), ("Sender", sender), ("Return-Path", returnPath)]
+            + to.enumerated().map { ("To[\($0)]", $1) } + cc.enumerated().map { ("Cc[\($0)]", $1) }
+            + bcc.enumerated().map { ("Bcc[\($0)]", $1) } + replyTo.enumerated().map { ("Reply-To[\($0)]", $1) }
+        let (field, address) = fields.first { $0.1?.needsSMTPUTF8 == true } ?? ("address", nil)
+        return MessageError(
+            .smtpUTF8Required, field: field,
+            reason: "\"\(address?.address ?? "")\" is not ASCII and the server does not offer SMTPUTF8")
     }
 
     /// Sends the message in one mail transaction on an open connection (after EHLO, and

@@ -50,7 +50,32 @@ struct PreparerTests {
             Issue.record("a non-ASCII address without SMTPUTF8 was made")
             return
         }
-        #expect(failure.text.contains("SMTPUTF8"), "\(failure.text)")
+        // MailMessage's plan decided it, naming the field and the address.
+        #expect(failure.text.contains("SMTPUTF8") && failure.text.contains("To[0]") && failure.text.contains("ユーザー@example.jp"),
+                "\(failure.text)")
+    }
+
+    @Test("a request is made with MailMessage's plan: the MAIL parameters and the encoding follow what the server allows")
+    func planned() throws {
+        let (store, _) = try makeSQLiteStore()
+        let id = try store.enqueue(textRequest(to: ["ユーザー@example.jp"]))
+        let request = try store.details([id], byteBudget: 1 << 20)[0].request
+        for options in [EncodingOptions(allow8Bit: true, allowSMTPUTF8: true), EncodingOptions(allow8Bit: false, allowSMTPUTF8: true)] {
+            guard case .success(let prepared) = QueueSender.prepare(request, encoding: options) else {
+                Issue.record("not made for \(options)")
+                continue
+            }
+            let message = try MessageBuilder.message(for: request)
+            let plan = try message.plan(allowing: options)
+            #expect(prepared.envelope.mailParameters == plan.mailParameters && plan.mailParameters.contains("SMTPUTF8"))
+            #expect(prepared.envelope.mailParameters.contains("BODY=8BITMIME") == options.allow8Bit)
+            var encoded: [UInt8] = []
+            try message.encode(options: plan.options) { encoded += $0 }
+            // The same bytes but for the Date: and Message-ID: the builder makes each time.
+            let lines = { (bytes: [UInt8]) in String(decoding: bytes, as: UTF8.self).split(separator: "\r\n")
+                .filter { !$0.hasPrefix("Date:") && !$0.hasPrefix("Message-ID:") } }
+            #expect(lines(prepared.encoded) == lines(encoded))
+        }
     }
 
     @Test("after cancel nothing is handed out")

@@ -15,32 +15,22 @@ extension QueueSender {
         var transaction: MailTransaction { MailTransaction(envelope: envelope, content: .bytes(encoded)) }
     }
 
-    /// What a server with `capabilities` lets a message use.
-    static func encoding(for capabilities: Capabilities?) -> EncodingOptions {
-        EncodingOptions(allow8Bit: capabilities?.eightBitMIME ?? false, allowSMTPUTF8: capabilities?.smtpUTF8 ?? false)
-    }
-
-    /// Builds `request`'s message and encodes it with `encoding`.
-    /// - Returns: the message ready to send, or why it can never be sent.
+    /// Builds `request`'s message and encodes it for a server that allows `encoding`, with the
+    /// MAIL parameters MailMessage's plan (`plan(allowing:)`) declares for it.
+    /// - Returns: the message ready to send, or why it can never be sent there.
     static func prepare(_ request: StoredRequest, encoding: EncodingOptions) -> Result<Prepared, DeliveryFailure> {
         if let raw = request.raw { return prepareRaw(request, content: raw, encoding: encoding) }
-        let message: MailMessage
-        do { message = try MessageBuilder.message(for: request) } catch { return .failure(DeliveryFailure("message: \(error)")) }
-        var parameters: [String] = []
-        if encoding.allow8Bit { parameters.append("BODY=8BITMIME") }
-        if message.needsSMTPUTF8 {
-            guard encoding.allowSMTPUTF8 else {
-                return .failure(DeliveryFailure("message: an address is not ASCII and the server does not offer SMTPUTF8"))
-            }
-            parameters.append("SMTPUTF8")
-        }
         var encoded: [UInt8] = []
+        let message: MailMessage, plan: EnvelopePlan
         do {
-            try message.encode(options: encoding) { chunk in encoded.append(contentsOf: chunk) }
+            message = try MessageBuilder.message(for: request)
+            plan = try message.plan(allowing: encoding)
+            try message.encode(options: plan.options) { chunk in encoded.append(contentsOf: chunk) }
         } catch {
             return .failure(DeliveryFailure("message: \(error)"))
         }
-        let envelope = Envelope(sender: message.envelopeSender, recipients: message.envelopeRecipients, mailParameters: parameters)
+        let envelope = Envelope(sender: message.envelopeSender, recipients: message.envelopeRecipients,
+                                mailParameters: plan.mailParameters)
         return .success(Prepared(envelope: envelope, encoded: encoded))
     }
 

@@ -1,4 +1,5 @@
 import Dispatch
+import MailMessage
 import SMTPConversation
 
 /// The steps of one request of a batch: its turn, the claims, the connection, the read, the
@@ -116,7 +117,7 @@ extension SenderWorker {
         for details in read { batch.loaded[details.request.id] = details }
         dropPreparer()
         if prepareAhead, read.count > 1, let open = connection {
-            preparer = Preparer(requests: read.map(\.request), encoding: QueueSender.encoding(for: open.capabilities))
+            preparer = Preparer(requests: read.map(\.request), encoding: EncodingOptions(offeredBy: open.capabilities))
         }
     }
 

@@ -84,7 +84,7 @@ extension SenderWorker {
     /// Made ready by the batch's preparer thread when there is one (and it encoded for what
     /// `open` offers), else here.
     func prepare(_ request: StoredRequest, for open: SMTPConnection) -> Result<QueueSender.Prepared, DeliveryFailure> {
-        let encoding = QueueSender.encoding(for: open.capabilities)
+        let encoding = EncodingOptions(offeredBy: open.capabilities)
         if let preparer, preparer.encoding == encoding, let ready = preparer.take(request.id) { return ready }
         return QueueSender.prepare(request, encoding: encoding)
     }

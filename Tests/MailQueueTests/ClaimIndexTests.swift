@@ -36,25 +36,36 @@ struct ClaimIndexTests {
         }
     }
 
-    @Test("SQLite: the claim reads unsent requests from the claim index in order (no sort of the due rows); the in-flight scans search by status; before and after ANALYZE")
+    @Test("SQLite: the claim's priorities and each unsent scan read the claim index as a range at one priority ending at now (no sort, no table); the in-flight scans search by status; before and after ANALYZE")
     func sqlitePlan() throws {
         let (store, _) = try makeSQLiteStore()
         try Self.fill(store.database, dialect: .sqlite)
-        let statement = SenderStatements(dialect: .sqlite).dueIDs(now: 1_000_000, limit: 200, pattern: nil, resendUncertain: true)
+        let statements = SenderStatements(dialect: .sqlite)
+        let priorities = statements.duePriorities(now: 1_000_000, limit: 200, pattern: nil)
+        let statement = try #require(statements.dueIDs(now: 1_000_000, limit: 200, priorities: [2, 1, 0], pattern: nil,
+                                                       resendUncertain: true))
         for analysed in [false, true] {
             if analysed { _ = try store.database.transaction { (db) throws(QueueError) in try db.execute(SQLStatement(.sqlite, "ANALYZE")) } }
+            let probes = try Self.plan(priorities, on: store.database).filter { $0.contains("mail_request") }
+            #expect(probes.count == 3, "the highest priority, the next below, the due ones at one: \(probes)")
+            for line in probes {
+                #expect(line.hasPrefix("SEARCH") && line.contains("INDEX mail_request_claim"), "analysed \(analysed): \(line)")
+            }
+            #expect(probes.last?.contains("(priority=? AND next_attempt_at<?)") == true, "the count is a range: \(probes)")
             let lines = try Self.plan(statement, on: store.database)
             let scans = lines.filter { $0.contains("mail_request") }
-            #expect(scans.count == 3, "one per status: \(lines)")
-            // The unsent scan: the partial claim index read in its order (a skip-scan per
-            // priority once statistics exist), never the table, never sorted.
-            #expect(scans.first.map { $0.contains("USING INDEX mail_request_claim") && !$0.contains("status=") } == true,
-                    "analysed \(analysed): \(lines)")
-            guard let unsent = lines.firstIndex(where: { $0.contains("mail_request_claim") }) else { continue }
-            #expect(!lines[unsent + 1].contains("TEMP B-TREE"), "the due rows are not sorted (analysed \(analysed)): \(lines)")
-            for line in scans.dropFirst() {
+            #expect(scans.count == 5, "one per priority, then expired leases and uncertain ones: \(lines)")
+            // A range that ends at the due time: the requests scheduled later at that priority,
+            // or at a higher one, are never read.
+            for line in scans.prefix(3) {
+                #expect(line.hasPrefix("SEARCH") && line.contains("INDEX mail_request_claim (priority=? AND next_attempt_at<?)"),
+                        "analysed \(analysed): \(line)")
+            }
+            for line in scans.dropFirst(3) {
                 #expect(line.hasPrefix("SEARCH") && line.contains("(status=?"), "analysed \(analysed): \(line)")
             }
+            // No temporary B-tree: each scan comes in the index's order (the caller merges them).
+            #expect(!lines.contains { $0.contains("TEMP B-TREE") }, "analysed \(analysed): \(lines)")
         }
     }
 
@@ -80,8 +91,13 @@ struct ClaimIndexTests {
         try withPostgresQueue { store, _ in
             try Self.fill(store.database, dialect: .postgres)
             _ = try store.database.transaction { (db) throws(QueueError) in try db.execute(SQLStatement(.postgres, "ANALYZE mail_request")) }
-            let statement = SenderStatements(dialect: .postgres).claimSkipLocked(
-                now: 1_000_000, limit: 200, owner: "S", leaseUntil: 2_000_000, pattern: nil, resendUncertain: true)
+            let statements = SenderStatements(dialect: .postgres)
+            let probes = try Self.plan(statements.duePriorities(now: 1_000_000, limit: 200, pattern: nil), on: store.database)
+                .joined(separator: "\n")
+            #expect(!probes.contains("Seq Scan on mail_request") && probes.contains("mail_request_claim on mail_request"), "\(probes)")
+            let statement = try #require(statements.claimSkipLocked(
+                now: 1_000_000, limit: 200, priorities: [2, 1, 0], owner: "S", leaseUntil: 2_000_000, pattern: nil,
+                resendUncertain: true))
             let lines = try Self.plan(statement, on: store.database)
             let text = lines.joined(separator: "\n")
             #expect(!text.contains("Seq Scan on mail_request"), "\(text)")
@@ -94,6 +110,9 @@ struct ClaimIndexTests {
             }
             let unsent = lines[first..<next].joined(separator: "\n")
             #expect(unsent.contains("Scan using mail_request_claim on mail_request"), "\(unsent)")
+            #expect(unsent.contains("priority = 2") && unsent.contains("next_attempt_at <="),
+                    "a range at priority 2 ending at the due time, in the index condition: \(unsent)")
+            #expect(!unsent.contains("Filter: (next_attempt_at"), "no request is read only to be left: \(unsent)")
             #expect(!unsent.contains("Sort"), "the due rows are not sorted: \(unsent)")
         }
     }

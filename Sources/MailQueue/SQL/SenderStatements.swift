@@ -29,29 +29,44 @@ public struct SenderStatements: Sendable {
 
     private var r: QueueSchema.Requests { schema.requests }
 
-    /// The due requests, one scan per status (each a condition and its values): unsent and
-    /// due; claimed under an expired lease; with `resendUncertain`, uncertain and not in
-    /// flight (a sender marks a request uncertain before its dot and keeps the claim until the
-    /// 250 is recorded). The unsent scan reads the claim index (`(priority DESC, next attempt
-    /// at, id)` of unsent requests) in order and stops at the batch size: one `WHERE … OR …`
-    /// over every status made the database read and sort every due request at each claim (11 ms
-    /// per claim with 20,000 queued, in SQLite and in PostgreSQL alike). The rows it steps over
-    /// are the ones not yet due at a higher priority than the ones it takes (scheduled or
-    /// waiting to retry). The other scans read the few in-flight rows by status.
-    private func dueScans(now: Int64, pattern: String?, resendUncertain: Bool, relayed: RelayedClaim) -> [DueScan] {
-        var parts = [
-            DueScan(condition: SchemaStatements.unsentCondition(r) + " AND \(q(r.nextAttemptAt)) <= ?", values: [.integer(now)],
-                    readsClaimIndex: true),
-            DueScan(condition: "\(q(r.status)) = ? AND \(q(r.leaseUntil)) < ?",
-                    values: [.text(RequestStatus.sending.rawValue), .integer(now)]),
-        ]
+    /// The due requests, one scan each: unsent and due, one scan per priority in `priorities`;
+    /// with `others`, claimed under an expired lease, and with `resendUncertain` uncertain and
+    /// not in flight (a sender marks a request uncertain before its dot and keeps the claim
+    /// until the 250 is recorded). Each unsent scan reads the claim index (`(priority DESC,
+    /// next attempt at, id)` of unsent requests) as a range at one priority that ends at `now`,
+    /// and stops at the batch size: one `WHERE … OR …` over every status made the database read
+    /// and sort every due request at each claim (11 ms per claim with 20,000 queued), and one
+    /// scan of every priority read past each request not yet due at a higher priority than
+    /// those it took (17-37 ms with 95,000 scheduled ahead). The other scans read the few
+    /// in-flight rows by status.
+    private func dueScans(now: Int64, priorities: [Int], others: Bool, pattern: String?, resendUncertain: Bool,
+                          relayed: RelayedClaim) -> [DueScan] {
+        let unsent = dueUnsent(now: now, pattern: pattern, relayed: relayed)
+        var parts = priorities.map { unsent.and("\(q(r.priority)) = ?", [.integer(Int64($0))]) }
+        guard others else { return parts }
+        parts.append(filtered(DueScan(condition: "\(q(r.status)) = ? AND \(q(r.leaseUntil)) < ?",
+                                      values: [.text(RequestStatus.sending.rawValue), .integer(now)]),
+                              pattern: pattern, relayed: relayed))
         if resendUncertain {
-            parts.append(DueScan(condition: "\(q(r.status)) = ? AND (\(q(r.leaseOwner)) IS NULL OR \(q(r.leaseUntil)) < ?)",
-                                 values: [.text(RequestStatus.uncertain.rawValue), .integer(now)]))
+            parts.append(filtered(DueScan(condition: "\(q(r.status)) = ? AND (\(q(r.leaseOwner)) IS NULL OR \(q(r.leaseUntil)) < ?)",
+                                          values: [.text(RequestStatus.uncertain.rawValue), .integer(now)]),
+                                  pattern: pattern, relayed: relayed))
         }
-        if let pattern { parts = parts.map { $0.and("\(q(r.patternID)) = ?", [.text(pattern)]) } }
-        guard let (condition, bound) = relayed.condition(raw: q(r.rawMessage), pattern: q(r.patternID)) else { return parts }
-        return parts.map { $0.and(condition, bound) }
+        return parts
+    }
+
+    /// Unsent requests that are due, with the sender's filters.
+    private func dueUnsent(now: Int64, pattern: String?, relayed: RelayedClaim) -> DueScan {
+        filtered(DueScan(condition: SchemaStatements.unsentCondition(r) + " AND \(q(r.nextAttemptAt)) <= ?", values: [.integer(now)],
+                         readsClaimIndex: true), pattern: pattern, relayed: relayed)
+    }
+
+    /// `scan` with the sender's filters (`pattern`, `relayed`) added.
+    private func filtered(_ scan: DueScan, pattern: String?, relayed: RelayedClaim) -> DueScan {
+        var scan = scan
+        if let pattern { scan = scan.and("\(q(r.patternID)) = ?", [.text(pattern)]) }
+        guard let (condition, bound) = relayed.condition(raw: q(r.rawMessage), pattern: q(r.patternID)) else { return scan }
+        return scan.and(condition, bound)
     }
 
     /// DueScan is one scan of a claim: its condition with its values, and whether it reads the
@@ -67,19 +82,45 @@ public struct SenderStatements: Sendable {
         }
     }
 
+    /// ` INDEXED BY` the claim index on SQLite when `scan` reads it.
+    private func hint(_ readsClaimIndex: Bool) -> String {
+        readsClaimIndex && dialect == .sqlite ? " INDEXED BY \(q(SchemaStatements.claimIndex(r)))" : ""
+    }
+
+    /// Up to `limit` priorities of unsent requests (below `below`, when given), highest first,
+    /// each with how many are due (counted up to `limit`; 0 when none is): step 1 of a claim,
+    /// which then scans the first of them until their counts fill the batch. The priorities
+    /// are found by skipping through the claim index (one probe each; at most 2,001 exist, by
+    /// `RequestPreparer.priorities`), and each count reads a range of it that ends at `now`.
+    public func duePriorities(now: Int64, limit: Int, below: Int? = nil, pattern: String?,
+                              relayed: RelayedClaim = .any) -> SQLStatement {
+        let due = dueUnsent(now: now, pattern: pattern, relayed: relayed)
+        let unsent = SchemaStatements.unsentCondition(r), from = "\(q(r.table))\(hint(true))"
+        let first = below == nil ? "" : " AND \(q(r.priority)) < ?"
+        return SQLStatement(dialect, """
+            WITH RECURSIVE p(claim_priority) AS (\
+            SELECT (SELECT \(q(r.priority)) FROM \(from) WHERE \(unsent)\(first) ORDER BY \(q(r.priority)) DESC LIMIT 1) \
+            UNION ALL SELECT (SELECT \(q(r.priority)) FROM \(from) WHERE \(unsent) AND \(q(r.priority)) < p.claim_priority \
+            ORDER BY \(q(r.priority)) DESC LIMIT 1) FROM p WHERE p.claim_priority IS NOT NULL) \
+            SELECT claim_priority, (SELECT COUNT(*) FROM (SELECT 1 AS one FROM \(from) WHERE \(due.condition) \
+            AND \(q(r.priority)) = p.claim_priority ORDER BY \(q(r.priority)) DESC, \(q(r.nextAttemptAt)) LIMIT ?) AS c) \
+            FROM p WHERE claim_priority IS NOT NULL LIMIT ?
+            """, (below.map { [.integer(Int64($0))] } ?? []) + due.values + [.integer(Int64(limit)), .integer(Int64(limit))])
+    }
+
     /// Each scan as a sub-select of (claim_id, claim_priority, claim_due), highest priority
     /// first, then oldest due (the claim index's order), at most `limit`
     /// rows, with `locking` after it; and their values in order.
-    private func scans(now: Int64, limit: Int, pattern: String?, resendUncertain: Bool, relayed: RelayedClaim,
-                       locking: String = "") -> ([String], [SQLValue])
+    private func scans(now: Int64, limit: Int, priorities: [Int], others: Bool, pattern: String?, resendUncertain: Bool,
+                       relayed: RelayedClaim, locking: String = "") -> ([String], [SQLValue])
     {
         var selects: [String] = []
         var values: [SQLValue] = []
-        for scan in dueScans(now: now, pattern: pattern, resendUncertain: resendUncertain, relayed: relayed) {
-            let hint = scan.readsClaimIndex && dialect == .sqlite ? " INDEXED BY \(q(SchemaStatements.claimIndex(r)))" : ""
+        for scan in dueScans(now: now, priorities: priorities, others: others, pattern: pattern,
+                             resendUncertain: resendUncertain, relayed: relayed) {
             selects.append("""
                 SELECT \(q(r.id)) AS claim_id, \(q(r.priority)) AS claim_priority, \(q(r.nextAttemptAt)) AS claim_due \
-                FROM \(q(r.table))\(hint) WHERE \(scan.condition) \
+                FROM \(q(r.table))\(hint(scan.readsClaimIndex)) WHERE \(scan.condition) \
                 ORDER BY \(q(r.priority)) DESC, \(q(r.nextAttemptAt)), \(q(r.id)) LIMIT ?\(locking)
                 """)
             values += scan.values + [.integer(Int64(limit))]
@@ -87,19 +128,20 @@ public struct SenderStatements: Sendable {
         return (selects, values)
     }
 
-    /// SQLite, step 1 of a claim inside `BEGIN IMMEDIATE`: the ids of up to `limit` due requests
-    /// (unsent and due, or claimed under an expired lease), highest priority first, then oldest due.
-    public func dueIDs(now: Int64, limit: Int, pattern: String?, resendUncertain: Bool = false,
-                       relayed: RelayedClaim = .any) -> SQLStatement {
-        let (selects, values) = scans(now: now, limit: limit, pattern: pattern, resendUncertain: resendUncertain,
-                                      relayed: relayed)
-        let union = selects.map { "SELECT * FROM (\($0))" }.joined(separator: " UNION ALL ")
-        return SQLStatement(dialect, """
-            SELECT claim_id FROM (\(union)) ORDER BY claim_priority DESC, claim_due, claim_id LIMIT ?
-            """, values + [.integer(Int64(limit))])
+    /// SQLite, step 2 of a claim inside `BEGIN IMMEDIATE`: up to `limit` due requests of each
+    /// scan (unsent and due at each of `priorities`; with `others`, claimed under an expired
+    /// lease, or uncertain with `resendUncertain`): id, priority, due time. The caller keeps the
+    /// first `limit` by priority, then due time (a merge in SQL sorted each scan's rows again).
+    /// Nil when there is nothing to scan.
+    public func dueIDs(now: Int64, limit: Int, priorities: [Int], others: Bool = true, pattern: String?,
+                       resendUncertain: Bool = false, relayed: RelayedClaim = .any) -> SQLStatement? {
+        let (selects, values) = scans(now: now, limit: limit, priorities: priorities, others: others, pattern: pattern,
+                                      resendUncertain: resendUncertain, relayed: relayed)
+        guard !selects.isEmpty else { return nil }
+        return SQLStatement(dialect, selects.map { "SELECT * FROM (\($0))" }.joined(separator: " UNION ALL "), values)
     }
 
-    /// SQLite, step 2: claims `ids` for `owner` until `leaseUntil`, counting an attempt.
+    /// SQLite, step 3: claims `ids` for `owner` until `leaseUntil`, counting an attempt.
     public func claim(ids: [String], owner: String, leaseUntil: Int64) -> SQLStatement {
         SQLStatement(dialect, """
             UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.leaseOwner)) = ?, \(q(r.leaseUntil)) = ?, \
@@ -107,14 +149,17 @@ public struct SenderStatements: Sendable {
             """, [.text(RequestStatus.sending.rawValue), .text(owner), .integer(leaseUntil)] + ids.map { .text($0) })
     }
 
-    /// PostgreSQL: claims up to `limit` due requests in one statement, skipping rows another
-    /// sender has locked (`FOR UPDATE SKIP LOCKED`), and returns their ids, highest priority
-    /// first, then oldest due. (Rows a scan locked
-    /// but the merge left out stay locked, unchanged, until this statement's transaction ends.)
-    public func claimSkipLocked(now: Int64, limit: Int, owner: String, leaseUntil: Int64, pattern: String?,
-                                resendUncertain: Bool = false, relayed: RelayedClaim = .any) -> SQLStatement {
-        let (selects, values) = scans(now: now, limit: limit, pattern: pattern, resendUncertain: resendUncertain,
-                                      relayed: relayed, locking: " FOR UPDATE SKIP LOCKED")
+    /// PostgreSQL, step 2 of a claim: claims up to `limit` due requests (as `dueIDs` chooses
+    /// them) in one statement, skipping rows another sender has locked (`FOR UPDATE SKIP
+    /// LOCKED`), and returns them as id, priority, due time, highest priority first, then
+    /// oldest due. (Rows a scan locked but the merge left out stay locked, unchanged, until this
+    /// statement's transaction ends.) Nil when there is nothing to scan.
+    public func claimSkipLocked(now: Int64, limit: Int, priorities: [Int], others: Bool = true, owner: String,
+                                leaseUntil: Int64, pattern: String?, resendUncertain: Bool = false,
+                                relayed: RelayedClaim = .any) -> SQLStatement? {
+        let (selects, values) = scans(now: now, limit: limit, priorities: priorities, others: others, pattern: pattern,
+                                      resendUncertain: resendUncertain, relayed: relayed, locking: " FOR UPDATE SKIP LOCKED")
+        guard !selects.isEmpty else { return nil }
         let ctes = selects.enumerated().map { "due_\($0.offset) AS (\($0.element))" }
         let union = selects.indices.map { "SELECT * FROM due_\($0)" }.joined(separator: " UNION ALL ")
         return SQLStatement(dialect, """
@@ -123,7 +168,7 @@ public struct SenderStatements: Sendable {
             UPDATE \(q(r.table)) SET \(q(r.status)) = ?, \(q(r.leaseOwner)) = ?, \(q(r.leaseUntil)) = ?, \
             \(q(r.attempts)) = \(q(r.attempts)) + 1 WHERE \(q(r.id)) IN (SELECT claim_id FROM picked) \
             RETURNING \(q(r.id)) AS claim_id, \(q(r.priority)) AS claim_priority, \(q(r.nextAttemptAt)) AS claim_due) \
-            SELECT claim_id FROM claimed ORDER BY claim_priority DESC, claim_due, claim_id
+            SELECT claim_id, claim_priority, claim_due FROM claimed ORDER BY claim_priority DESC, claim_due, claim_id
             """, values + [.integer(Int64(limit)), .text(RequestStatus.sending.rawValue), .text(owner), .integer(leaseUntil)])
     }
 

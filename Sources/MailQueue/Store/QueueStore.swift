@@ -141,26 +141,85 @@ public final class QueueStore {
     // MARK: - Sender side
 
     /// Claims up to `limit` due requests for `owner` until `now + leaseMillis`.
-    /// - Returns: the claimed ids.
+    /// - Returns: the claimed ids, highest priority first, then oldest due.
     ///
     /// `relayed` says which relayed (raw-message) requests may be taken: a sender passes
     /// `RelayedClaim.sender(credentialAlias:)`, so that a relayed request goes out only with its
     /// upstream credential.
+    ///
+    /// In one transaction: the priorities that have due requests, with their counts
+    /// (`SenderStatements.duePriorities`); then the scans of the first of them whose counts
+    /// fill the batch (and of expired leases and uncertain requests), merged and claimed; again
+    /// with the next priorities while the batch is short (on PostgreSQL another sender may hold
+    /// rows that were counted). Each scan is a range of the claim index at one priority, so no
+    /// claim reads past requests not yet due at a higher priority.
     public func claim(owner: String, limit: Int, leaseMillis: Int64, pattern: String?,
                       resendUncertain: Bool = false, relayed: RelayedClaim = .any) throws(QueueError) -> [String] {
         let now = self.now(), statements = sender, dialect = self.dialect
+        let leaseUntil = now + leaseMillis
         return try database.transaction { (db) throws(QueueError) -> [String] in
-            switch dialect {
-            case .postgres:
-                return try db.query(statements.claimSkipLocked(
-                    now: now, limit: limit, owner: owner, leaseUntil: now + leaseMillis, pattern: pattern,
-                    resendUncertain: resendUncertain, relayed: relayed)).compactMap { $0.first?.text }
-            case .sqlite:
-                let ids = try db.query(statements.dueIDs(now: now, limit: limit, pattern: pattern,
-                                                         resendUncertain: resendUncertain, relayed: relayed)).compactMap { $0.first?.text }
-                if !ids.isEmpty { try db.execute(statements.claim(ids: ids, owner: owner, leaseUntil: now + leaseMillis)) }
-                return ids
+            var priorities: [(priority: Int, due: Int)] = [], below: Int?, listed = false
+            var claimed: [Claimed] = []
+            var others = true
+            while claimed.count < limit {
+                if priorities.isEmpty, !listed {
+                    // The next page of priorities, below the last one seen.
+                    priorities = try db.query(statements.duePriorities(now: now, limit: limit, below: below, pattern: pattern,
+                                                                       relayed: relayed))
+                        .map { (priority: Int($0[0].integer ?? 0), due: Int($0[1].integer ?? 0)) }
+                    listed = priorities.count < limit
+                    below = priorities.last?.priority
+                    priorities.removeAll { $0.due == 0 }
+                    if priorities.isEmpty, !listed, !others { continue }
+                }
+                if priorities.isEmpty, !others { break }
+                let wanted = limit - claimed.count
+                var take = 0, covered = 0
+                while take < priorities.count, covered < wanted {
+                    covered += priorities[take].due
+                    take += 1
+                }
+                let round = priorities.prefix(take).map(\.priority)
+                priorities.removeFirst(take)
+                switch dialect {
+                case .postgres:
+                    if let statement = statements.claimSkipLocked(
+                        now: now, limit: wanted, priorities: round, others: others, owner: owner, leaseUntil: leaseUntil,
+                        pattern: pattern, resendUncertain: resendUncertain, relayed: relayed) {
+                        claimed += try db.query(statement).compactMap(Claimed.init)
+                    }
+                case .sqlite:
+                    if let statement = statements.dueIDs(now: now, limit: wanted, priorities: round, others: others,
+                                                         pattern: pattern, resendUncertain: resendUncertain, relayed: relayed) {
+                        let due = try db.query(statement).compactMap(Claimed.init).sorted().prefix(wanted)
+                        if !due.isEmpty { try db.execute(statements.claim(ids: due.map(\.id), owner: owner, leaseUntil: leaseUntil)) }
+                        claimed += due
+                    }
+                }
+                others = false
             }
+            return claimed.sorted().map(\.id)
+        }
+    }
+
+    /// A claimed request as a claim's statement returns it: id, priority, due time.
+    private struct Claimed: Comparable {
+        let id: String
+        let priority: Int64
+        let due: Int64
+
+        init?(_ row: [SQLValue]) {
+            guard row.count >= 3, let id = row[0].text else { return nil }
+            self.id = id
+            priority = row[1].integer ?? 0
+            due = row[2].integer ?? 0
+        }
+
+        /// Highest priority first, then oldest due, then id.
+        static func < (a: Claimed, b: Claimed) -> Bool {
+            if a.priority != b.priority { return a.priority > b.priority }
+            if a.due != b.due { return a.due < b.due }
+            return a.id < b.id
         }
     }
 

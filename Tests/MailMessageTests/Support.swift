@@ -71,7 +71,7 @@ func parseFilesWithPython(_ paths: [String]) throws -> [Parsed] {
     else {
         throw ParseFailure(
             description:
-                "parse_message.py exited \(process.terminationStatus): \(String(decoding: data, as: UTF8.self))")
+                "parse_message.py exited \(child.terminationStatus.map(String.init) ?? "?"): \(String(decoding: data, as: UTF8.self))")
     }
     return list.map(Parsed.init)
 }

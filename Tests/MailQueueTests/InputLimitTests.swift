@@ -76,11 +76,8 @@ struct InputLimitTests {
         let writer = Process()
         writer.executableURL = URL(fileURLWithPath: "/bin/sh")
         writer.arguments = ["-c", "exec cat /dev/zero > '\(fifo)'"]
-        try writer.run()
-        defer {
-            writer.terminate()
-            writer.waitUntilExit()
-        }
+        let writing = try Child(writer)
+        defer { writing.stop(SIGKILL) }
         let (piped, pipedKiB) = try measured(queue, send + [fifo])
         #expect(piped.status == 2 && piped.stderr.contains("holds 4097 bytes or more"), "\(piped.output)")
         #expect(pipedKiB > 0 && pipedKiB < Self.boundKiB)

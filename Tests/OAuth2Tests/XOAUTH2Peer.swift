@@ -34,7 +34,7 @@ final class XOAUTH2Peer {
         // The script writes the port file (atomically) once it listens; 30 s at most.
         let deadline = Date().addingTimeInterval(30)
         var found: Int?
-        while found == nil, Date() < deadline, process.isRunning {
+        while found == nil, Date() < deadline, child.isRunning {
             found = (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
             if found == nil { usleep(20_000) }
         }

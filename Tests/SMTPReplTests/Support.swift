@@ -41,7 +41,7 @@ enum Repl {
             group.leave()
         }
         if group.wait(timeout: deadline) == .timedOut {
-            process.terminate()
+            kill(child.pid, SIGKILL)
             group.wait()
         }
         let status = try child.wait(timeout: 30)

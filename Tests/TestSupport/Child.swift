@@ -1,46 +1,79 @@
 import Foundation
+import SMTPConversation
 
-/// Child is a program a test started, whose end is awaited through Foundation's termination
-/// handler (set before it starts) and a semaphore, always with a time limit.
+/// Child is a program a test started, described by a `Process` (its program, arguments,
+/// environment, directory and standard input, output and error) but started with
+/// `ProgramLauncher` (posix_spawn), whose end a thread awaits, and every wait has a time limit.
 ///
-/// `Process.waitUntilExit` spins the calling thread's run loop and, on Linux, off the main
-/// thread and under load (the tests run in parallel), can miss the exit and block for ever:
-/// one such wait hung a CI run until its 90-minute limit. No test waits that way.
+/// Foundation's `Process.run()` on Linux crashes now and then when the test process holds many
+/// descriptors (see `ProgramLauncher`), and `Process.waitUntilExit` spins the calling thread's
+/// run loop and, off the main thread and under load, can miss the exit and block for ever (one
+/// such wait hung a CI run until its 90-minute limit). No test starts or waits that way.
 public final class Child: @unchecked Sendable {
-    /// The running process (its pipes and identifier).
+    /// The program's description: its executable, arguments, environment and standard streams
+    /// (`Pipe`s for the test to read and write). It is never run itself.
     public let process: Process
+    /// The process identifier.
+    public let pid: Int32
     private let ended = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var exited = false
+    private var status: Int32 = 0
 
     /// Starts `process`. Its standard input is `/dev/null` unless the caller set one: a test
-    /// run's own input is never handed to a child.
+    /// run's own input is never handed to a child. The parent's copies of the child's ends of
+    /// `Pipe`s are closed once it runs, so reading its output ends when it exits.
     public init(_ process: Process) throws {
         self.process = process
         if process.standardInput == nil { process.standardInput = FileHandle.nullDevice }
-        process.terminationHandler = { [ended] _ in ended.signal() }
-        try process.run()
+        guard let path = process.executableURL?.path else { throw ProgramLauncher.LaunchError(path: "?", reason: "no executable") }
+        let input = Self.descriptor(process.standardInput, childReads: true) ?? 0
+        let output = Self.descriptor(process.standardOutput, childReads: false) ?? 1
+        let error = Self.descriptor(process.standardError, childReads: false) ?? 2
+        pid = try ProgramLauncher.launch(path: path, arguments: process.arguments ?? [],
+                                         environment: process.environment ?? ProcessInfo.processInfo.environment,
+                                         input: input, output: output, error: error,
+                                         directory: process.currentDirectoryURL?.path)
+        for (stream, childReads) in [(process.standardInput, true), (process.standardOutput, false), (process.standardError, false)] {
+            guard let pipe = stream as? Pipe else { continue }
+            try? (childReads ? pipe.fileHandleForReading : pipe.fileHandleForWriting).close()
+        }
+        let pid = self.pid
+        Thread.detachNewThread { [self] in
+            let status = ProgramLauncher.waitForExit(pid)
+            lock.withLock {
+                self.status = status
+                exited = true
+            }
+            ended.signal()
+        }
     }
 
-    /// The process identifier.
-    public var pid: Int32 { process.processIdentifier }
+    /// The descriptor a standard stream gives the child: a `FileHandle`'s, or the child's end
+    /// of a `Pipe`; nil to inherit ours.
+    private static func descriptor(_ stream: Any?, childReads: Bool) -> Int32? {
+        if let pipe = stream as? Pipe { return (childReads ? pipe.fileHandleForReading : pipe.fileHandleForWriting).fileDescriptor }
+        return (stream as? FileHandle)?.fileDescriptor
+    }
 
     /// Whether it has not yet been seen to exit.
-    public var isRunning: Bool { lock.withLock { !exited } && process.isRunning }
+    public var isRunning: Bool { lock.withLock { !exited } }
+
+    /// The exit status (or the number of the signal that ended it); nil while it runs.
+    public var terminationStatus: Int32? { lock.withLock { exited ? status : nil } }
 
     /// Waits up to `timeout` seconds for the exit and returns the status. Past the limit the
     /// child is killed (SIGKILL) and `ChildTimeout` is thrown naming the program.
     @discardableResult
     public func wait(timeout: Double = 300) throws -> Int32 {
-        if lock.withLock({ exited }) { return process.terminationStatus }
+        if let status = terminationStatus { return status }
         if ended.wait(timeout: .now() + timeout) == .timedOut {
             kill(pid, SIGKILL)
             _ = ended.wait(timeout: .now() + 30)
-            lock.withLock { exited = true }
             throw ChildTimeout(program: description, seconds: timeout)
         }
-        lock.withLock { exited = true }
-        return process.terminationStatus
+        ended.signal()
+        return terminationStatus ?? -1
     }
 
     /// Sends `signal` (SIGTERM by default) and waits for the exit; after `grace` seconds the

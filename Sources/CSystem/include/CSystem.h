@@ -38,4 +38,13 @@ int csystem_take_interrupt(void);
 /// until the next key.
 void csystem_reclaim_terminating_signals(void);
 
+/// Starts `path` with `argv` and `envp` (NULL-terminated arrays) through posix_spawn(3): file
+/// descriptors `in`, `out` and `err` become the child's 0, 1 and 2 and every other descriptor is
+/// closed in the child (closefrom, without listing /proc/self/fd), `directory` (or NULL) is its
+/// working directory, its signal mask is empty and SIGPIPE, SIGTERM, SIGINT and SIGHUP have their
+/// default actions, and it leads a process group of its own. Stores the child's id in `*pid`.
+/// Returns 0 or the error number (posix_spawn's, or the one a step before it failed with).
+int csystem_spawn(int *pid, const char *path, char *const argv[], char *const envp[],
+                  int in, int out, int err, const char *directory);
+
 #endif

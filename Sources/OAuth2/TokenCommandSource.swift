@@ -1,4 +1,5 @@
 import Foundation
+import SMTPConversation
 
 /// TokenCommandSource runs the user's own command (`token_command="az account get-access-token …"`,
 /// a vault client) with `/bin/sh -c` and reads the access token from its standard output:
@@ -49,18 +50,28 @@ public struct TokenCommandSource: TokenSource {
     /// Runs the command once.
     public func fetch() throws(OAuth2Error) -> AccessToken {
         let started = clock.now()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.environment = childEnvironment(ProcessInfo.processInfo.environment)
         let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let nothing = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { if nothing >= 0 { close(nothing) } }
+        // ProgramLauncher (posix_spawn), not Foundation's Process.run(): that lists
+        // /proc/self/fd with an over-read that crashes a process holding many descriptors (a
+        // relay with many connections).
+        let pid: pid_t
+        do throws(ProgramLauncher.LaunchError) {
+            pid = try ProgramLauncher.launch(
+                path: "/bin/sh", arguments: ["-c", command], environment: childEnvironment(ProcessInfo.processInfo.environment),
+                input: nothing, output: out.fileHandleForWriting.fileDescriptor, error: err.fileHandleForWriting.fileDescriptor)
+        } catch {
+            throw OAuth2Error(.tokenCommand, "cannot run the token command: \(error.reason)")
+        }
+        // Our copies of the command's ends: its output ends when it (and what it started) exits.
+        try? out.fileHandleForWriting.close()
+        try? err.fileHandleForWriting.close()
         let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
-        do { try process.run() } catch {
-            throw OAuth2Error(.tokenCommand, "cannot run the token command: \(error.localizedDescription)")
+        nonisolated(unsafe) var status: Int32 = -1
+        Thread.detachNewThread {
+            status = ProgramLauncher.waitForExit(pid)
+            finished.signal()
         }
         // Read both pipes while the command runs, so a chatty command cannot block on a full pipe.
         let reading = DispatchGroup()
@@ -69,9 +80,9 @@ public struct TokenCommandSource: TokenSource {
         nonisolated(unsafe) var outputBytes = Data()
         DispatchQueue.global().async(group: reading) { outputBytes = out.fileHandleForReading.readDataToEndOfFile() }
         // Bounded throughout: a command that leaves a background process behind keeps the
-        // pipes (and the descriptor Foundation watches for the exit) open.
+        // pipes open.
         if finished.wait(timeout: .now() + timeout) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
+            kill(pid, SIGKILL)
             _ = finished.wait(timeout: .now() + 5)
             throw OAuth2Error(.tokenCommand, "the token command did not finish within \(Int(timeout)) s and was stopped", transient: true)
         }
@@ -82,8 +93,8 @@ public struct TokenCommandSource: TokenSource {
         let stderrLine = OAuth2Error.redacting(
             String(decoding: errorBytes, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? "",
             output.isEmpty ? [] : [output] + output.split(whereSeparator: \.isNewline).map(String.init))
-        guard process.terminationStatus == 0 else {
-            throw OAuth2Error(.tokenCommand, "the token command exited with status \(process.terminationStatus)"
+        guard status == 0 else {
+            throw OAuth2Error(.tokenCommand, "the token command exited with status \(status)"
                 + (stderrLine.isEmpty ? "" : ": \(stderrLine.prefix(200))"))
         }
         guard !output.isEmpty else { throw OAuth2Error(.tokenCommand, "the token command printed no token on standard output") }

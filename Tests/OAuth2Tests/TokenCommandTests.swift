@@ -33,6 +33,19 @@ import TrustStore
         #expect(try source.fetch().value == "tok-me")
     }
 
+    @Test("the command gets only standard input, output and error, with 2,000 inheritable descriptors open here")
+    func onlyTheStandardDescriptors() throws {
+        var held: [Int32] = []
+        defer { held.forEach { close($0) } }
+        for _ in 0..<1_000 {
+            var ends: [Int32] = [0, 0]
+            guard pipe(&ends) == 0 else { break }
+            held += ends
+        }
+        // 0, 1, 2 and the directory ls reads: the "token" the command prints.
+        #expect(try TokenCommandSource(command: "ls /proc/self/fd | wc -l | tr -d ' '").fetch().value == "4")
+    }
+
     @Test func jsonOutputGivesTheExpiry() throws {
         let clock = TestClock()
         let source = TokenCommandSource(command: #"echo '{"accessToken": "tok-json", "expires_in": 1200}'"#, clock: clock.clock)

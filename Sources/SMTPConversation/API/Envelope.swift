@@ -19,19 +19,22 @@ public struct Envelope: Sendable, Equatable {
         self.recipientParameters = recipientParameters
     }
 
-    /// True when every command of the envelope can be written (at least one recipient, no
-    /// line break or NUL in an address or parameter).
-    var isSendable: Bool { (try? check()) != nil }
-
     /// Refuses an envelope that cannot be sent, before anything of it is written (a command
     /// refused half-way through a pipelined group would leave the conversation waiting for
     /// replies that never come).
     /// - Throws: `invalidArgument` naming what is wrong.
     func check() throws(SMTPError) {
+        try checkRecipients()
+        for command in commands { _ = try command.wireBytes() }
+    }
+
+    /// Refuses an envelope without a recipient (the rest is checked as its commands are
+    /// rendered).
+    /// - Throws: `invalidArgument` naming `recipients`.
+    func checkRecipients() throws(SMTPError) {
         guard !recipients.isEmpty else {
             throw SMTPError(.invalidArgument(field: "recipients", reason: "at least one recipient is needed"))
         }
-        for command in commands { _ = try command.wireBytes() }
     }
 
     /// MAIL FROM, each RCPT TO, DATA.

@@ -51,7 +51,8 @@ extension SMTPConnection {
         var file: MessageFile?
         var contentFailure: SMTPError?
         do throws(SMTPError) {
-            if !sentAhead { try mail.envelope.check() }
+            // The envelope's commands are checked as they are rendered (`rendered`, all or none).
+            if !sentAhead { try mail.envelope.checkRecipients() }
             if case .file(let path) = mail.content.source { file = try MessageFile(path: path) }
         } catch {
             // Sent ahead, the envelope is out already: its replies are read and the
@@ -61,7 +62,7 @@ extension SMTPConnection {
         }
         var result = try envelopeReplies(mail.envelope, sentAhead: sentAhead)
         guard result.failure == nil, !isClosed else { return result }
-        let following = next.flatMap { conversation.canPipeline && $0.canGoAhead ? $0 : nil }
+        var following = next.flatMap { conversation.canPipeline && $0.canGoAhead ? $0 : nil }
         guard result.reachedMessage else {
             endWithoutMessage(&result, following: following)
             return result
@@ -87,9 +88,18 @@ extension SMTPConnection {
             result.isWithheld = true
             return result
         }
+        // The next envelope rides behind the dot when it renders; one that cannot (a line break
+        // in an address) is left out, and the dot goes alone.
+        let pending: PendingWrite
+        if let next = following, let ahead = try? rendered(next.envelope.commands, prefix: ending, step: "mail") {
+            pending = ahead
+        } else {
+            following = nil
+            pending = PendingWrite(conversation: conversation, bytes: ending, lines: [])
+        }
         emit(.sentData(ending))
         do throws(SMTPError) {
-            try writeCommands(following?.envelope.commands ?? [], prefix: ending, step: "close_data")
+            try write(pending, step: "close_data")
             result.finalReply = try readReply(step: "close_data")
         } catch {
             lose()
@@ -157,13 +167,21 @@ extension SMTPConnection {
     /// (RFC 2920 says 554) waits for a message no one may send: the connection is closed.
     private func endWithoutMessage(_ result: inout MailResult, following: MailTransaction?) {
         let pipelined = conversation.canPipeline
-        let commands = following?.envelope.commands ?? []
+        var following = following
         do throws(SMTPError) {
             if result.dataReply?.code == 354 {
                 throw SMTPError(
                     .malformedReply("DATA was answered 354 although no recipient was accepted"), context: context("data"))
             } else if pipelined || result.mailReply.isPositiveCompletion {
-                try writeCommands([.rset] + commands, prefix: [], step: "rset")
+                // The next envelope rides behind RSET when it renders; else RSET goes alone.
+                let reset: PendingWrite
+                if let next = following, let both = try? rendered([.rset] + next.envelope.commands, prefix: [], step: "rset") {
+                    reset = both
+                } else {
+                    following = nil
+                    reset = try rendered([.rset], prefix: [], step: "rset")
+                }
+                try write(reset, step: "rset")
                 _ = try readReply(step: "rset")
             } else {
                 return
@@ -206,10 +224,11 @@ extension SMTPConnection {
 }
 
 extension MailTransaction {
-    /// True when the envelope can go out ahead, behind the previous message's final dot: it can
-    /// be written, and a content file can be opened.
+    /// True when the envelope may go out ahead, behind the previous message's final dot: it has
+    /// a recipient and a content file can be opened (its commands are checked as they are
+    /// rendered, right before the dot).
     var canGoAhead: Bool {
-        guard envelope.isSendable else { return false }
+        guard (try? envelope.checkRecipients()) != nil else { return false }
         if case .file(let path) = content.source { return (try? MessageFile(path: path)) != nil }
         return true
     }

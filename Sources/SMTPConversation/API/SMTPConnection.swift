@@ -144,26 +144,49 @@ public final class SMTPConnection {
 
     /// Sends `prefix` (e.g. the end of a message) and the commands in one write.
     func writeCommands(_ commands: [Command], prefix: [UInt8], step: String) throws(SMTPError) {
+        try write(rendered(commands, prefix: prefix, step: step), step: step)
+    }
+
+    /// PendingWrite is a group of commands rendered on a copy of the conversation, to be written
+    /// with `write(_:step:)`: the conversation moves on only when it is written.
+    struct PendingWrite {
+        var conversation: Conversation
+        var bytes: [UInt8]
+        var lines: [String]
+    }
+
+    /// Renders `prefix` and the commands as one group on a copy of the conversation: a command
+    /// the conversation refuses (a line break in an address, a rule) leaves it as it was, with
+    /// nothing due, so a pipelined group is written whole or not at all.
+    func rendered(_ commands: [Command], prefix: [UInt8], step: String) throws(SMTPError) -> PendingWrite {
         // One buffer for the prefix (a message's end) and the commands: appending to a copy of
         // the prefix grew it twice per message.
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(prefix.count + 80 * commands.count)
-        bytes.append(contentsOf: prefix)
-        var lines: [String] = []
+        var pending = PendingWrite(conversation: conversation, bytes: [], lines: [])
+        pending.bytes.reserveCapacity(prefix.count + 80 * commands.count)
+        pending.bytes.append(contentsOf: prefix)
         do throws(SMTPError) {
             for command in commands {
                 // Redacted lines are only made for someone who will read them (before `send`:
                 // whether a raw line answers an AUTH challenge is the state before it).
-                if options.observer != nil { lines.append(try conversation.redactedLine(for: command)) }
-                bytes += try conversation.send(command)
+                if options.observer != nil { pending.lines.append(try pending.conversation.redactedLine(for: command)) }
+                pending.bytes += try pending.conversation.send(command)
             }
         } catch {
             // A rule that closes the conversation (STARTTLS not offered) closes the socket too.
-            if conversation.phase == .closed { lose() }
+            if pending.conversation.phase == .closed {
+                conversation = pending.conversation
+                lose()
+            }
             throw error.filling(context(step))
         }
-        for line in lines { emit(.sent(line)) }
-        try writeBytes(bytes, step: step)
+        return pending
+    }
+
+    /// Writes a rendered group; the conversation takes the state it was rendered on.
+    func write(_ pending: PendingWrite, step: String) throws(SMTPError) {
+        conversation = pending.conversation
+        for line in pending.lines { emit(.sent(line)) }
+        try writeBytes(pending.bytes, step: step)
     }
 
     func writeBytes(_ bytes: [UInt8], step: String) throws(SMTPError) {

@@ -38,6 +38,21 @@ struct ProgramLauncherTests {
         }
     }
 
+    @Test("FileHandle.nullDevice (no descriptor of its own) is /dev/null for the child")
+    func nullDevice() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "readlink /proc/self/fd/0; readlink /proc/self/fd/2 >&0 2>/dev/null; echo ok"]
+        let output = Pipe()
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        let child = try Child(process)
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        #expect(try child.wait(timeout: 30) == 0)
+        #expect(String(decoding: data, as: UTF8.self) == "/dev/null\nok\n")
+    }
+
     @Test("the child's signal mask is empty and its exit status and signal come back")
     func statusAndSignals() throws {
         let (mask, output) = try Self.run("grep SigBlk /proc/self/status; exit 3")

@@ -27,9 +27,13 @@ public final class Child: @unchecked Sendable {
         self.process = process
         if process.standardInput == nil { process.standardInput = FileHandle.nullDevice }
         guard let path = process.executableURL?.path else { throw ProgramLauncher.LaunchError(path: "?", reason: "no executable") }
-        let input = Self.descriptor(process.standardInput, childReads: true) ?? 0
-        let output = Self.descriptor(process.standardOutput, childReads: false) ?? 1
-        let error = Self.descriptor(process.standardError, childReads: false) ?? 2
+        // FileHandle.nullDevice has no descriptor (-1): /dev/null stands in for it.
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { if null >= 0 { close(null) } }
+        func usable(_ fd: Int32?, _ inherited: Int32) -> Int32 { fd.map { $0 < 0 ? null : $0 } ?? inherited }
+        let input = usable(Self.descriptor(process.standardInput, childReads: true), 0)
+        let output = usable(Self.descriptor(process.standardOutput, childReads: false), 1)
+        let error = usable(Self.descriptor(process.standardError, childReads: false), 2)
         pid = try ProgramLauncher.launch(path: path, arguments: process.arguments ?? [],
                                          environment: process.environment ?? ProcessInfo.processInfo.environment,
                                          input: input, output: output, error: error,

@@ -44,7 +44,11 @@ enum Catalog {
     /// Commands people bring from shells and other REPLs, with what this REPL has instead.
     static let elsewhere = [
         "history": "Up/Down and Ctrl-R at the prompt walk and search the history (kept in ~/.smtp_repl_history)",
+        "open": connectHint, "connect": connectHint, "telnet": connectHint,
     ]
+
+    /// What to type to connect, for `open`, `connect` and `telnet`.
+    static let connectHint = "to connect: open_connection HOST:PORT (e.g. open_connection smtp.office365.com:587, then ehlo and starttls)"
 
     /// The message for a name that is no command, with the nearest command when one is close
     /// (`mial` → "did you mean mail?").

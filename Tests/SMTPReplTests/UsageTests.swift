@@ -111,6 +111,8 @@ struct UsageTests {
         ("rcp b@example.com\n", "unknown command \"rcp\"; did you mean rcpt?"),
         ("xyzzy\n", "unknown command \"xyzzy\"; type help for the list"),
         ("history\n", "unknown command \"history\"; Up/Down and Ctrl-R at the prompt walk and search the history (kept in ~/.smtp_repl_history)"),
+        ("open 127.0.0.1:25\n", "unknown command \"open\"; to connect: open_connection HOST:PORT"),
+        ("connect 127.0.0.1:25\n", "unknown command \"connect\"; to connect: open_connection HOST:PORT"),
     ])
     func didYouMean(_ script: String, _ message: String) throws {
         let result = try Repl.repl(["run", "-"], input: script)

@@ -14,17 +14,7 @@ struct EchoedSecretTests {
     func echoedPassword() throws {
         let blob = Base64.encode([0] + Array("user@example.com".utf8) + [0] + Array(Self.password.utf8))
         let script = """
-            220 hostile.example ESMTP
-            > EHLO client.example.com
-            250-hostile.example
-            250 STARTTLS
-            > STARTTLS
-            220 go ahead
-            @tls
-            > EHLO client.example.com
-            250-hostile.example
-            250 AUTH PLAIN LOGIN
-            > AUTH PLAIN {secret}
+            \(HostileScripts.authPlain)
             535-5.7.8 bad password \(Self.password) (\(Base64.encode(Self.password)))
             535 5.7.8 you sent \(blob)
             """
@@ -57,17 +47,7 @@ struct EchoedSecretTests {
         let forms = [Self.password, Self.password.lowercased(), Base64.encode(Self.password), blob, blob.uppercased()]
         let quote = "for \(user): " + forms.joined(separator: " ")
         let script = """
-            220 hostile.example ESMTP
-            > EHLO client.example.com
-            250-hostile.example
-            250 STARTTLS
-            > STARTTLS
-            220 go ahead
-            @tls
-            > EHLO client.example.com
-            250-hostile.example
-            250 AUTH PLAIN LOGIN
-            > AUTH PLAIN {secret}
+            \(HostileScripts.authPlain)
             235 2.7.0 ok
             > MAIL FROM:<alice@example.com>
             250 2.1.0 ok

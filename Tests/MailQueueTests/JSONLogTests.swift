@@ -13,17 +13,7 @@ struct JSONLogTests {
     @Test("a refused recipient: an object per line with time, level, event, request_id, pattern, reply; the password nowhere")
     func failedRequestLogged() throws {
         let script = """
-            220 hostile.example ESMTP
-            > EHLO client.example.com
-            250-hostile.example
-            250 STARTTLS
-            > STARTTLS
-            220 go ahead
-            @tls
-            > EHLO client.example.com
-            250-hostile.example
-            250 AUTH PLAIN LOGIN
-            > AUTH PLAIN {secret}
+            \(HostileScripts.authPlain)
             235 2.7.0 ok
             > MAIL FROM:<alice@example.com>
             250 ok
@@ -79,14 +69,7 @@ struct JSONLogTests {
             250 ok
             """
         let script = """
-            220 hostile.example ESMTP
-            > EHLO client.example.com
-            250-hostile.example
-            250 STARTTLS
-            > STARTTLS
-            220 go ahead
-            @tls
-            > EHLO client.example.com
+            \(HostileScripts.startTLS)
             250 hostile.example
             \(refused)
             \(refused)

@@ -65,17 +65,7 @@ struct LaterEchoReplTests {
         let forms = [password, password.uppercased(), Base64.encode(password), blob, String(blob.prefix { $0 != "=" })]
         let quote = "for \(user): " + forms.joined(separator: " ")
         let transcript = """
-            220 hostile.example ESMTP
-            > EHLO client.example.com
-            250-hostile.example
-            250 STARTTLS
-            > STARTTLS
-            220 go ahead
-            @tls
-            > EHLO client.example.com
-            250-hostile.example
-            250 AUTH PLAIN LOGIN
-            > AUTH PLAIN {secret}
+            \(HostileScripts.authPlain)
             235 2.7.0 ok
             > MAIL FROM:<alice@example.com>
             250 2.1.0 ok
